@@ -1,0 +1,59 @@
+// Package scenario reads scenario files, the language of shared/SCENARIO.md:
+// Parse and ParseFile turn a file into a Scenario, a plain list of typed
+// commands (one Payload type per command word) with every value already
+// resolved to numbers, and FormatCQE / CQEExpect.String print CQEs the way
+// the runner reports them.
+//
+// Parse validates everything that does not need a ring: command words,
+// keys (per command, and per opcode for register), numbers and their field
+// widths, durations, strings, flag, errno and opcode names, block
+// structure, and that every name used was declared on an earlier line with
+// a fitting kind. Kernel-side rules (entries a power of two, reserved
+// fields, flag masks) are not checked: scenarios exist to test them.
+//
+// Choices where SCENARIO.md leaves room:
+//
+//   - A `\` continues the line when only blanks or a comment follow it; a
+//     `\` inside a comment is part of the comment. Strings cannot span lines.
+//     Errors carry the physical line of the offending token.
+//   - A string may stand alone or directly follow the '=' of key=value;
+//     besides the escapes listed (\n \t \\ \" \xHH) none is accepted.
+//   - Integers are decimal or 0x hex with an optional '-'; a leading 0 is
+//     still decimal. Errno names need their '-' (-EAGAIN). Any numeric key
+//     also takes a flag set A|B|0x10 of names known to rings.Lookup. An
+//     n-bit field takes -2^(n-1) … 2^n-1; Num.V keeps negatives sign-extended
+//     to 64 bits and the runner truncates to the field.
+//   - Durations are 0 or a whole number with ns, us, ms or s.
+//   - `*` is accepted only where something is checked: cqe keys, expect=,
+//     peek fields and fdinfo values.
+//   - Every SQE field and helper is accepted for every opcode (scenarios
+//     set odd fields on purpose); a key repeated in one line is an error,
+//     but aliases (ud and user_data, off and addr2) apply in order.
+//   - sqe opcodes, requires op= and sqe_ops= go through rings.OpByName
+//     (any case, with or without IORING_OP_, or a decimal number); register
+//     opcodes through rings.RegisterOpByName (full name, without IORING_ or
+//     IORING_REGISTER_, or a number). A register opcode without a row in
+//     SCENARIO.md takes no keys but expect=.
+//   - fd=, ring_fd=, addr=, addr2=, addr3= take a declared name or a plain
+//     number (fd=-1, addr=0, for error paths); iov= elements may give a
+//     number instead of MEM for an absolute address.
+//   - Names are identifiers; pipe and socketpair add NAME.r/NAME.w and
+//     NAME.0/NAME.1. Declaring a name twice is an error; close does not
+//     undeclare (a closed fd stays usable to test -EBADF).
+//   - IORING_REGISTER_PBUF_RING declares the mem pbufN (N = bgid); a second
+//     registration of the same bgid (on another ring) reuses the name.
+//   - Inside unordered/either blocks a cqe line may repeat the block's ring;
+//     a nested unordered inside either is written with or without it.
+//     Blocks hold only cqe lines (and, in either, unordered, or, end); an
+//     empty unordered block is an error, an empty either alternative is not.
+//     `@TASK` goes on the block's first line, not inside.
+//   - `@TASK` may prefix any command but the directives (requires, seed=);
+//     there is no name for the main task. Directives may appear anywhere;
+//     seed= at most once.
+//   - cqe needs ud= and res= (write `*` not to check); flags= is limited to
+//     the low 16 bits, and bid= with flags= lacking IORING_CQE_F_BUFFER is an
+//     error. res= takes 0x80000000…0xffffffff as the negative int32.
+//   - shutdown defaults to SHUT_RDWR and needs a socket; socketpair defaults
+//     to SOCK_STREAM; sq_thread_idle must be whole milliseconds; mem data
+//     may not be longer than size; a pbuf count may not exceed entries.
+package scenario
