@@ -28,19 +28,27 @@ func formatCQEFlags(flags uint32) (names string, bid uint32, hasBID bool) {
 	return rings.FlagNames(rings.FamilyCQEFlags, uint64(flags)), 0, false
 }
 
+// CQE is a completion as the runner reaped it, for matching and printing.
+type CQE struct {
+	UD    uint64
+	Res   int32
+	Flags uint32    // as in the CQE: the buffer id in the upper 16 bits
+	Big   [2]uint64 // the extra words of a 32-byte CQE
+}
+
 // FormatCQE formats a reaped CQE as the runner prints it (SCENARIO.md,
 // "Output"): `cqe RING ud=N res=R flags=F [bid=N]`, res as an errno name
 // when negative, flags as uapi names joined by '|' in bit order or 0, bid=
 // when IORING_CQE_F_BUFFER is set.
-func FormatCQE(ring string, ud uint64, res int32, flags uint32) string {
+func FormatCQE(ring string, c CQE) string {
 	var b strings.Builder
 	b.WriteString("cqe ")
 	b.WriteString(ring)
 	b.WriteString(" ud=")
-	b.WriteString(strconv.FormatUint(ud, 10))
+	b.WriteString(strconv.FormatUint(c.UD, 10))
 	b.WriteString(" res=")
-	b.WriteString(FormatRes(int64(res)))
-	names, bid, hasBID := formatCQEFlags(flags)
+	b.WriteString(FormatRes(int64(c.Res)))
+	names, bid, hasBID := formatCQEFlags(c.Flags)
 	b.WriteString(" flags=")
 	b.WriteString(names)
 	if hasBID {
@@ -48,6 +56,24 @@ func FormatCQE(ring string, ud uint64, res int32, flags uint32) string {
 		b.WriteString(strconv.FormatUint(uint64(bid), 10))
 	}
 	return b.String()
+}
+
+// Match reports whether got satisfies the expectation: ud and res equal
+// (or `*`); with flags=, the low 16 bits of cqe->flags are exactly those
+// flags; with bid=, IORING_CQE_F_BUFFER is set and the upper 16 bits are
+// that id; with big0=/big1=, the extra words are equal.
+func (c *CQEExpect) Match(got CQE) bool {
+	const low = 1<<rings.IORING_CQE_BUFFER_SHIFT - 1
+	if !c.UD.Matches(got.UD) || !c.Res.Matches(uint64(int64(got.Res))) ||
+		!c.Flags.Matches(uint64(got.Flags&low)) ||
+		!c.Big0.Matches(got.Big[0]) || !c.Big1.Matches(got.Big[1]) {
+		return false
+	}
+	if c.BID.Set && !c.BID.Any {
+		return got.Flags&rings.IORING_CQE_F_BUFFER != 0 &&
+			uint64(got.Flags>>rings.IORING_CQE_BUFFER_SHIFT) == c.BID.V
+	}
+	return true
 }
 
 // String formats the expectation in the same canonical form as FormatCQE,

@@ -19,7 +19,7 @@ func TestFormatCQE(t *testing.T) {
 		{0, -2147483648, 4 << 16, "cqe r ud=0 res=-2147483648 flags=0x40000"},
 	}
 	for _, tt := range tests {
-		if got := FormatCQE("r", tt.ud, tt.res, tt.flags); got != tt.want {
+		if got := FormatCQE("r", CQE{UD: tt.ud, Res: tt.res, Flags: tt.flags}); got != tt.want {
 			t.Errorf("FormatCQE(%d, %d, %#x) = %q, want %q", tt.ud, tt.res, tt.flags, got, tt.want)
 		}
 	}
@@ -80,6 +80,52 @@ end
 		}
 		if got := back.Cmds[len(back.Cmds)-1].Cmd.(interface{ String() string }).String(); got != s {
 			t.Errorf("reparsed as\n%s\nwant\n%s", got, s)
+		}
+	}
+}
+
+func TestCQEExpectMatch(t *testing.T) {
+	src := prelude + `cqe r ud=1 res=0
+cqe r ud=* res=-ECANCELED
+cqe r ud=2 res=5 flags=IORING_CQE_F_MORE
+cqe r ud=2 res=5 flags=0
+cqe r ud=3 res=* flags=IORING_CQE_F_BUFFER bid=7
+cqe r ud=3 res=* bid=*
+cqe r ud=4 res=0 big0=1 big1=*
+cqe r ud=5 res=0xffffffff
+`
+	sc, err := Parse("t.scn", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := func(i int) *CQEExpect { return sc.Cmds[len(sc.Cmds)-8+i].Cmd.(*CQEExpect) }
+	tests := []struct {
+		i    int
+		got  CQE
+		want bool
+	}{
+		{0, CQE{UD: 1}, true},
+		{0, CQE{UD: 2}, false},
+		{0, CQE{UD: 1, Res: 1}, false},
+		{0, CQE{UD: 1, Flags: 2}, true}, // flags not checked
+		{1, CQE{UD: 99, Res: -125}, true},
+		{1, CQE{UD: 99, Res: 125}, false},
+		{2, CQE{UD: 2, Res: 5, Flags: 2}, true},
+		{2, CQE{UD: 2, Res: 5, Flags: 3}, false}, // no others
+		{2, CQE{UD: 2, Res: 5, Flags: 0}, false},
+		{3, CQE{UD: 2, Res: 5}, true},
+		{3, CQE{UD: 2, Res: 5, Flags: 4}, false},
+		{4, CQE{UD: 3, Res: 9, Flags: 1 | 7<<16}, true},
+		{4, CQE{UD: 3, Res: 9, Flags: 1 | 6<<16}, false},
+		{4, CQE{UD: 3, Res: 9, Flags: 1 | 2 | 7<<16}, false},
+		{5, CQE{UD: 3, Flags: 0}, true},
+		{6, CQE{UD: 4, Big: [2]uint64{1, 42}}, true},
+		{6, CQE{UD: 4, Big: [2]uint64{0, 42}}, false},
+		{7, CQE{UD: 5, Res: -1}, true},
+	}
+	for _, tt := range tests {
+		if got := exp(tt.i).Match(tt.got); got != tt.want {
+			t.Errorf("%s matches %+v = %v, want %v", exp(tt.i), tt.got, got, tt.want)
 		}
 	}
 }
