@@ -1,0 +1,261 @@
+// Package mm is the simulated user address space: the mm_struct of a
+// simulated process and the copy_{from,to}_user family that the kernel side
+// uses to touch it.
+//
+// Every mapping is backed by real anonymous memory from mmap(2), so a user
+// pointer is a real address: the same number works for the simulator and for
+// the host kernel, and the Go garbage collector never moves or frees it. The
+// kernel side never dereferences a user pointer directly; it goes through
+// this package, which checks that every byte lies inside a live mapping and
+// returns -EFAULT otherwise — garbage from a program can never crash the
+// simulator.
+//
+// The mapping table is copy-on-write behind an atomic pointer (the RCU
+// pattern): lookups take no lock and never block, and mmap/munmap publish a
+// new table. Backing memory is released only when the address space is
+// released, so a racing reader in concurrent mode can never touch memory that
+// was returned to the host: after munmap an address is refused (-EFAULT), but
+// its pages stay valid until Release.
+//
+// Linux: mm/memory.c, include/linux/uaccess.h
+package mm
+
+import (
+	"sort"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// PageSize is the page size of the simulated machine (PAGE_SIZE).
+const PageSize = 4096
+
+// EFAULT is returned (negated) for any access outside a live mapping.
+const EFAULT = int(unix.EFAULT)
+
+// Mapping is one mapped range: a vm_area_struct.
+type Mapping struct {
+	Addr uint64 // first byte
+	Mem  []byte // the backing memory, len = mapped length
+	Name string // what created it, for fdinfo-like dumps and errors
+
+	region *Region // set for a kernel region mapped with Map
+}
+
+// End is one past the last byte of the mapping.
+func (m *Mapping) End() uint64 { return m.Addr + uint64(len(m.Mem)) }
+
+type table struct {
+	maps []*Mapping // live mappings, sorted by Addr, non-overlapping
+}
+
+// AddressSpace is a simulated process's address space (mm_struct).
+type AddressSpace struct {
+	cur     atomic.Pointer[table]
+	backing atomic.Pointer[[]*Mapping] // every mapping ever created here, freed at Release
+	locked  atomic.Int64               // pinned bytes charged to RLIMIT_MEMLOCK (mm->pinned_vm)
+}
+
+// New returns an empty address space.
+func New() *AddressSpace {
+	as := &AddressSpace{}
+	as.cur.Store(&table{})
+	as.backing.Store(new([]*Mapping))
+	return as
+}
+
+// Mmap creates an anonymous read-write mapping of at least length bytes
+// (rounded up to whole pages) and returns its address.
+// Linux: mm/mmap.c:do_mmap()
+func (as *AddressSpace) Mmap(length uint64, name string) (*Mapping, int) {
+	if length == 0 || length > 1<<40 {
+		return nil, -int(unix.EINVAL)
+	}
+	n := (length + PageSize - 1) &^ (PageSize - 1)
+	mem, err := unix.Mmap(-1, 0, int(n), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, -int(unix.ENOMEM)
+	}
+	m := &Mapping{Addr: uint64(uintptr(unsafe.Pointer(&mem[0]))), Mem: mem[:n:n], Name: name}
+	as.insert(m)
+	return m, 0
+}
+
+// Map makes existing kernel-owned memory (a ring region) visible at its own
+// address, as remap_pfn_range does for io_uring's regions. The memory must
+// come from NewRegion (or this package's Mmap of another space) and stay
+// alive until this space is released.
+// Linux: io_uring/memmap.c:io_uring_mmap()
+func (as *AddressSpace) Map(r *Region, name string) *Mapping {
+	m := &Mapping{Addr: r.Addr(), Mem: r.Mem, Name: name, region: r}
+	r.get()
+	var replaced *Mapping
+	as.publish(func(t *table) *table {
+		replaced = t.find(m.Addr)
+		return t.with(m)
+	})
+	if replaced != nil && replaced.region != nil {
+		replaced.region.put()
+	}
+	return m
+}
+
+func (as *AddressSpace) insert(m *Mapping) {
+	for {
+		old := as.backing.Load()
+		nb := append(append([]*Mapping(nil), (*old)...), m)
+		if as.backing.CompareAndSwap(old, &nb) {
+			break
+		}
+	}
+	as.publish(func(t *table) *table { return t.with(m) })
+}
+
+func (as *AddressSpace) publish(f func(*table) *table) {
+	for {
+		old := as.cur.Load()
+		if as.cur.CompareAndSwap(old, f(old)) {
+			return
+		}
+	}
+}
+
+func (t *table) with(m *Mapping) *table {
+	maps := make([]*Mapping, 0, len(t.maps)+1)
+	for _, o := range t.maps {
+		if o.Addr == m.Addr { // remapping the same region replaces it
+			continue
+		}
+		maps = append(maps, o)
+	}
+	maps = append(maps, m)
+	sort.Slice(maps, func(i, j int) bool { return maps[i].Addr < maps[j].Addr })
+	return &table{maps: maps}
+}
+
+// Munmap removes the mappings that start inside [addr, addr+length). Only
+// whole mappings are removed; a partial unmap of a mapping is refused with
+// -EINVAL (the simulator does not split VMAs).
+// Differs from Linux: munmap cannot split a mapping.
+// Linux: mm/mmap.c:do_munmap()
+func (as *AddressSpace) Munmap(addr, length uint64) int {
+	if addr%PageSize != 0 || length == 0 {
+		return -int(unix.EINVAL)
+	}
+	end := addr + length
+	errno := 0
+	var removed []*Mapping
+	as.publish(func(t *table) *table {
+		errno, removed = 0, nil
+		maps := make([]*Mapping, 0, len(t.maps))
+		for _, m := range t.maps {
+			if m.Addr >= addr && m.Addr < end {
+				if m.End() > (end+PageSize-1)&^(PageSize-1) {
+					errno = -int(unix.EINVAL)
+					return t
+				}
+				removed = append(removed, m)
+				continue
+			}
+			maps = append(maps, m)
+		}
+		return &table{maps: maps}
+	})
+	for _, m := range removed {
+		if m.region != nil {
+			m.region.put()
+		}
+	}
+	return errno
+}
+
+// Release frees every mapping's backing memory. The address space must not
+// be used afterwards. Kernel-owned regions mapped with Map are not freed here.
+func (as *AddressSpace) Release() {
+	old := as.cur.Swap(&table{})
+	for _, m := range old.maps {
+		if m.region != nil {
+			m.region.put()
+		}
+	}
+	b := as.backing.Swap(new([]*Mapping))
+	for _, m := range *b {
+		_ = unix.Munmap(m.Mem)
+	}
+}
+
+// find returns the mapping holding addr, or nil.
+func (t *table) find(addr uint64) *Mapping {
+	i := sort.Search(len(t.maps), func(i int) bool { return t.maps[i].End() > addr })
+	if i < len(t.maps) && t.maps[i].Addr <= addr {
+		return t.maps[i]
+	}
+	return nil
+}
+
+// Lookup returns the mapping that holds addr, or nil.
+func (as *AddressSpace) Lookup(addr uint64) *Mapping { return as.cur.Load().find(addr) }
+
+// Mappings returns the live mappings in address order.
+func (as *AddressSpace) Mappings() []*Mapping {
+	return append([]*Mapping(nil), as.cur.Load().maps...)
+}
+
+// Slice returns the user memory [addr, addr+n) as a byte slice aliasing the
+// mapping, or -EFAULT if any byte of it is not mapped. The range must lie in
+// one mapping. n == 0 yields an empty slice for any address.
+// Linux: include/linux/uaccess.h:access_ok()
+func (as *AddressSpace) Slice(addr, n uint64) ([]byte, int) {
+	if n == 0 {
+		return nil, 0
+	}
+	m := as.cur.Load().find(addr)
+	if m == nil || addr+n < addr || addr+n > m.End() {
+		return nil, -EFAULT
+	}
+	off := addr - m.Addr
+	return m.Mem[off : off+n : off+n], 0
+}
+
+// CopyFromUser copies len(dst) bytes from user address src.
+// Linux: include/linux/uaccess.h:copy_from_user()
+func (as *AddressSpace) CopyFromUser(dst []byte, src uint64) int {
+	b, errno := as.Slice(src, uint64(len(dst)))
+	if errno != 0 {
+		return errno
+	}
+	copy(dst, b)
+	return 0
+}
+
+// CopyToUser copies src to user address dst.
+// Linux: include/linux/uaccess.h:copy_to_user()
+func (as *AddressSpace) CopyToUser(dst uint64, src []byte) int {
+	b, errno := as.Slice(dst, uint64(len(src)))
+	if errno != 0 {
+		return errno
+	}
+	copy(b, src)
+	return 0
+}
+
+// Account charges n pinned bytes to the address space's locked-memory
+// counter against limit (RLIMIT_MEMLOCK; 0 means unlimited) and returns
+// -ENOMEM when that would exceed it. A negative n uncharges.
+// Linux: io_uring/rsrc.c:__io_account_mem()
+func (as *AddressSpace) Account(n, limit int64) int {
+	for {
+		cur := as.locked.Load()
+		next := cur + n
+		if n > 0 && limit > 0 && next > limit {
+			return -int(unix.ENOMEM)
+		}
+		if as.locked.CompareAndSwap(cur, next) {
+			return 0
+		}
+	}
+}
+
+// Locked is the number of bytes currently charged by Account.
+func (as *AddressSpace) Locked() int64 { return as.locked.Load() }
