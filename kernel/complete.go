@@ -1,0 +1,205 @@
+package kernel
+
+import (
+	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
+)
+
+// fillCQEReq writes req's CQE into the ring, or returns false if there is
+// no room (the caller then overflows it).
+// Linux: io_uring/io_uring.h:io_fill_cqe_req()
+func (ctx *Ctx) fillCQEReq(t *sim.Thread, req *Req) bool {
+	cqe32 := req.cqe.flags&rings.IORING_CQE_F_32 != 0
+	i, ok := ctx.getCQE(false, cqe32)
+	if !ok {
+		return false
+	}
+	ctx.writeCQE(t, i, req.cqe.userData, req.cqe.res, req.cqe.flags, &req.bigCQE, req)
+	return true
+}
+
+// reqCQEOverflow puts req's CQE on the overflow list.
+// Linux: io_uring/io_uring.c:io_req_cqe_overflow()
+func (ctx *Ctx) reqCQEOverflow(t *sim.Thread, req *Req) {
+	ctx.cqeOverflow(t, req.cqe.userData, req.cqe.res, req.cqe.flags, req.bigCQE)
+	req.bigCQE = [2]uint64{}
+}
+
+// cqeOverflow appends a CQE that did not fit to the overflow list and sets
+// IORING_SQ_CQ_OVERFLOW when the list becomes non-empty. Called with
+// completionLock held. The simulator's allocation never fails, so CQEs are
+// never dropped (IORING_FEAT_NODROP).
+// Linux: io_uring/io_uring.c:io_cqring_event_overflow()
+func (ctx *Ctx) cqeOverflow(t *sim.Thread, userData uint64, res int32, cflags uint32, big [2]uint64) {
+	if w := ctx.world(); w.Tracing() {
+		w.Emit(t, "io_uring_cqe_overflow", sim.U("ctx", ctx.ID), sim.X("user_data", userData),
+			sim.I("res", int64(res)), sim.S("cflags", rings.FlagNames(rings.FamilyCQEFlags, uint64(cflags))))
+	}
+	if len(ctx.overflowList) == 0 {
+		ctx.checkCQ |= ioCheckCQOverflow
+		rings.AtomicOr(&ctx.rings.SQFlags, rings.IORING_SQ_CQ_OVERFLOW)
+	}
+	o := overflowCQE{cqe: rings.CQE{UserData: userData, Res: res, Flags: cflags}}
+	if ctx.cqeShift == 1 || cflags&rings.IORING_CQE_F_32 != 0 {
+		o.big, o.isBig = big, true
+	}
+	ctx.overflowList = append(ctx.overflowList, o)
+}
+
+// cqLock takes completionLock unless the ring completes locklessly.
+// Linux: io_uring/io_uring.c:__io_cq_lock()
+func (ctx *Ctx) cqLockMaybe(t *sim.Thread) {
+	if !ctx.locklessCQ {
+		ctx.completionLock.Lock(t)
+	}
+}
+
+// cqUnlockPostMaybe commits the CQ tail, wakes waiters and runs the commit
+// hooks, pairing with cqLockMaybe.
+// Linux: io_uring/io_uring.c:__io_cq_unlock_post()
+func (ctx *Ctx) cqUnlockPostMaybe(t *sim.Thread) {
+	ctx.commitCQRing()
+	if !ctx.taskComplete {
+		if !ctx.locklessCQ {
+			ctx.completionLock.Unlock(t)
+		}
+		ctx.cqringWake(t)
+	}
+	ctx.commitCQRingFlush(t)
+}
+
+// cqUnlockPost commits, unlocks completionLock and wakes.
+// Linux: io_uring/io_uring.c:io_cq_unlock_post()
+func (ctx *Ctx) cqUnlockPost(t *sim.Thread) {
+	ctx.commitCQRing()
+	ctx.completionLock.Unlock(t)
+	ctx.cqringWake(t)
+	ctx.commitCQRingFlush(t)
+}
+
+// cqringWake wakes tasks waiting in io_cqring_wait, if any sleep there.
+// On a DEFER_TASKRUN ring only the submitter waits, and it is woken by
+// task_work instead.
+// Linux: io_uring/io_uring.h:io_cqring_wake()
+func (ctx *Ctx) cqringWake(t *sim.Thread) {
+	if ctx.cqWait.HasSleeper(t) {
+		ctx.cqWait.WakeUp(t, rings.POLLIN)
+	}
+}
+
+// commitCQRingFlush runs what must follow a CQ commit: drained requests
+// whose predecessors are now done are released. (Eventfd signalling and
+// count-based timeouts join here when they exist.)
+// Linux: io_uring/io_uring.c:__io_commit_cqring_flush()
+func (ctx *Ctx) commitCQRingFlush(t *sim.Thread) {
+	if ctx.drainActive && len(ctx.deferList) != 0 {
+		ctx.completionLock.Lock(t)
+		ctx.queueDeferred(t)
+		ctx.completionLock.Unlock(t)
+	}
+}
+
+// postAuxCQE posts a CQE not tied to a request's completion (multishot
+// progress, notifications), overflowing it if the ring is full.
+// Linux: io_uring/io_uring.c:io_post_aux_cqe()
+func (ctx *Ctx) postAuxCQE(t *sim.Thread, userData uint64, res int32, cflags uint32) bool {
+	ctx.completionLock.Lock(t)
+	ctx.cqExtra++
+	i, ok := ctx.getCQE(false, false)
+	if ok {
+		ctx.writeCQE(t, i, userData, res, cflags, nil, nil)
+	} else {
+		ctx.cqeOverflow(t, userData, res, cflags, [2]uint64{})
+	}
+	ctx.cqUnlockPost(t)
+	return true
+}
+
+// reqCompleteDefer queues req for the batched completion flush.
+// Linux: io_uring/io_uring.h:io_req_complete_defer()
+func (ctx *Ctx) reqCompleteDefer(req *Req) {
+	ctx.submitState.complReqs = append(ctx.submitState.complReqs, req)
+}
+
+// submitFlushCompletions posts the CQEs of every request completed in the
+// current batch under one CQ lock, then frees the requests (queueing linked
+// successors). Called with uringLock held.
+// Linux: io_uring/io_uring.c:__io_submit_flush_completions()
+func (ctx *Ctx) submitFlushCompletions(t *sim.Thread) {
+	st := &ctx.submitState
+	if len(st.complReqs) == 0 && !st.cqFlush {
+		return
+	}
+	if w := ctx.world(); w.Tracing() {
+		w.Emit(t, "__io_submit_flush_completions", sim.U("ctx", ctx.ID), sim.I("nr", int64(len(st.complReqs))))
+	}
+	ctx.cqLockMaybe(t)
+	for _, req := range st.complReqs {
+		if req.flags&(REQ_F_CQE_SKIP|REQ_F_REISSUE) == 0 && !ctx.fillCQEReq(t, req) {
+			if ctx.locklessCQ {
+				ctx.completionLock.Lock(t)
+				ctx.reqCQEOverflow(t, req)
+				ctx.completionLock.Unlock(t)
+			} else {
+				ctx.reqCQEOverflow(t, req)
+			}
+		}
+	}
+	ctx.cqUnlockPostMaybe(t)
+	if len(st.complReqs) != 0 {
+		reqs := st.complReqs
+		st.complReqs = st.complReqs[:0]
+		ctx.freeBatchList(t, reqs)
+		clear(reqs)
+	}
+	st.cqFlush = false
+}
+
+// freeBatchList releases completed requests back to the cache; linked
+// successors are queued to run.
+// Linux: io_uring/io_uring.c:io_free_batch_list()
+func (ctx *Ctx) freeBatchList(t *sim.Thread, reqs []*Req) {
+	for _, req := range reqs {
+		if req.flags&IO_REQ_CLEAN_SLOW_FLAGS != 0 {
+			if req.flags&IO_REQ_LINK_FLAGS != 0 {
+				ctx.queueNext(t, req)
+			}
+		}
+		ctx.putReqResources(t, req)
+		ctx.reqAddToCache(req)
+	}
+}
+
+// putReqResources drops what a finished request holds: its file and its
+// task's in-flight count.
+// Linux: io_uring/io_uring.c:io_put_file(), io_put_task()
+func (ctx *Ctx) putReqResources(t *sim.Thread, req *Req) {
+	if req.file != nil {
+		req.file.Put(t)
+		req.file = nil
+	}
+	if req.tctx != nil {
+		req.tctx.inflight--
+		req.tctx = nil
+	}
+	req.task = nil
+	req.link = nil
+	req.twFunc = nil
+}
+
+// reqCompletePost posts req's CQE directly, for completions outside the
+// submission batch (io-wq). With DEFER_TASKRUN or IOPOLL the completion is
+// handed to task_work instead.
+// Linux: io_uring/io_uring.c:io_req_complete_post()
+func (ctx *Ctx) reqCompletePost(t *sim.Thread, req *Req) {
+	if ctx.taskComplete || ctx.flags&rings.IORING_SETUP_IOPOLL != 0 {
+		req.twFunc = reqTaskComplete
+		reqTaskWorkAdd(t, req, 0)
+		return
+	}
+	ctx.completionLock.Lock(t)
+	if req.flags&REQ_F_CQE_SKIP == 0 && !ctx.fillCQEReq(t, req) {
+		ctx.reqCQEOverflow(t, req)
+	}
+	ctx.cqUnlockPost(t)
+}

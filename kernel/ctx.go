@@ -1,0 +1,102 @@
+package kernel
+
+import (
+	"unsafe"
+
+	"github.com/uringsim/uringsim/mm"
+	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
+	"github.com/uringsim/uringsim/vfs"
+)
+
+// overflowCQE is one entry of the CQ overflow list (struct io_overflow_cqe).
+type overflowCQE struct {
+	cqe   rings.CQE
+	big   [2]uint64
+	isBig bool
+}
+
+// Ctx is one io_uring instance (struct io_ring_ctx).
+// Linux: include/linux/io_uring_types.h:struct io_ring_ctx
+type Ctx struct {
+	k     *Kernel
+	ID    uint64 // stable identity for traces
+	flags uint32
+
+	// Ring memory: the rings region holds rings.Rings, the CQEs and the SQ
+	// array; the SQE region holds the SQEs.
+	ringRegion *mm.Region
+	sqRegion   *mm.Region
+	rings      *rings.Rings   // struct io_rings: heads, tails, flags; user-writable
+	cqes       unsafe.Pointer // &rings->cqes[0]
+	sqArray    *uint32        // nil with IORING_SETUP_NO_SQARRAY
+	sqSQEs     unsafe.Pointer
+	sqEntries  uint32
+	cqEntries  uint32
+	cqeShift   uint32 // 1 for 32-byte CQEs (IORING_SETUP_CQE32)
+	sqeShift   uint32 // 1 for 128-byte SQEs (IORING_SETUP_SQE128)
+
+	// Submission side, under uringLock.
+	uringLock    sim.Mutex
+	cachedSQHead uint32
+	submitState  submitState
+	reqSeq       uint64 // request IDs for traces
+	restricted   bool
+	drainActive  bool
+	drainNext    bool
+	drainDisable bool
+	deferList    []deferEntry // ctx->defer_list, under completionLock
+
+	// Completion side.
+	completionLock sim.SpinLock
+	cachedCQTail   uint32
+	cqeCached      uint32 // next free CQE slot index within the cached range (io_ring_ctx.cqe_cached)
+	cqeSentinel    uint32 // end of the cached range (cqe_sentinel)
+	cqExtra        int32
+	checkCQ        uint32
+	overflowList   []overflowCQE
+	cqWait         sim.WaitQueueHead
+	cqWaitNr       uint32
+	cqTimeouts     uint32
+
+	// Modes decided at setup.
+	taskComplete  bool // DEFER_TASKRUN without IOPOLL or SQPOLL: only the submitter posts
+	locklessCQ    bool
+	submitterTask *Task
+	workLList     sim.LList // ctx->work_llist: DEFER_TASKRUN local task_work
+	retryLList    *sim.LLNode
+
+	file  *vfs.File
+	dying bool
+}
+
+// submitState is the per-submission batch state (struct io_submit_state).
+// Linux: include/linux/io_uring_types.h:struct io_submit_state
+type submitState struct {
+	freeList  *Req   // cached free requests, a stack through Req.compNext
+	complReqs []*Req // requests completed in this batch, flushed together
+	linkHead  *Req
+	linkLast  *Req
+	cqFlush   bool
+}
+
+// Flags returns the ring's setup flags.
+func (ctx *Ctx) Flags() uint32 { return ctx.flags }
+
+// sqe returns SQE slot i (already bounded), honouring 128-byte SQEs.
+func (ctx *Ctx) sqe(i uint32) *rings.SQE {
+	return (*rings.SQE)(unsafe.Add(ctx.sqSQEs, uintptr(i<<ctx.sqeShift)*unsafe.Sizeof(rings.SQE{})))
+}
+
+// sqArrayEntry returns the SQ array word i (already masked).
+func (ctx *Ctx) sqArrayEntry(i uint32) *uint32 {
+	return (*uint32)(unsafe.Add(unsafe.Pointer(ctx.sqArray), uintptr(i)*4))
+}
+
+// world and tracing shorthands.
+func (ctx *Ctx) world() *sim.World { return ctx.k.World }
+
+// sqeExtra returns the second 64 bytes of a 128-byte SQE slot.
+func (ctx *Ctx) sqeExtra(i uint32) unsafe.Pointer {
+	return unsafe.Add(unsafe.Pointer(ctx.sqe(i)), unsafe.Sizeof(rings.SQE{}))
+}

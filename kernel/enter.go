@@ -1,0 +1,151 @@
+package kernel
+
+import (
+	"time"
+	"unsafe"
+
+	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
+)
+
+// enterFlags is every IORING_ENTER_* flag Linux 6.18 accepts.
+const enterFlags = rings.IORING_ENTER_GETEVENTS | rings.IORING_ENTER_SQ_WAKEUP |
+	rings.IORING_ENTER_SQ_WAIT | rings.IORING_ENTER_EXT_ARG |
+	rings.IORING_ENTER_REGISTERED_RING | rings.IORING_ENTER_ABS_TIMER |
+	rings.IORING_ENTER_EXT_ARG_REG | rings.IORING_ENTER_NO_IOWAIT
+
+// extArg is the decoded wait argument (struct ext_arg).
+type extArg struct {
+	argsz   uint64
+	ts      time.Duration
+	tsSet   bool
+	minTime time.Duration
+	sig     uint64
+}
+
+// IoUringEnter is the io_uring_enter(2) system call: submit up to toSubmit
+// SQEs, then, with IORING_ENTER_GETEVENTS, wait until at least minComplete
+// CQEs are available. It returns the number of SQEs consumed or a negative
+// errno.
+// Linux: io_uring/io_uring.c:SYSCALL_DEFINE6(io_uring_enter)
+func IoUringEnter(task *Task, fd int, toSubmit, minComplete, flags uint32, argp, argsz uint64) int {
+	defer task.ReturnToUser()
+	t := task.Thread
+	if flags&^enterFlags != 0 {
+		return -EINVAL
+	}
+	ctx, ret := task.ringFromFD(fd, flags&rings.IORING_ENTER_REGISTERED_RING != 0)
+	if ctx == nil {
+		return ret
+	}
+	if ctx.file != nil && flags&rings.IORING_ENTER_REGISTERED_RING == 0 {
+		defer ctx.file.Put(t)
+	}
+	if ctx.flags&rings.IORING_SETUP_R_DISABLED != 0 {
+		return -EBADFD
+	}
+	if w := ctx.world(); w.Tracing() {
+		w.Emit(t, "io_uring_enter", sim.U("ctx", ctx.ID), sim.U("to_submit", uint64(toSubmit)),
+			sim.U("min_complete", uint64(minComplete)), sim.S("flags", rings.FlagNames(rings.FamilyEnterFlags, uint64(flags))))
+	}
+	ret = 0
+	if toSubmit != 0 {
+		if r := ctx.addTctxNodeFromSubmit(task); r != 0 {
+			return r
+		}
+		ctx.uringLock.Lock(t)
+		ret = ctx.submitSQEs(task, toSubmit)
+		if ret != int(toSubmit) {
+			ctx.uringLock.Unlock(t)
+			return ret
+		}
+		if flags&rings.IORING_ENTER_GETEVENTS != 0 && ctx.flags&rings.IORING_SETUP_DEFER_TASKRUN != 0 {
+			// Errors are ignored: io_cqring_wait handles ownership.
+			if ctx.localWorkPending() && ctx.submitterTask == task {
+				ctx.runLocalWorkLocked(task, int(minComplete), max(IO_LOCAL_TW_DEFAULT_MAX, int(minComplete)))
+			}
+		}
+		ctx.uringLock.Unlock(t)
+	}
+	if flags&rings.IORING_ENTER_GETEVENTS != 0 {
+		var ret2 int
+		ext := extArg{argsz: argsz}
+		ret2 = ctx.getExtArg(task, flags, argp, &ext)
+		if ret2 == 0 {
+			minComplete = min(minComplete, ctx.cqEntries)
+			ret2 = ctx.cqringWait(task, int(minComplete), flags, &ext)
+		}
+		if ret == 0 {
+			ret = ret2
+			// EBADR reports dropped CQEs once; the user has now been told.
+			if ret2 == -EBADR {
+				ctx.checkCQ &^= ioCheckCQDropped
+			}
+		}
+	}
+	return ret
+}
+
+// ringFromFD resolves a ring descriptor: a normal fd (with a reference the
+// caller drops), or an index into the task's registered rings.
+func (task *Task) ringFromFD(fd int, registered bool) (*Ctx, int) {
+	t := task.Thread
+	if registered {
+		tctx := task.ioUring
+		if tctx == nil || fd < 0 || fd >= ioRingFDRegMax {
+			return nil, -EINVAL
+		}
+		f := tctx.registeredRings[fd]
+		if f == nil {
+			return nil, -EBADF
+		}
+		return f.Private.(*Ctx), 0
+	}
+	f := task.Proc.Files.Get(t, fd)
+	if f == nil {
+		return nil, -EBADF
+	}
+	ctx, ok := f.Private.(*Ctx)
+	if !ok {
+		f.Put(t)
+		return nil, -EOPNOTSUPP
+	}
+	return ctx, 0
+}
+
+// getExtArg decodes the wait argument: without EXT_ARG argp is a sigmask;
+// with it, a struct io_uring_getevents_arg of exactly the right size, whose
+// ts field points to a __kernel_timespec.
+// Linux: io_uring/io_uring.c:io_get_ext_arg()
+func (ctx *Ctx) getExtArg(task *Task, flags uint32, argp uint64, ext *extArg) int {
+	as := task.Proc.MM
+	if flags&rings.IORING_ENTER_EXT_ARG == 0 {
+		ext.sig = argp
+		return 0
+	}
+	if flags&rings.IORING_ENTER_EXT_ARG_REG != 0 {
+		return -EINVAL // no registered wait regions yet
+	}
+	var arg rings.GeteventsArg
+	if ext.argsz != uint64(unsafe.Sizeof(arg)) {
+		return -EINVAL
+	}
+	if as.CopyFromUser(unsafe.Slice((*byte)(unsafe.Pointer(&arg)), unsafe.Sizeof(arg)), argp) != 0 {
+		return -EFAULT
+	}
+	ext.minTime = time.Duration(arg.MinWaitUsec) * time.Microsecond
+	ext.sig = arg.Sigmask
+	ext.argsz = uint64(arg.SigmaskSz)
+	if arg.Ts != 0 {
+		var ts rings.KernelTimespec
+		if as.CopyFromUser(unsafe.Slice((*byte)(unsafe.Pointer(&ts)), unsafe.Sizeof(ts)), arg.Ts) != 0 {
+			return -EFAULT
+		}
+		if ts.TvSec < 0 || ts.TvNsec < 0 || ts.TvNsec >= int64(time.Second) {
+			return -EINVAL // get_timespec64 rejects it
+		}
+		ext.ts = time.Duration(ts.TvSec)*time.Second + time.Duration(ts.TvNsec)
+		ext.tsSet = true
+	}
+	return 0
+}

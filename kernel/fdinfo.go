@@ -1,0 +1,77 @@
+package kernel
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/uringsim/uringsim/rings"
+)
+
+// Fdinfo returns what /proc/<pid>/fdinfo/<fd> shows for a ring: the generic
+// header, then io_uring's fields in the kernel's order and format.
+// Differs from Linux: mnt_id is 0 and ino is the simulated file's ID.
+// Linux: io_uring/fdinfo.c:io_uring_show_fdinfo()
+func Fdinfo(task *Task, fd int) (string, int) {
+	t := task.Thread
+	f := task.Proc.Files.Get(t, fd)
+	if f == nil {
+		return "", -EBADF
+	}
+	defer f.Put(t)
+	var b strings.Builder
+	fmt.Fprintf(&b, "pos:\t0\nflags:\t02000002\nmnt_id:\t0\nino:\t%d\n", f.ID)
+	ctx, ok := f.Private.(*Ctx)
+	if !ok {
+		return b.String(), 0
+	}
+	ctx.showFdinfo(&b)
+	return b.String(), 0
+}
+
+func (ctx *Ctx) showFdinfo(b *strings.Builder) {
+	r := ctx.rings
+	sqMask, cqMask := ctx.sqEntries-1, ctx.cqEntries-1
+	sqHead, sqTail := rings.LoadAcquire(&r.SQ.Head), rings.LoadAcquire(&r.SQ.Tail)
+	cqHead, cqTail := rings.LoadAcquire(&r.CQ.Head), rings.LoadAcquire(&r.CQ.Tail)
+	fmt.Fprintf(b, "SqMask:\t0x%x\nSqHead:\t%d\nSqTail:\t%d\nCachedSqHead:\t%d\n", sqMask, sqHead, sqTail, ctx.cachedSQHead)
+	fmt.Fprintf(b, "CqMask:\t0x%x\nCqHead:\t%d\nCqTail:\t%d\nCachedCqTail:\t%d\n", cqMask, cqHead, cqTail, ctx.cachedCQTail)
+	fmt.Fprintf(b, "SQEs:\t%d\n", sqTail-sqHead)
+	for i := uint32(0); i < min(sqTail-sqHead, ctx.sqEntries); i++ {
+		if ctx.sqArray == nil {
+			break
+		}
+		idx := rings.LoadAcquire(ctx.sqArrayEntry((i + sqHead) & sqMask))
+		if idx > sqMask {
+			continue
+		}
+		s := ctx.sqe(idx)
+		fmt.Fprintf(b, "%5d: opcode:%s, fd:%d, flags:%x, off:%d, addr:0x%x, rw_flags:0x%x, buf_index:%d user_data:%d",
+			idx, ctx.k.table.Name(s.Opcode), s.Fd, s.Flags, s.Off, s.Addr, s.OpFlags, s.BufIndex, s.UserData)
+		if ctx.sqeShift == 1 {
+			ext := (*[8]uint64)(ctx.sqeExtra(idx))
+			for j, v := range ext {
+				fmt.Fprintf(b, ", e%d:0x%x", j, v)
+			}
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(b, "CQEs:\t%d\n", cqTail-cqHead)
+	for i := uint32(0); i < min(cqTail-cqHead, ctx.cqEntries); i++ {
+		e := (i + cqHead) & cqMask
+		c := ctx.cqSlot(e << ctx.cqeShift)
+		fmt.Fprintf(b, "%5d: user_data:%d, res:%d, flag:%x", e, c.UserData, c.Res, c.Flags)
+		if ctx.cqeShift == 1 {
+			big := ctx.cqSlotBig(e << ctx.cqeShift)
+			fmt.Fprintf(b, ", extra1:%d, extra2:%d\n", big[0], big[1])
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("SqThread:\t-1\nSqThreadCpu:\t-1\nSqTotalTime:\t0\nSqWorkTime:\t0\n")
+	b.WriteString("UserFiles:\t0\nUserBufs:\t0\n")
+	b.WriteString("PollList:\n")
+	b.WriteString("CqOverflowList:\n")
+	for _, o := range ctx.overflowList {
+		fmt.Fprintf(b, "  user_data=%d, res=%d, flags=%x\n", o.cqe.UserData, o.cqe.Res, o.cqe.Flags)
+	}
+	b.WriteString("NAPI:\tdisabled\n")
+}

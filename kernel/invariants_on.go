@@ -1,0 +1,5 @@
+//go:build invariants
+
+package kernel
+
+const invariants = true

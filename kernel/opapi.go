@@ -1,0 +1,60 @@
+package kernel
+
+// The helpers the op files in package opdef may call: the Go form of
+// io_uring/io_uring.h as an op sees it. Ops reach nothing else in this
+// package.
+
+import (
+	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
+)
+
+// ReqSetRes sets the result and CQE flags the request will post.
+// Linux: io_uring/io_uring.h:io_req_set_res()
+func ReqSetRes(req *Req, res int32, cflags uint32) {
+	req.cqe.res, req.cqe.flags = res, cflags
+}
+
+// ReqSetRes32 sets a result with the two extra words of a 32-byte CQE; on a
+// CQE_MIXED ring the CQE is marked IORING_CQE_F_32.
+// Linux: io_uring/io_uring.h:io_req_set_res32()
+func ReqSetRes32(req *Req, res int32, cflags uint32, extra1, extra2 uint64) {
+	if req.ctx.flags&rings.IORING_SETUP_CQE_MIXED != 0 {
+		cflags |= rings.IORING_CQE_F_32
+	}
+	req.cqe.res, req.cqe.flags = res, cflags
+	req.bigCQE = [2]uint64{extra1, extra2}
+}
+
+// ReqSetFail marks the request failed, breaking its link.
+// Linux: io_uring/io_uring.h:req_set_fail()
+func ReqSetFail(req *Req) { reqSetFail(req) }
+
+// ReqSetFixedFile marks the request's fd as an index into the registered
+// file table.
+func ReqSetFixedFile(req *Req) { req.flags |= REQ_F_FIXED_FILE }
+
+// ReqSetBufIndex records the registered buffer index the op will use.
+func ReqSetBufIndex(req *Req, idx uint16) { req.bufIndex = idx }
+
+// ReqGetFile resolves fd — a registered-file index when REQ_F_FIXED_FILE is
+// set, else a descriptor — and holds the file until the request is freed.
+// Linux: io_uring/io_uring.c:io_file_get_fixed(), io_file_get_normal()
+func ReqGetFile(t *sim.Thread, req *Req, fd int, issueFlags uint32) bool {
+	req.cqe.fd = int32(fd)
+	return req.ctx.assignFile(t, req)
+}
+
+// ReqFindBufNode looks up the request's registered buffer.
+// Differs from Linux: there is no registered buffer table yet, so the
+// lookup always fails (docs/divergences.md).
+// Linux: io_uring/rsrc.c:io_find_buf_node()
+func ReqFindBufNode(req *Req, issueFlags uint32) bool { return false }
+
+// ReqTaskComplete completes the request from task_work rather than inline
+// (the op then returns IOU_ISSUE_SKIP_COMPLETE).
+// Linux: io_uring/io_uring.c:io_req_task_complete() via io_req_task_work_add()
+func ReqTaskComplete(t *sim.Thread, req *Req) {
+	req.twFunc = reqTaskComplete
+	reqTaskWorkAdd(t, req, 0)
+}

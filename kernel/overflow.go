@@ -1,0 +1,50 @@
+package kernel
+
+import (
+	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
+)
+
+// cqringOverflowFlush moves overflowed CQEs back into the ring, oldest
+// first, as long as there is room; when the list empties it clears
+// IORING_SQ_CQ_OVERFLOW. With dying set (ring teardown) the entries are
+// dropped. Called with uringLock held.
+// Linux: io_uring/io_uring.c:__io_cqring_overflow_flush()
+func (ctx *Ctx) cqringOverflowFlush(t *sim.Thread, dying bool) {
+	if !dying && ctx.cqringEvents() == ctx.cqEntries {
+		return
+	}
+	ctx.completionLock.Lock(t)
+	n := 0
+	for n < len(ctx.overflowList) {
+		o := &ctx.overflowList[n]
+		if !dying {
+			i, ok := ctx.getCQE(true, o.cqe.Flags&rings.IORING_CQE_F_32 != 0)
+			if !ok {
+				break
+			}
+			var big *[2]uint64
+			if o.isBig {
+				big = &o.big
+			}
+			ctx.writeCQE(t, i, o.cqe.UserData, o.cqe.Res, o.cqe.Flags, big, nil)
+		}
+		n++
+	}
+	rest := copy(ctx.overflowList, ctx.overflowList[n:])
+	clear(ctx.overflowList[rest:])
+	ctx.overflowList = ctx.overflowList[:rest]
+	if len(ctx.overflowList) == 0 {
+		ctx.checkCQ &^= ioCheckCQOverflow
+		rings.AtomicAndNot(&ctx.rings.SQFlags, rings.IORING_SQ_CQ_OVERFLOW)
+	}
+	ctx.cqUnlockPost(t)
+}
+
+// cqringDoOverflowFlush is the flush under uringLock.
+// Linux: io_uring/io_uring.c:io_cqring_do_overflow_flush()
+func (ctx *Ctx) cqringDoOverflowFlush(t *sim.Thread) {
+	ctx.uringLock.Lock(t)
+	ctx.cqringOverflowFlush(t, false)
+	ctx.uringLock.Unlock(t)
+}

@@ -1,0 +1,115 @@
+package kernel
+
+import (
+	"unsafe"
+
+	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
+)
+
+// IoUringRegister is the io_uring_register(2) system call.
+// Differs from Linux: only IORING_REGISTER_PROBE and
+// IORING_REGISTER_ENABLE_RINGS are implemented; every other opcode fails
+// with -EINVAL, as an unknown opcode does (docs/divergences.md).
+// Linux: io_uring/register.c:SYSCALL_DEFINE4(io_uring_register)
+func IoUringRegister(task *Task, fd int, opcode uint32, arg uint64, nrArgs uint32) int {
+	defer task.ReturnToUser()
+	t := task.Thread
+	useRegistered := opcode&rings.IORING_REGISTER_USE_REGISTERED_RING != 0
+	opcode &^= rings.IORING_REGISTER_USE_REGISTERED_RING
+	if opcode >= rings.IORING_REGISTER_LAST {
+		return -EINVAL
+	}
+	if int32(fd) == -1 {
+		return -EINVAL // io_uring_register_blind: no blind opcode is implemented
+	}
+	ctx, ret := task.ringFromFD(fd, useRegistered)
+	if ctx == nil {
+		if ret == -EOPNOTSUPP || useRegistered {
+			return ret
+		}
+		return -EBADF
+	}
+	if !useRegistered {
+		defer ctx.file.Put(t)
+	}
+	ctx.uringLock.Lock(t)
+	ret = ctx.register(task, opcode, arg, nrArgs)
+	if w := ctx.world(); w.Tracing() {
+		w.Emit(t, "io_uring_register", sim.U("ctx", ctx.ID), sim.U("opcode", uint64(opcode)), sim.I("ret", int64(ret)))
+	}
+	ctx.uringLock.Unlock(t)
+	return ret
+}
+
+// register dispatches one registration opcode with uringLock held.
+// Linux: io_uring/register.c:__io_uring_register()
+func (ctx *Ctx) register(task *Task, opcode uint32, arg uint64, nrArgs uint32) int {
+	if ctx.dying {
+		return -ENXIO
+	}
+	if ctx.submitterTask != nil && ctx.submitterTask != task {
+		return -EEXIST
+	}
+	switch opcode {
+	case rings.IORING_REGISTER_PROBE:
+		if arg == 0 || nrArgs > 256 {
+			return -EINVAL
+		}
+		return ctx.probe(task, arg, nrArgs)
+	case rings.IORING_REGISTER_ENABLE_RINGS:
+		if arg != 0 || nrArgs != 0 {
+			return -EINVAL
+		}
+		return ctx.registerEnableRings(task)
+	}
+	return -EINVAL
+}
+
+// probe reports which opcodes are supported: the user passes a zeroed
+// io_uring_probe with room for nrArgs ops.
+// Linux: io_uring/register.c:io_probe()
+func (ctx *Ctx) probe(task *Task, arg uint64, nrArgs uint32) int {
+	nrArgs = min(nrArgs, rings.IORING_OP_LAST)
+	var hdr rings.Probe
+	var op rings.ProbeOp
+	size := uint64(unsafe.Sizeof(hdr)) + uint64(nrArgs)*uint64(unsafe.Sizeof(op))
+	as := task.Proc.MM
+	buf, errno := as.Slice(arg, size)
+	if errno != 0 {
+		return -EFAULT
+	}
+	for _, b := range buf {
+		if b != 0 {
+			return -EINVAL
+		}
+	}
+	out := make([]byte, size)
+	p := (*rings.Probe)(unsafe.Pointer(&out[0]))
+	p.LastOp = rings.IORING_OP_LAST - 1
+	p.OpsLen = uint8(nrArgs)
+	ops := unsafe.Slice((*rings.ProbeOp)(unsafe.Add(unsafe.Pointer(&out[0]), unsafe.Sizeof(hdr))), nrArgs)
+	for i := range ops {
+		ops[i].Op = uint8(i)
+		if ctx.k.table.Supported(uint8(i)) {
+			ops[i].Flags = rings.IO_URING_OP_SUPPORTED
+		}
+	}
+	if as.CopyToUser(arg, out) != 0 {
+		return -EFAULT
+	}
+	return 0
+}
+
+// registerEnableRings starts a ring created with IORING_SETUP_R_DISABLED.
+// Linux: io_uring/register.c:io_register_enable_rings()
+func (ctx *Ctx) registerEnableRings(task *Task) int {
+	if ctx.flags&rings.IORING_SETUP_R_DISABLED == 0 {
+		return -EBADFD
+	}
+	if ctx.flags&rings.IORING_SETUP_SINGLE_ISSUER != 0 && ctx.submitterTask == nil {
+		ctx.submitterTask = task
+	}
+	ctx.flags &^= rings.IORING_SETUP_R_DISABLED
+	return 0
+}

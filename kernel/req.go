@@ -1,0 +1,96 @@
+package kernel
+
+import (
+	"unsafe"
+
+	"github.com/uringsim/uringsim/sim"
+	"github.com/uringsim/uringsim/vfs"
+)
+
+// cmdSize is the size of the per-op data area (io_kiocb.cmd): 64 bytes in
+// the kernel, the same here.
+const cmdSize = 64
+
+// Req is one request (struct io_kiocb). Requests are cached per ring and
+// reused; nothing on the steady-state path allocates.
+// Linux: include/linux/io_uring_types.h:struct io_kiocb
+type Req struct {
+	ctx    *Ctx
+	ID     uint64 // per-ring sequence number, stable across runs (traces)
+	opcode uint8
+	flags  uint64
+	// cqe is what the request will post: user_data, res, flags; fd holds the
+	// SQE's fd until the file is assigned, as in the kernel's union.
+	cqe struct {
+		userData uint64
+		res      int32
+		flags    uint32
+		fd       int32
+	}
+	bigCQE   [2]uint64
+	bufIndex uint16
+	file     *vfs.File
+	link     *Req
+	tctx     *Tctx
+	task     *Task
+
+	// cmd is the op's private data (io_kiocb_to_cmd). Ops store plain
+	// values only: no Go pointers (the garbage collector does not scan it).
+	cmd [cmdSize / 8]uint64
+
+	compNext *Req                          // comp_list / free-list linkage
+	twNode   sim.LLNode                    // io_task_work.node
+	twFunc   func(t *sim.Thread, req *Req) // io_task_work.func (runs with uringLock held)
+	nrTW     uint32                        // DEFER_TASKRUN lazy-wake counter
+}
+
+// Cmd returns req's op data as *T (io_kiocb_to_cmd). T must fit in 64 bytes
+// and hold no pointers; the op table check enforces the size.
+func Cmd[T any](req *Req) *T {
+	var zero T
+	if unsafe.Sizeof(zero) > cmdSize {
+		panic("kernel.Cmd: op data larger than io_kiocb.cmd")
+	}
+	return (*T)(unsafe.Pointer(&req.cmd))
+}
+
+// allocReq takes a request from the ring's cache, refilling it in batches
+// of ioReqAllocBatch. Called with uringLock held.
+// Linux: io_uring/io_uring.h:io_alloc_req(); io_uring.c:__io_alloc_req_refill()
+func (ctx *Ctx) allocReq() *Req {
+	st := &ctx.submitState
+	if st.freeList == nil {
+		batch := make([]Req, ioReqAllocBatch)
+		for i := range batch {
+			r := &batch[i]
+			r.ctx = ctx
+			r.twNode.Item = r
+			r.compNext = st.freeList
+			st.freeList = r
+		}
+	}
+	req := st.freeList
+	st.freeList = req.compNext
+	req.compNext = nil
+	return req
+}
+
+// reqAddToCache returns req to the ring's free list.
+// Linux: io_uring/io_uring.c:io_req_add_to_cache()
+func (ctx *Ctx) reqAddToCache(req *Req) {
+	req.compNext = ctx.submitState.freeList
+	ctx.submitState.freeList = req
+}
+
+// ioReqAllocBatch is how many requests a cache refill allocates.
+// Linux: io_uring/io_uring.c:IO_REQ_ALLOC_BATCH
+const ioReqAllocBatch = 8
+
+// Ctx returns the ring the request belongs to.
+func (req *Req) Ctx() *Ctx { return req.ctx }
+
+// Opcode returns the request's opcode.
+func (req *Req) Opcode() uint8 { return req.opcode }
+
+// UserData returns the request's user_data.
+func (req *Req) UserData() uint64 { return req.cqe.userData }

@@ -1,0 +1,101 @@
+package kernel
+
+import (
+	"github.com/uringsim/uringsim/mm"
+	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
+	"github.com/uringsim/uringsim/vfs"
+)
+
+// ioRingFDRegMax is how many rings a task may register.
+// Linux: io_uring/tctx.h:IO_RINGFD_REG_MAX
+const ioRingFDRegMax = 16
+
+// ringFileOps are the io_uring file operations (io_uring_fops).
+type ringFileOps struct{}
+
+// newRingFile wraps ctx in an anonymous-inode file.
+// Linux: io_uring/io_uring.c:io_uring_get_file()
+func newRingFile(k *Kernel, ctx *Ctx) *vfs.File {
+	return vfs.NewFile(ringFileOps{}, ctx, "anon_inode:[io_uring]", 0, k.NewFileID())
+}
+
+// Release tears the ring down when its last reference goes.
+// Linux: io_uring/io_uring.c:io_uring_release(), io_ring_ctx_wait_and_kill()
+func (ringFileOps) Release(t *sim.Thread, f *vfs.File) {
+	ctx := f.Private.(*Ctx)
+	ctx.uringLock.Lock(t)
+	ctx.dying = true
+	ctx.cqringOverflowFlush(t, true)
+	ctx.uringLock.Unlock(t)
+	ctx.free()
+}
+
+// free releases the ring memory.
+// Linux: io_uring/io_uring.c:io_ring_ctx_free(), io_rings_free()
+func (ctx *Ctx) free() {
+	if ctx.ringRegion != nil {
+		ctx.ringRegion.Free()
+	}
+	if ctx.sqRegion != nil {
+		ctx.sqRegion.Free()
+	}
+	ctx.rings, ctx.ringRegion, ctx.sqRegion = nil, nil, nil
+}
+
+// addRegisteredRing stores a ring file in the task's registered-ring table
+// and returns its index.
+// Linux: io_uring/tctx.c:io_ring_add_registered_file()
+func (tctx *Tctx) addRegisteredRing(f *vfs.File) int {
+	for i, r := range tctx.registeredRings {
+		if r == nil {
+			tctx.registeredRings[i] = f
+			return i
+		}
+	}
+	return -EBUSY
+}
+
+// Mmap maps one of a ring's regions into the task's address space, as the
+// kernel does for IORING_OFF_SQ_RING / IORING_OFF_CQ_RING (the same region,
+// IORING_FEAT_SINGLE_MMAP) and IORING_OFF_SQES, and returns its address.
+// Differs from Linux: the address is the region's own (kernel and user see
+// the same memory at the same address), and length is not checked against
+// the region beyond being non-zero and not larger.
+// Linux: io_uring/memmap.c:io_uring_mmap(), io_uring_validate_mmap_request()
+func Mmap(task *Task, fd int, offset, length uint64) (uint64, int) {
+	t := task.Thread
+	f := task.Proc.Files.Get(t, fd)
+	if f == nil {
+		return 0, -EBADF
+	}
+	defer f.Put(t)
+	ctx, ok := f.Private.(*Ctx)
+	if !ok {
+		return 0, -ENODEV
+	}
+	if ctx.flags&rings.IORING_SETUP_NO_MMAP != 0 {
+		return 0, -EINVAL
+	}
+	var r *mm.Region
+	switch offset {
+	case rings.IORING_OFF_SQ_RING, rings.IORING_OFF_CQ_RING:
+		r = ctx.ringRegion
+	case rings.IORING_OFF_SQES:
+		r = ctx.sqRegion
+	default:
+		return 0, -EINVAL
+	}
+	if r == nil || length == 0 || length > uint64(len(r.Mem)) {
+		return 0, -EINVAL
+	}
+	task.Proc.MM.Map(r, "io_uring")
+	return r.Addr(), 0
+}
+
+// Close is close(2) on the task's descriptor table.
+// Linux: fs/open.c:SYSCALL_DEFINE1(close)
+func Close(task *Task, fd int) int {
+	defer task.ReturnToUser()
+	return task.Proc.Files.Close(task.Thread, fd)
+}

@@ -1,0 +1,333 @@
+package kernel
+
+import (
+	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
+)
+
+// sqringEntries is how many SQEs user space has published and the kernel
+// has not consumed, clamped to the ring size: user space may write any
+// tail it likes.
+// Linux: io_uring/io_uring.h:io_sqring_entries()
+func (ctx *Ctx) sqringEntries() uint32 {
+	return min(rings.LoadAcquire(&ctx.rings.SQ.Tail)-ctx.cachedSQHead, ctx.sqEntries)
+}
+
+// getSQE fetches the next SQE, through the SQ array unless NO_SQARRAY. An
+// array entry out of range is dropped and counted in sq_dropped.
+// Linux: io_uring/io_uring.c:io_get_sqe()
+func (ctx *Ctx) getSQE() (*rings.SQE, bool) {
+	mask := ctx.sqEntries - 1
+	head := ctx.cachedSQHead & mask
+	ctx.cachedSQHead++
+	if ctx.sqArray != nil {
+		head = rings.ReadOnce(ctx.sqArrayEntry(head))
+		if head >= ctx.sqEntries {
+			ctx.cqExtra--
+			rings.WriteOnce(&ctx.rings.SQDropped, rings.ReadOnce(&ctx.rings.SQDropped)+1)
+			return nil, false
+		}
+	}
+	return ctx.sqe(head), true
+}
+
+// submitSQEs consumes up to nr SQEs and submits them, stopping at the first
+// that fails to initialise unless IORING_SETUP_SUBMIT_ALL. It returns how
+// many SQEs were consumed. Called with uringLock held.
+// Linux: io_uring/io_uring.c:io_submit_sqes()
+func (ctx *Ctx) submitSQEs(task *Task, nr uint32) int {
+	t := task.Thread
+	entries := ctx.sqringEntries()
+	if entries == 0 {
+		return 0
+	}
+	left := min(nr, entries)
+	ret := int(left)
+	st := &ctx.submitState
+	st.linkHead = nil
+	if w := ctx.world(); w.Tracing() {
+		w.Emit(t, "io_submit_sqes", sim.U("ctx", ctx.ID), sim.U("nr", uint64(left)))
+	}
+	for left > 0 {
+		req := ctx.allocReq()
+		sqe, ok := ctx.getSQE()
+		if !ok {
+			ctx.reqAddToCache(req)
+			break
+		}
+		if ctx.submitSQE(task, req, sqe) != 0 && ctx.flags&rings.IORING_SETUP_SUBMIT_ALL == 0 {
+			left--
+			break
+		}
+		left--
+	}
+	ret -= int(left)
+	ctx.submitStateEnd(t)
+	// Commit the SQ head once every consumed SQE has been read.
+	rings.StoreRelease(&ctx.rings.SQ.Head, ctx.cachedSQHead)
+	return ret
+}
+
+// submitStateEnd queues an unterminated link and flushes the batch's
+// completions.
+// Linux: io_uring/io_uring.c:io_submit_state_end()
+func (ctx *Ctx) submitStateEnd(t *sim.Thread) {
+	st := &ctx.submitState
+	if st.linkHead != nil {
+		head := st.linkHead
+		st.linkHead = nil
+		ctx.queueSQEFallback(t, head)
+	}
+	ctx.submitFlushCompletions(t)
+}
+
+// initReq fills req from sqe and validates everything the kernel validates
+// before the op's own prep.
+// Linux: io_uring/io_uring.c:io_init_req()
+func (ctx *Ctx) initReq(task *Task, req *Req, sqe *rings.SQE) int {
+	opcode := sqe.Opcode
+	sqeFlags := sqe.Flags
+	ctx.reqSeq++
+	req.ID = ctx.reqSeq
+	req.opcode = opcode
+	req.flags = uint64(sqeFlags)
+	req.cqe.userData = sqe.UserData
+	req.cqe.res, req.cqe.flags = 0, 0
+	req.bigCQE = [2]uint64{}
+	req.file = nil
+	req.link = nil
+	req.task = task
+	req.tctx = task.ioUring
+	req.tctx.inflight++
+	req.cmd = [cmdSize / 8]uint64{}
+
+	if opcode >= rings.IORING_OP_LAST {
+		req.opcode = 0
+		return -EINVAL
+	}
+	def := &ctx.k.table.Issue[opcode]
+	if uint32(sqeFlags)&^SQE_COMMON_FLAGS != 0 {
+		// Enforce forwards compatibility on users.
+		if uint32(sqeFlags)&^SQE_VALID_FLAGS != 0 {
+			return -EINVAL
+		}
+		if sqeFlags&rings.IOSQE_BUFFER_SELECT != 0 {
+			if !def.BufferSelect {
+				return -EOPNOTSUPP
+			}
+			req.bufIndex = sqe.BufIndex
+		}
+		if sqeFlags&rings.IOSQE_CQE_SKIP_SUCCESS != 0 {
+			ctx.drainDisable = true
+		}
+		if sqeFlags&rings.IOSQE_IO_DRAIN != 0 {
+			if ctx.drainDisable {
+				return -EOPNOTSUPP
+			}
+			ctx.initReqDrain(req)
+		}
+	}
+	if ctx.drainActive || ctx.drainNext {
+		// Knock it to the slow queue path, it will be drained there.
+		if ctx.drainActive {
+			req.flags |= REQ_F_FORCE_ASYNC
+		}
+		// With no link open this is the "next" request that must drain.
+		if ctx.drainNext && ctx.submitState.linkHead == nil {
+			ctx.drainNext = false
+			ctx.drainActive = true
+			req.flags |= REQ_F_IO_DRAIN | REQ_F_FORCE_ASYNC
+		}
+	}
+	if !def.Ioprio && sqe.Ioprio != 0 {
+		return -EINVAL
+	}
+	if !def.Iopoll && ctx.flags&rings.IORING_SETUP_IOPOLL != 0 {
+		return -EINVAL
+	}
+	if def.NeedsFile {
+		req.cqe.fd = sqe.Fd
+	}
+	if sqe.Personality != 0 {
+		return -EINVAL // no personality is ever registered yet
+	}
+	if def.Prep == nil {
+		return -EOPNOTSUPP // io_eopnotsupp_prep
+	}
+	return def.Prep(req, sqe)
+}
+
+// initReqDrain marks the ring as draining; a drain in the middle of a link
+// drains the whole link and the request after it.
+// Linux: io_uring/io_uring.c:io_init_req_drain()
+func (ctx *Ctx) initReqDrain(req *Req) {
+	ctx.drainActive = true
+	if head := ctx.submitState.linkHead; head != nil {
+		head.flags |= REQ_F_IO_DRAIN | REQ_F_FORCE_ASYNC
+		ctx.drainNext = true
+	}
+}
+
+// submitFailInit handles an SQE that failed to initialise: it completes
+// with the error, and a link it belongs to is failed as a whole once the
+// link is complete, so SQPOLL never sees a half-submitted link.
+// Linux: io_uring/io_uring.c:io_submit_fail_init()
+func (ctx *Ctx) submitFailInit(t *sim.Thread, req *Req, ret int) int {
+	st := &ctx.submitState
+	head := st.linkHead
+	if w := ctx.world(); w.Tracing() {
+		w.Emit(t, "io_uring_req_failed", sim.U("ctx", ctx.ID), sim.U("req", req.ID),
+			sim.X("user_data", req.cqe.userData), sim.S("opcode", rings.OpName(req.opcode)),
+			sim.I("error", int64(ret)))
+	}
+	reqFailLinkNode(req, ret)
+	if head != nil && head.flags&REQ_F_FAIL == 0 {
+		reqFailLinkNode(head, -ECANCELED)
+	}
+	if req.flags&IO_REQ_LINK_FLAGS == 0 {
+		if head != nil {
+			st.linkLast.link = req
+			st.linkHead = nil
+			req = head
+		}
+		ctx.queueSQEFallback(t, req)
+		return ret
+	}
+	if head != nil {
+		st.linkLast.link = req
+	} else {
+		st.linkHead = req
+	}
+	st.linkLast = req
+	return 0
+}
+
+// submitSQE initialises one request and either queues it, or adds it to
+// the link being assembled.
+// Linux: io_uring/io_uring.c:io_submit_sqe()
+func (ctx *Ctx) submitSQE(task *Task, req *Req, sqe *rings.SQE) int {
+	t := task.Thread
+	if ret := ctx.initReq(task, req, sqe); ret != 0 {
+		return ctx.submitFailInit(t, req, ret)
+	}
+	if w := ctx.world(); w.Tracing() {
+		w.Emit(t, "io_uring_submit_req", sim.U("ctx", ctx.ID), sim.U("req", req.ID),
+			sim.X("user_data", req.cqe.userData), sim.S("opcode", rings.OpName(req.opcode)),
+			sim.X("flags", req.flags))
+	}
+	st := &ctx.submitState
+	if st.linkHead != nil {
+		if w := ctx.world(); w.Tracing() {
+			w.Emit(t, "io_uring_link", sim.U("ctx", ctx.ID), sim.U("req", req.ID), sim.U("target_req", st.linkLast.ID))
+		}
+		st.linkLast.link = req
+		st.linkLast = req
+		if req.flags&IO_REQ_LINK_FLAGS != 0 {
+			return 0
+		}
+		// Last request of the link: flush it.
+		req = st.linkHead
+		st.linkHead = nil
+		if req.flags&(REQ_F_FORCE_ASYNC|REQ_F_FAIL) != 0 {
+			ctx.queueSQEFallback(t, req)
+			return 0
+		}
+	} else if req.flags&(IO_REQ_LINK_FLAGS|REQ_F_FORCE_ASYNC|REQ_F_FAIL) != 0 {
+		if req.flags&IO_REQ_LINK_FLAGS != 0 {
+			st.linkHead = req
+			st.linkLast = req
+		} else {
+			ctx.queueSQEFallback(t, req)
+		}
+		return 0
+	}
+	ctx.queueSQE(t, req)
+	return 0
+}
+
+// queueSQE issues a request inline, nonblocking; anything but a completion
+// goes to queueAsync.
+// Linux: io_uring/io_uring.c:io_queue_sqe()
+func (ctx *Ctx) queueSQE(t *sim.Thread, req *Req) {
+	ret := ctx.issueSQE(t, req, IO_URING_F_NONBLOCK|IO_URING_F_COMPLETE_DEFER)
+	if ret != 0 {
+		ctx.queueAsync(t, req, ret)
+	}
+}
+
+// queueAsync handles an inline issue that did not complete. Without poll
+// support yet, -EAGAIN goes straight to io-wq; any other error fails the
+// request.
+// Linux: io_uring/io_uring.c:io_queue_async()
+func (ctx *Ctx) queueAsync(t *sim.Thread, req *Req, ret int) {
+	if ret != -EAGAIN || req.flags&REQ_F_NOWAIT != 0 {
+		ctx.reqDeferFailed(t, req, int32(ret))
+		return
+	}
+	ctx.queueIOWQ(t, req)
+}
+
+// queueSQEFallback is the slow path: failed links, drained requests and
+// IOSQE_ASYNC.
+// Linux: io_uring/io_uring.c:io_queue_sqe_fallback()
+func (ctx *Ctx) queueSQEFallback(t *sim.Thread, req *Req) {
+	if req.flags&REQ_F_FAIL != 0 {
+		// Fail them all; hardlinks become normal links for that.
+		req.flags &^= REQ_F_HARDLINK
+		req.flags |= REQ_F_LINK
+		ctx.reqDeferFailed(t, req, req.cqe.res)
+		return
+	}
+	if ctx.drainActive {
+		ctx.drainReq(t, req)
+		return
+	}
+	ctx.queueIOWQ(t, req)
+}
+
+// issueSQE resolves the file if the op needs one and calls the op's issue
+// handler; a completed request is queued for the batch flush (or posted
+// directly from io-wq).
+// Linux: io_uring/io_uring.c:io_issue_sqe()
+func (ctx *Ctx) issueSQE(t *sim.Thread, req *Req, issueFlags uint32) int {
+	def := &ctx.k.table.Issue[req.opcode]
+	if def.NeedsFile && req.file == nil {
+		if !ctx.assignFile(t, req) {
+			return -EBADF
+		}
+	}
+	ret := def.Issue(t, req, issueFlags)
+	switch ret {
+	case IOU_COMPLETE:
+		if issueFlags&IO_URING_F_COMPLETE_DEFER != 0 {
+			ctx.reqCompleteDefer(req)
+		} else {
+			ctx.reqCompletePost(t, req)
+		}
+		return 0
+	case IOU_ISSUE_SKIP_COMPLETE:
+		return 0
+	}
+	return ret
+}
+
+// assignFile resolves the request's fd through the task's descriptor table.
+// Linux: io_uring/io_uring.c:io_assign_file(), io_file_get_normal()
+func (ctx *Ctx) assignFile(t *sim.Thread, req *Req) bool {
+	if req.flags&REQ_F_FIXED_FILE != 0 {
+		return false // no registered file table yet
+	}
+	req.file = req.task.Proc.Files.Get(t, int(req.cqe.fd))
+	return req.file != nil
+}
+
+// reqDeferFailed completes req with an error as part of the current batch.
+// Linux: io_uring/io_uring.c:io_req_defer_failed()
+func (ctx *Ctx) reqDeferFailed(t *sim.Thread, req *Req, res int32) {
+	reqSetFail(req)
+	req.cqe.res, req.cqe.flags = res, 0
+	if fail := ctx.k.table.Cold[req.opcode].Fail; fail != nil {
+		fail(req)
+	}
+	ctx.reqCompleteDefer(req)
+}

@@ -1,0 +1,66 @@
+package kernel
+
+import (
+	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
+	"github.com/uringsim/uringsim/vfs"
+)
+
+// Tctx is a task's io_uring context (struct io_uring_task): the task_work
+// list io_uring feeds, the rings the task has used, and its in-flight
+// request count.
+// Linux: include/linux/io_uring_types.h:struct io_uring_task
+type Tctx struct {
+	task     *Task
+	taskList sim.LList    // tctx->task_list: requests with task_work pending
+	taskWork callbackHead // tctx->task_work: queued on the task when taskList becomes non-empty
+	ctxs     []*Ctx       // tctx->xa: rings this task has submitted to
+	inflight int64        // tctx->inflight (percpu counter in the kernel)
+
+	registeredRings [ioRingFDRegMax]*vfs.File // tctx->registered_rings
+}
+
+// addTctxNode makes sure the task has an io_uring_task and that ctx is
+// recorded in it.
+// Linux: io_uring/tctx.c:__io_uring_add_tctx_node()
+func (ctx *Ctx) addTctxNode(task *Task) int {
+	tctx := task.ioUring
+	if tctx == nil {
+		tctx = &Tctx{task: task}
+		tctx.taskWork.fn = tctxTaskWork
+		task.ioUring = tctx
+	}
+	for _, c := range tctx.ctxs {
+		if c == ctx {
+			return 0
+		}
+	}
+	tctx.ctxs = append(tctx.ctxs, ctx)
+	return 0
+}
+
+// addTctxNodeFromSubmit is addTctxNode on the submission path, which also
+// enforces IORING_SETUP_SINGLE_ISSUER.
+// Linux: io_uring/tctx.c:__io_uring_add_tctx_node_from_submit()
+func (ctx *Ctx) addTctxNodeFromSubmit(task *Task) int {
+	if ctx.flags&rings.IORING_SETUP_SINGLE_ISSUER != 0 && ctx.submitterTask != task {
+		return -EEXIST
+	}
+	return ctx.addTctxNode(task)
+}
+
+// tctxTaskWork runs a task's io_uring task_work list in the order the items
+// were added: the llist is LIFO, so it is reversed first.
+// Linux: io_uring/io_uring.c:tctx_task_work(), tctx_task_work_run()
+func tctxTaskWork(task *Task) {
+	t := task.Thread
+	tctx := task.ioUring
+	node := tctx.taskList.DelAll(t)
+	count := 0
+	if node != nil {
+		count = handleTWList(t, sim.Reverse(node))
+	}
+	if w := t.World(); w.Tracing() {
+		w.Emit(t, "io_uring_task_work_run", sim.I("count", int64(count)))
+	}
+}
