@@ -1,0 +1,27 @@
+# uringsim — the two commands a new user needs are `make run` and `make test`.
+GO ?= go
+
+.PHONY: run test race bench fuzz vet conformance
+
+# The main job: the guided tour of io_uring on the simulator.
+run:
+	$(GO) run ./cmd/uringsim tour
+
+# Every test, with kernel invariants (WARN_ON_ONCE) turned into panics; then
+# the simulator's concurrent mode and the user side under the race detector.
+test: vet
+	$(GO) test -tags invariants -count=1 ./...
+	$(GO) test -tags invariants -race -count=1 ./sim/ ./uring/
+
+vet:
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# Short fuzz runs of every fuzz target (longer: make fuzz FUZZTIME=10m).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -tags invariants -run='^$$' -fuzz=FuzzSQE -fuzztime=$(FUZZTIME) ./kernel/
+	$(GO) test -tags invariants -run='^$$' -fuzz=FuzzRingGarbage -fuzztime=$(FUZZTIME) ./kernel/
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./scenario/
