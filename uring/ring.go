@@ -344,6 +344,15 @@ func (r *Ring) GetSQE() *rings.SQE {
 	return sqe
 }
 
+// SyncSQ re-reads sq.tail into the application's private SQ state,
+// dropping SQEs handed out but not yet published. Use it after writing
+// sq.tail directly through View, which liburing's bookkeeping cannot see.
+func (r *Ring) SyncSQ() {
+	r.yield()
+	r.sqeHead = rings.ReadOnce(r.sqTail)
+	r.sqeTail = r.sqeHead
+}
+
 // FlushSQ publishes the SQEs handed out since the last flush by storing
 // sq.tail, and returns how many SQEs the kernel has not consumed yet
 // (tail − head), the to_submit of the next io_uring_enter.

@@ -1,0 +1,186 @@
+package uring
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/uringsim/uringsim/kernel"
+	"github.com/uringsim/uringsim/mm"
+	"github.com/uringsim/uringsim/opdef"
+	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
+)
+
+// SimConfig configures a simulated machine: the sim world it runs in.
+type SimConfig struct {
+	// Seed seeds the world's randomness and, without a Strategy, its
+	// scheduling choices.
+	Seed uint64
+	// Mode is sim.Deterministic (the zero value) or sim.Concurrent.
+	Mode sim.Mode
+	// Sink receives the trace; nil turns tracing off.
+	Sink sim.Sink
+	// Strategy decides scheduling choices (nil: a random walk from Seed).
+	Strategy sim.Strategy
+	// MaxSteps bounds a deterministic run (0: unlimited).
+	MaxSteps int64
+	// NoChoiceLog turns off the decision log (long benchmark runs).
+	NoChoiceLog bool
+}
+
+// Machine is one simulated machine: a sim world, a kernel with the opdef
+// opcode table, one process and its main task, carried by the world's main
+// thread. A Machine must be driven from the goroutine that created it.
+type Machine struct {
+	w      *sim.World
+	k      *kernel.Kernel
+	p      *kernel.Process
+	task   *kernel.Task
+	be     *simBackend
+	closed bool
+}
+
+// NewSimMachine creates a simulated machine. The calling goroutine becomes
+// the world's main thread, on which the user program (and every Ring on
+// Backend) runs.
+func NewSimMachine(cfg SimConfig) *Machine {
+	w := sim.NewWorld(sim.Config{
+		Seed:        cfg.Seed,
+		Mode:        cfg.Mode,
+		Sink:        cfg.Sink,
+		Strategy:    cfg.Strategy,
+		MaxSteps:    cfg.MaxSteps,
+		NoChoiceLog: cfg.NoChoiceLog,
+	})
+	k := kernel.New(w, &opdef.Table)
+	p := k.NewProcess()
+	task := p.NewTask(w.Main())
+	m := &Machine{w: w, k: k, p: p, task: task}
+	m.be = &simBackend{task: task, as: p.MM, main: w.Main()}
+	return m
+}
+
+// Backend is the machine's io_uring as a Backend: the simulated system
+// calls, made by the main task.
+func (m *Machine) Backend() Backend { return m.be }
+
+// World is the sim world the machine runs in.
+func (m *Machine) World() *sim.World { return m.w }
+
+// Kernel is the machine's simulated kernel.
+func (m *Machine) Kernel() *kernel.Kernel { return m.k }
+
+// Process is the simulated process the backend's calls are made by.
+func (m *Machine) Process() *kernel.Process { return m.p }
+
+// Task is the main task (the world's main thread in the process).
+func (m *Machine) Task() *kernel.Task { return m.task }
+
+// Close shuts the world down and releases the process's memory. Rings on
+// the machine's backend must be closed first. Closing twice is a no-op.
+func (m *Machine) Close() {
+	if m.closed {
+		return
+	}
+	m.closed = true
+	m.w.Shutdown()
+	m.p.MM.Release()
+}
+
+// simBackend is the simulated kernel's io_uring, called by the main task.
+type simBackend struct {
+	task *kernel.Task
+	as   *mm.AddressSpace
+	main *sim.Thread
+
+	params []byte // user memory for struct io_uring_params
+}
+
+func errnoOf(ret int) error {
+	if ret >= 0 {
+		return nil
+	}
+	return unix.Errno(-ret)
+}
+
+func (*simBackend) Name() string { return "sim" }
+func (*simBackend) Host() bool   { return false }
+
+// Setup copies p into user memory, calls io_uring_setup with its address
+// and copies back what the kernel left there.
+func (b *simBackend) Setup(entries uint32, p *rings.Params) (int, error) {
+	if b.params == nil {
+		mem, err := b.Alloc(uint64(unsafe.Sizeof(*p)))
+		if err != nil {
+			return -1, err
+		}
+		b.params = mem
+	}
+	pb := unsafe.Slice((*byte)(unsafe.Pointer(p)), unsafe.Sizeof(*p))
+	copy(b.params, pb)
+	ret := kernel.IoUringSetup(b.task, entries, addrOf(b.params))
+	copy(pb, b.params)
+	if ret < 0 {
+		return -1, errnoOf(ret)
+	}
+	return ret, nil
+}
+
+func (b *simBackend) Enter(fd int, toSubmit, minComplete, flags uint32, argp, argsz uint64) (int, error) {
+	ret := kernel.IoUringEnter(b.task, fd, toSubmit, minComplete, flags, argp, argsz)
+	if ret < 0 {
+		return -1, errnoOf(ret)
+	}
+	return ret, nil
+}
+
+func (b *simBackend) Register(fd int, opcode uint32, arg uint64, nrArgs uint32) (int, error) {
+	ret := kernel.IoUringRegister(b.task, fd, opcode, arg, nrArgs)
+	if ret < 0 {
+		return -1, errnoOf(ret)
+	}
+	return ret, nil
+}
+
+func (b *simBackend) MapRing(fd int, offset, length uint64) ([]byte, error) {
+	addr, errno := kernel.Mmap(b.task, fd, offset, length)
+	if errno != 0 {
+		return nil, errnoOf(-abs(errno))
+	}
+	mem, errno := b.as.Slice(addr, length)
+	if errno != 0 {
+		return nil, errnoOf(-abs(errno))
+	}
+	return mem, nil
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+func (b *simBackend) Unmap(mem []byte) error {
+	return errnoOf(b.as.Munmap(addrOf(mem), uint64(len(mem))))
+}
+
+func (b *simBackend) Close(fd int) error { return errnoOf(kernel.Close(b.task, fd)) }
+
+func (b *simBackend) Alloc(size uint64) ([]byte, error) {
+	m, errno := b.as.Mmap(size, "uring")
+	if errno != 0 {
+		return nil, errnoOf(errno)
+	}
+	return m.Mem, nil
+}
+
+func (b *simBackend) Free(mem []byte) error {
+	return errnoOf(b.as.Munmap(addrOf(mem), uint64(len(mem))))
+}
+
+func (b *simBackend) Yield() { b.main.Yield() }
+
+func (*simBackend) BindThread()   {}
+func (*simBackend) UnbindThread() {}
