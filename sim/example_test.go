@@ -41,7 +41,7 @@ func Example() {
 	//     0.000us  main        sched_switch          prev_state=TASK_RUNNING next_comm=worker next_pid=2
 	//     0.000us  worker      hrtimer_start         timer=1 expires=5000
 	//     0.000us  worker      sched_switch          prev_state=TASK_UNINTERRUPTIBLE next_comm=main next_pid=1
-	//     5.000us  main        sched_switch          prev_state=TASK_INTERRUPTIBLE next_comm=hrtimer next_pid=0
+	//     0.000us  main        sched_switch          prev_state=TASK_INTERRUPTIBLE next_comm=hrtimer next_pid=0
 	//     5.000us  hrtimer     hrtimer_expire_entry  timer=1 now=5000
 	//     5.000us  hrtimer     sched_wakeup          comm=worker pid=2
 	//     5.000us  hrtimer     sched_switch          prev_state=TASK_RUNNING next_comm=worker next_pid=2

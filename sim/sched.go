@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"time"
 )
 
 // The deterministic scheduler.
@@ -43,7 +44,7 @@ func (w *World) yieldSlow(t *Thread) {
 	if w.steps >= w.stepLimit {
 		w.stepLimit = addClampInt(w.steps, w.cfg.MaxSteps)
 		if !w.stuck(KindLivelock) {
-			w.switchTo(t, w.prepareFatal())
+			w.switchTo(t, w.prepareFatal(), w.clock)
 			return
 		}
 	}
@@ -61,7 +62,7 @@ func (w *World) yieldSlow(t *Thread) {
 	}
 	next := w.takeRunq(pick - 1)
 	w.enqueue(t)
-	w.switchTo(t, next)
+	w.switchTo(t, next, w.clock)
 }
 
 // enqueue appends t to the run queue. The fast path of Yield is off while
@@ -92,7 +93,8 @@ func (w *World) block(t *Thread) {
 		runtime.Goexit()
 	}
 	t.blocked = true
-	w.switchTo(t, w.pickNext())
+	at := w.clock
+	w.switchTo(t, w.pickNext(), at)
 }
 
 // pickNext chooses the thread to run when the running one stops (it
@@ -122,11 +124,12 @@ func (w *World) pickNext() *Thread {
 // switchTo hands the CPU from the running thread from to thread to and
 // waits until from is scheduled again. On return from runs; if Shutdown is
 // ending it, it unwinds; if it is the main thread and a fatal panic is
-// pending, it panics.
-func (w *World) switchTo(from, to *Thread) {
+// pending, it panics. at is the clock when from stopped (before an idle
+// jump of the clock), for the sched_switch event.
+func (w *World) switchTo(from, to *Thread, at time.Duration) {
 	if from != to {
 		if w.sink != nil {
-			w.traceSwitch(from, to)
+			w.traceSwitch(from, to, at)
 		}
 		w.cur = to
 		to.ch <- struct{}{}
@@ -141,13 +144,15 @@ func (w *World) switchTo(from, to *Thread) {
 	}
 }
 
-// traceSwitch emits sched_switch on the thread giving up the CPU.
-func (w *World) traceSwitch(from, to *Thread) {
+// traceSwitch emits sched_switch on the thread giving up the CPU, stamped
+// at, the time it stopped running.
+func (w *World) traceSwitch(from, to *Thread, at time.Duration) {
 	st := from.state.String()
 	if from.dead {
 		st = TaskDead.String()
 	}
-	w.Emit(from, "sched_switch", S("prev_state", st), S("next_comm", to.name), I("next_pid", int64(to.id)))
+	w.sink.Event(&Event{Time: at, Thread: from.id, ThreadName: from.name, Name: "sched_switch",
+		Fields: []Field{S("prev_state", st), S("next_comm", to.name), I("next_pid", int64(to.id))}})
 }
 
 // wakeDet is the state transition of WakeUp: t becomes TaskRunning and, if
@@ -183,6 +188,7 @@ func (w *World) exitDet(t *Thread, p *ThreadPanic) {
 	if w.sink != nil {
 		w.Emit(t, "sched_process_exit")
 	}
+	at := w.clock
 	var next *Thread
 	if p != nil {
 		next = w.prepareFatal()
@@ -190,7 +196,7 @@ func (w *World) exitDet(t *Thread, p *ThreadPanic) {
 		next = w.pickNext()
 	}
 	if w.sink != nil {
-		w.traceSwitch(t, next)
+		w.traceSwitch(t, next, at)
 	}
 	w.cur = next
 	next.ch <- struct{}{}

@@ -277,3 +277,57 @@ func TestChooseAndRand(t *testing.T) {
 type pickLast struct{}
 
 func (pickLast) Choose(kind sim.ChoiceKind, n int) int { return n - 1 }
+
+func TestSeedSweep(t *testing.T) {
+	// Every interleaving of the contention scenario completes, for random
+	// walk and PCT alike.
+	for seed := range uint64(300) {
+		var s sim.Strategy
+		if seed%2 == 1 {
+			s = sim.PCT(seed, 1+int(seed%4), 300)
+		}
+		tr, _ := runText(t, sim.Config{Seed: seed, Strategy: s, MaxSteps: 1_000_000}, contention)
+		if !strings.Contains(tr, "end                   counter=12") {
+			t.Fatalf("seed %d: bad end:\n%s", seed, tr)
+		}
+	}
+}
+
+func TestStepsCountFastPath(t *testing.T) {
+	w := sim.NewWorld(sim.Config{})
+	defer w.Shutdown()
+	m := w.Main()
+	before := w.Steps()
+	for range 1000 {
+		m.Yield()
+	}
+	if got := w.Steps() - before; got != 1000 {
+		t.Fatalf("Steps advanced by %d", got)
+	}
+}
+
+func TestMisuse(t *testing.T) {
+	w := sim.NewWorld(sim.Config{})
+	defer w.Shutdown()
+	for _, tc := range []struct {
+		name string
+		f    func()
+	}{
+		{"Go without parent", func() { w.Go(nil, "x", func(*sim.Thread) {}) }},
+		{"SetState(TaskDead)", func() { w.Main().SetState(sim.TaskDead) }},
+		{"RandN(0)", func() { w.RandN(w.Main(), 0) }},
+		{"strategy out of range", func() {
+			w2 := sim.NewWorld(sim.Config{Strategy: badStrategy{}})
+			defer w2.Shutdown()
+			w2.Choose(w2.Main(), sim.ChooseValue, 3)
+		}},
+	} {
+		if catch(tc.f) == nil {
+			t.Errorf("%s did not panic", tc.name)
+		}
+	}
+}
+
+type badStrategy struct{}
+
+func (badStrategy) Choose(kind sim.ChoiceKind, n int) int { return n }

@@ -230,6 +230,22 @@ func (t *Thread) ScheduleTimeout(d time.Duration) bool {
 	return true
 }
 
+// Sleep sleeps uninterruptibly for at least d on the world's clock
+// (msleep/usleep_range), however often the thread is woken meanwhile.
+func (t *Thread) Sleep(d time.Duration) {
+	w := t.w
+	end := addClamp(w.Now(), d)
+	for {
+		left := end - w.Now()
+		if left <= 0 || (!w.det && w.shutDown()) {
+			t.SetState(TaskRunning)
+			return
+		}
+		t.SetState(TaskUninterruptible)
+		t.ScheduleTimeout(left)
+	}
+}
+
 // WakeUp wakes t (wake_up_process(t)) on behalf of waker, the calling
 // thread: if t sleeps (or is about to: its state is not TaskRunning) its
 // state becomes TaskRunning and it becomes runnable. It returns false if t

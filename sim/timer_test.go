@@ -154,3 +154,19 @@ func TestCompletionWaitTimeout(t *testing.T) {
 		t.Fatal("Reinit")
 	}
 }
+
+func TestSleepIgnoresWakeups(t *testing.T) {
+	w := sim.NewWorld(sim.Config{Seed: 1})
+	defer w.Shutdown()
+	m := w.Main()
+	w.Go(m, "pest", func(t *sim.Thread) {
+		for range 5 {
+			m.WakeUp(t)
+			t.Sleep(time.Millisecond)
+		}
+	})
+	m.Sleep(10 * time.Millisecond)
+	if w.Now() != 10*time.Millisecond {
+		t.Fatalf("Now %v", w.Now())
+	}
+}
