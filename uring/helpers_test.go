@@ -148,3 +148,18 @@ func submitNops(t testing.TB, r *Ring, uds ...uint64) []int {
 	}
 	return append(subs, n)
 }
+
+// checkNops checks that got are successful NOP completions with user data
+// uds, in order.
+func checkNops(t testing.TB, be Backend, got []cqeRec, uds ...uint64) {
+	t.Helper()
+	if len(got) != len(uds) {
+		t.Errorf("%s: %d CQEs, want %d", be.Name(), len(got), len(uds))
+		return
+	}
+	for i, c := range got {
+		if c != (cqeRec{UserData: uds[i]}) {
+			t.Errorf("%s: CQE %d = %v, want ud=%d res=0 flags=0", be.Name(), i, c, uds[i])
+		}
+	}
+}

@@ -326,6 +326,18 @@ func TestNopCQE32(t *testing.T) {
 						out = append(out, b)
 						r.CQESeen(cqe)
 					}
+					for i, b := range out[len(out)-3:] {
+						want := big{CQE: cqeRec{UserData: uint64(round*10 + i)}}
+						if i != 1 {
+							want.Big = [2]uint64{0xaaaa0000 + uint64(i), 0xbbbb0000 + uint64(round)}
+							if flags&rings.IORING_SETUP_CQE_MIXED != 0 {
+								want.CQE.Flags = rings.IORING_CQE_F_32
+							}
+						}
+						if b != want {
+							t.Errorf("%s round %d: CQE %d = %+v, want %+v", be.Name(), round, i, b, want)
+						}
+					}
 				}
 				return out
 			})
@@ -451,7 +463,9 @@ func TestRingFlagCombinations(t *testing.T) {
 					uds[i] = uint64(100 + i)
 				}
 				submitNops(t, r, uds...)
-				return reapAll(t, r, n)
+				got := reapAll(t, r, n)
+				checkNops(t, be, got, uds...)
+				return got
 			})
 		})
 	}
@@ -467,6 +481,8 @@ func TestNoMmapRing(t *testing.T) {
 			t.Errorf("%s: user_addr %#x/%#x", be.Name(), p.CQOff.UserAddr, p.SQOff.UserAddr)
 		}
 		submitNops(t, r, 1, 2, 3)
-		return reapAll(t, r, 3)
+		got := reapAll(t, r, 3)
+		checkNops(t, be, got, 1, 2, 3)
+		return got
 	})
 }

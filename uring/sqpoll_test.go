@@ -1,0 +1,75 @@
+package uring
+
+import (
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/uringsim/uringsim/rings"
+)
+
+// enterRecorder is a Backend that records the flags of every Enter.
+type enterRecorder struct {
+	Backend
+	flags []uint32
+}
+
+func (e *enterRecorder) Enter(fd int, toSubmit, minComplete, flags uint32, argp, argsz uint64) (int, error) {
+	e.flags = append(e.flags, flags)
+	return e.Backend.Enter(fd, toSubmit, minComplete, flags, argp, argsz)
+}
+
+// TestSQPollWakeupHost: with an SQPOLL ring Submit enters the kernel only to
+// wake a sleeping SQ thread (IORING_SQ_NEED_WAKEUP → IORING_ENTER_SQ_WAKEUP),
+// and the SQ thread submits the NOPs either way. Host only: the simulator
+// has no SQ thread yet.
+func TestSQPollWakeupHost(t *testing.T) {
+	be := &enterRecorder{Backend: hostOrSkip(t)}
+	r, err := New(be, 8, &Params{Flags: rings.IORING_SETUP_SQPOLL, SQThreadIdle: 1})
+	if err != nil {
+		t.Skipf("host refuses SQPOLL: %v", err)
+	}
+	defer r.Close()
+	woke := false
+	for round := range 5 {
+		// Let the SQ thread go idle (1 ms) and set NEED_WAKEUP.
+		deadline := time.Now().Add(2 * time.Second)
+		for r.SQFlags()&rings.IORING_SQ_NEED_WAKEUP == 0 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		be.flags = be.flags[:0]
+		sleeping := r.SQFlags()&rings.IORING_SQ_NEED_WAKEUP != 0
+		submitNops(t, r, uint64(round))
+		if sleeping {
+			if len(be.flags) != 1 || be.flags[0]&rings.IORING_ENTER_SQ_WAKEUP == 0 {
+				t.Errorf("round %d: SQ thread asleep, Submit entered with %#x", round, be.flags)
+			}
+			woke = true
+		}
+		cqe, err := r.WaitCQETimeout(5 * time.Second)
+		if err != nil || cqe.UserData != uint64(round) {
+			t.Fatalf("round %d: %v, %v", round, cqe, err)
+		}
+		r.CQESeen(cqe)
+	}
+	if !woke {
+		t.Skip("the SQ thread never went to sleep")
+	}
+}
+
+// TestSimDeadlockEINTR: waiting for a CQE that can never come deadlocks the
+// deterministic world; the wait returns EINTR and the world reports it.
+func TestSimDeadlockEINTR(t *testing.T) {
+	m := NewSimMachine(SimConfig{Seed: 1})
+	defer m.Close()
+	r := mustNew(t, m.Backend(), 4, nil)
+	defer r.Close()
+	cqe, err := r.WaitCQE()
+	if cqe != nil || err != unix.EINTR {
+		t.Fatalf("WaitCQE with nothing in flight = %v, %v; want EINTR", cqe, err)
+	}
+	if m.World().Deadlock() == nil {
+		t.Error("no deadlock report")
+	}
+}
