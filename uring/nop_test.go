@@ -86,42 +86,81 @@ type overflowResult struct {
 // lost, IORING_FEAT_NODROP), flags IORING_SQ_CQ_OVERFLOW, and hands them
 // out in order as the CQ drains: 1..5.
 func TestNopCQOverflow(t *testing.T) {
-	differential(t, func(t *testing.T, be Backend) overflowResult {
-		r := mustNew(t, be, 2, &Params{Flags: rings.IORING_SETUP_CQSIZE, CQEntries: 2})
-		defer r.Close()
-		if r.CQEntries() != 2 || r.SQEntries() != 2 {
-			t.Fatalf("%s: sq %d cq %d", be.Name(), r.SQEntries(), r.CQEntries())
-		}
-		var res overflowResult
-		res.Submits = submitNops(t, r, 1, 2, 3, 4, 5)
-		res.ReadyBefore = r.CQReady()
-		res.SQFlagsBefore = r.SQFlags() & (rings.IORING_SQ_CQ_OVERFLOW | rings.IORING_SQ_TASKRUN)
-		res.OverflowCount = r.CQOverflow()
-		if res.SQFlagsBefore&rings.IORING_SQ_CQ_OVERFLOW == 0 {
-			t.Errorf("%s: IORING_SQ_CQ_OVERFLOW not set with 5 NOPs on a CQ of 2", be.Name())
-		}
-		for len(res.CQEs) < 5 {
-			cqe, err := r.PeekCQE()
+	for _, tc := range []struct {
+		name     string
+		flags    uint32
+		nopFlags uint32
+	}{
+		{"default", 0, 0},
+		{"NOP_TW", 0, rings.IORING_NOP_TW},
+		{"COOP_TASKRUN|TASKRUN_FLAG/NOP_TW", rings.IORING_SETUP_COOP_TASKRUN | rings.IORING_SETUP_TASKRUN_FLAG, rings.IORING_NOP_TW},
+		{"DEFER_TASKRUN", rings.IORING_SETUP_SINGLE_ISSUER | rings.IORING_SETUP_DEFER_TASKRUN, 0},
+		{"DEFER_TASKRUN/NOP_TW", rings.IORING_SETUP_SINGLE_ISSUER | rings.IORING_SETUP_DEFER_TASKRUN, rings.IORING_NOP_TW},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			differential(t, func(t *testing.T, be Backend) overflowResult {
+				return runOverflow(t, be, tc.flags, tc.nopFlags)
+			})
+		})
+	}
+}
+
+func runOverflow(t *testing.T, be Backend, flags, nopFlags uint32) overflowResult {
+	r := mustNew(t, be, 2, &Params{Flags: flags | rings.IORING_SETUP_CQSIZE, CQEntries: 2})
+	defer r.Close()
+	if r.CQEntries() != 2 || r.SQEntries() != 2 {
+		t.Fatalf("%s: sq %d cq %d", be.Name(), r.SQEntries(), r.CQEntries())
+	}
+	var res overflowResult
+	for ud := uint64(1); ud <= 5; ud++ {
+		sqe := r.GetSQE()
+		if sqe == nil {
+			n, err := r.Submit()
 			if err != nil {
-				t.Fatalf("%s: PeekCQE after %d CQEs: %v", be.Name(), len(res.CQEs), err)
+				t.Fatalf("%s: Submit: %v", be.Name(), err)
 			}
-			res.CQEs = append(res.CQEs, rec(cqe))
-			r.CQESeen(cqe)
+			res.Submits = append(res.Submits, n)
+			sqe = r.GetSQE()
 		}
-		for i, c := range res.CQEs {
-			if c != (cqeRec{UserData: uint64(i + 1)}) {
-				t.Errorf("%s: CQE %d = %v, want ud=%d", be.Name(), i, c, i+1)
-			}
+		PrepNop(sqe)
+		sqe.OpFlags = nopFlags
+		sqe.UserData = ud
+	}
+	n, err := r.Submit()
+	if err != nil {
+		t.Fatalf("%s: Submit: %v", be.Name(), err)
+	}
+	res.Submits = append(res.Submits, n)
+	if flags&rings.IORING_SETUP_DEFER_TASKRUN != 0 {
+		// Completions wait in the local work list until the task asks
+		// for events; run them (a wait for 0 events).
+		if _, err := r.SubmitAndGetEvents(); err != nil {
+			t.Fatalf("%s: SubmitAndGetEvents: %v", be.Name(), err)
 		}
-		if _, err := r.PeekCQE(); err != unix.EAGAIN {
-			t.Errorf("%s: PeekCQE on a drained ring: %v, want EAGAIN", be.Name(), err)
+	}
+	res.ReadyBefore = r.CQReady()
+	res.SQFlagsBefore = r.SQFlags() & (rings.IORING_SQ_CQ_OVERFLOW | rings.IORING_SQ_TASKRUN)
+	res.OverflowCount = r.CQOverflow()
+	if res.SQFlagsBefore&rings.IORING_SQ_CQ_OVERFLOW == 0 {
+		t.Errorf("%s: IORING_SQ_CQ_OVERFLOW not set with 5 NOPs on a CQ of 2", be.Name())
+	}
+	for len(res.CQEs) < 5 {
+		cqe, err := r.PeekCQE()
+		if err != nil {
+			t.Fatalf("%s: PeekCQE after %d CQEs: %v", be.Name(), len(res.CQEs), err)
 		}
-		res.SQFlagsAfter = r.SQFlags() & (rings.IORING_SQ_CQ_OVERFLOW | rings.IORING_SQ_TASKRUN)
-		if res.SQFlagsAfter != 0 {
-			t.Errorf("%s: sq flags %#x after draining", be.Name(), res.SQFlagsAfter)
-		}
-		return res
-	})
+		res.CQEs = append(res.CQEs, rec(cqe))
+		r.CQESeen(cqe)
+	}
+	checkNops(t, be, res.CQEs, 1, 2, 3, 4, 5)
+	if _, err := r.PeekCQE(); err != unix.EAGAIN {
+		t.Errorf("%s: PeekCQE on a drained ring: %v, want EAGAIN", be.Name(), err)
+	}
+	res.SQFlagsAfter = r.SQFlags() & (rings.IORING_SQ_CQ_OVERFLOW | rings.IORING_SQ_TASKRUN)
+	if res.SQFlagsAfter != 0 {
+		t.Errorf("%s: sq flags %#x after draining", be.Name(), res.SQFlagsAfter)
+	}
+	return res
 }
 
 // TestNopLinkFailure: a NOP of a link chain that fails (an injected
