@@ -77,13 +77,13 @@ func (ctx *Ctx) cqUnlockPost(t *sim.Thread) {
 	ctx.commitCQRingFlush(t)
 }
 
-// cqringWake wakes tasks waiting in io_cqring_wait, if any sleep there.
-// On a DEFER_TASKRUN ring only the submitter waits, and it is woken by
-// task_work instead.
-// Linux: io_uring/io_uring.h:io_cqring_wake()
+// cqringWake wakes every task waiting in io_cqring_wait, if any sleep
+// there, with EPOLL_URING_WAKE|EPOLLIN as the key. On a DEFER_TASKRUN ring
+// only the submitter waits, and it is woken by task_work instead.
+// Linux: io_uring/io_uring.h:io_cqring_wake(), __io_wq_wake()
 func (ctx *Ctx) cqringWake(t *sim.Thread) {
 	if ctx.cqWait.HasSleeper(t) {
-		ctx.cqWait.WakeUp(t, rings.POLLIN)
+		ctx.cqWait.WakeUpAll(t, rings.EPOLL_URING_WAKE|rings.EPOLLIN)
 	}
 }
 

@@ -56,8 +56,7 @@ func (ctx *Ctx) cqringWait(task *Task, minEvents int, flags uint32, ext *extArg)
 		// io_wake_function: overflowed CQEs cannot be flushed from here,
 		// so wake the task and let it do that.
 		if iowq.shouldWake() || ctx.hasWork() {
-			e.Thread.WakeUp(waker)
-			return 1
+			return sim.AutoremoveWakeFunction(waker, e, key)
 		}
 		return -1
 	}
@@ -83,7 +82,7 @@ func (ctx *Ctx) cqringWait(task *Task, minEvents int, flags uint32, ext *extArg)
 			rings.StoreRelease(&ctx.cqWaitNr, uint32(nrWait))
 			t.SetState(sim.TaskInterruptible)
 		} else {
-			ctx.cqWait.PrepareToWait(t, &iowq.wq, sim.TaskInterruptible)
+			ctx.cqWait.PrepareToWaitExclusive(t, &iowq.wq, sim.TaskInterruptible)
 		}
 		ret = ctx.cqringWaitSchedule(task, &iowq, start, timeout)
 		t.SetState(sim.TaskRunning)
