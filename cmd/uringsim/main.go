@@ -26,6 +26,8 @@ type command struct {
 // commands lists every subcommand, in the order usage prints them.
 func commands() []command {
 	return []command{
+		{name: "run", summary: "run scenario files on the simulator, the host kernel, or both", run: runRun},
+		{name: "tour", summary: "a guided tour of io_uring on the simulator, with a narrated trace", run: runTour},
 		{name: "bench", summary: "measure the simulator or the host kernel (bench nop ...)", run: runBench},
 	}
 }

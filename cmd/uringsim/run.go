@@ -1,0 +1,360 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/uringsim/uringsim/scenario"
+	"github.com/uringsim/uringsim/sim"
+)
+
+const runUsage = `usage: uringsim run [--backend=sim|kernel|both] [--seed=N] [--trace=text|json|chrome] [--trace-out=FILE] [-v] PATH...
+
+Runs scenario files (shared/SCENARIO.md). A PATH is a .scn file or a
+directory, searched recursively for *.scn files (in sorted order).
+
+Every reaped CQE is printed as "cqe RING ud=N res=R flags=F", then one line
+per scenario (PASS name, FAIL name: line L: ..., SKIP name: reason) and the
+totals. With --backend=both each scenario runs on the simulator and on the
+host kernel, and a line SAME name / DIFF name: ... says whether the two
+reaped CQE streams are identical; a table follows the totals.
+
+--seed overrides the scenarios' seed= on the simulator. --trace writes the
+simulator's trace to stderr, or to --trace-out (chrome: one scenario only).
+-v echoes each command before it runs.
+
+Exit status: 0 when nothing failed, 1 when a scenario failed (or the
+streams differ with --backend=both), 2 for a usage error or a malformed
+scenario (reported as FILE:LINE: message).
+`
+
+type runConfig struct {
+	backend  string
+	seed     uint64
+	seedSet  bool
+	trace    string
+	traceOut string
+	verbose  bool
+	paths    []string
+}
+
+func parseRunFlags(args []string, stderr io.Writer) (*runConfig, error) {
+	cfg := &runConfig{}
+	fset := flag.NewFlagSet("run", flag.ContinueOnError)
+	fset.SetOutput(io.Discard)
+	fset.StringVar(&cfg.backend, "backend", "sim", "sim, kernel or both")
+	seed := fset.String("seed", "", "simulator seed")
+	fset.StringVar(&cfg.trace, "trace", "", "text, json or chrome")
+	fset.StringVar(&cfg.traceOut, "trace-out", "", "trace file (default stderr)")
+	fset.BoolVar(&cfg.verbose, "v", false, "echo commands")
+	// Flags and paths may be interleaved.
+	for {
+		if err := fset.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fset.Args()
+		if len(args) == 0 {
+			break
+		}
+		cfg.paths = append(cfg.paths, args[0])
+		args = args[1:]
+	}
+	switch cfg.backend {
+	case "sim", "kernel", "both":
+	default:
+		return nil, fmt.Errorf("--backend=%s: want sim, kernel or both", cfg.backend)
+	}
+	switch cfg.trace {
+	case "", "text", "json", "chrome":
+	default:
+		return nil, fmt.Errorf("--trace=%s: want text, json or chrome", cfg.trace)
+	}
+	if cfg.traceOut != "" && cfg.trace == "" {
+		return nil, errors.New("--trace-out needs --trace")
+	}
+	if *seed != "" {
+		v, err := strconv.ParseUint(*seed, 0, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--seed=%s: not a number", *seed)
+		}
+		cfg.seed, cfg.seedSet = v, true
+	}
+	if len(cfg.paths) == 0 {
+		return nil, errors.New("no scenario given")
+	}
+	return cfg, nil
+}
+
+// scenarioFiles expands the paths: files as given, directories searched
+// recursively for *.scn in sorted order.
+func scenarioFiles(paths []string) ([]string, error) {
+	var files []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && strings.HasSuffix(path, ".scn") {
+				found = append(found, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		slices.Sort(found)
+		files = append(files, found...)
+	}
+	return files, nil
+}
+
+// loaded is a parsed scenario with its source lines.
+type loaded struct {
+	sc  *scenario.Scenario
+	src []string
+}
+
+// loadScenarios parses every file; it reports every malformed one.
+func loadScenarios(files []string, stderr io.Writer) ([]loaded, bool) {
+	var out []loaded
+	ok := true
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			fmt.Fprintf(stderr, "uringsim run: %v\n", err)
+			ok = false
+			continue
+		}
+		sc, err := scenario.Parse(f, src)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			ok = false
+			continue
+		}
+		out = append(out, loaded{sc: sc, src: strings.Split(string(src), "\n")})
+	}
+	return out, ok
+}
+
+// runRun is `uringsim run`.
+func runRun(args []string, stdout, stderr io.Writer) (status int) {
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(stderr, "uringsim run: internal error: %v\n", p)
+			status = 1
+		}
+	}()
+	cfg, err := parseRunFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, runUsage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "uringsim run: %v\n", err)
+		fmt.Fprint(stderr, runUsage)
+		return 2
+	}
+	files, err := scenarioFiles(cfg.paths)
+	if err != nil {
+		fmt.Fprintf(stderr, "uringsim run: %v\n", err)
+		return 2
+	}
+	scs, ok := loadScenarios(files, stderr)
+	if !ok {
+		return 2
+	}
+	if len(scs) == 0 {
+		fmt.Fprintln(stderr, "uringsim run: no scenario found")
+		return 2
+	}
+
+	// The trace.
+	var traceW io.Writer = stderr
+	if cfg.traceOut != "" {
+		f, err := os.Create(cfg.traceOut)
+		if err != nil {
+			fmt.Fprintf(stderr, "uringsim run: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		traceW = f
+	}
+	var sink sim.Sink
+	var chrome *sim.ChromeSink
+	switch cfg.trace {
+	case "text":
+		sink = sim.NewTextSink(traceW)
+	case "json":
+		sink = sim.NewJSONSink(traceW)
+	case "chrome":
+		if len(scs) != 1 {
+			fmt.Fprintln(stderr, "uringsim run: --trace=chrome takes exactly one scenario")
+			return 2
+		}
+		chrome = sim.NewChromeSink(traceW)
+		sink = chrome
+	}
+
+	var backends []string
+	switch cfg.backend {
+	case "both":
+		backends = []string{scenario.BackendSim, scenario.BackendKernel}
+	default:
+		backends = []string{cfg.backend}
+	}
+	var counts [4]int
+	var rows []conformanceRow
+	failed := false
+	for _, l := range scs {
+		var results []scenario.Result
+		for _, be := range backends {
+			opt := scenario.RunOptions{Backend: be, Seed: cfg.seed, SeedSet: cfg.seedSet, Out: stdout}
+			if be == scenario.BackendSim {
+				opt.Sink = sink
+			}
+			if cfg.verbose {
+				src := l.src
+				opt.Before = func(c *scenario.Command) { echoCommand(stdout, src, c) }
+			}
+			r := scenario.Run(l.sc, opt)
+			line := r.String()
+			if len(backends) > 1 {
+				line = strings.Replace(line, " "+r.Name, " "+r.Name+" ["+be+"]", 1)
+			}
+			fmt.Fprintln(stdout, line)
+			counts[r.Status]++
+			if r.Status == scenario.Fail {
+				failed = true
+			}
+			results = append(results, r)
+		}
+		if len(results) == 2 {
+			row := compareResults(results[0], results[1])
+			if row.verdict == "DIFF" {
+				failed = true
+			}
+			fmt.Fprintln(stdout, row.line)
+			rows = append(rows, row)
+		}
+	}
+	if chrome != nil {
+		if err := chrome.Close(); err != nil {
+			fmt.Fprintf(stderr, "uringsim run: trace: %v\n", err)
+		}
+	}
+	fmt.Fprintf(stdout, "%d passed, %d failed, %d skipped\n", counts[scenario.Pass], counts[scenario.Fail], counts[scenario.Skip])
+	if len(rows) > 0 {
+		printConformance(stdout, rows)
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+// echoCommand prints the source line(s) of c (-v).
+func echoCommand(w io.Writer, src []string, c *scenario.Command) {
+	for i := c.Line; i <= len(src); i++ {
+		text := strings.TrimRight(src[i-1], " \t\r")
+		fmt.Fprintf(w, "%4d  %s\n", i, text)
+		if !strings.HasSuffix(stripComment(text), `\`) {
+			break
+		}
+	}
+}
+
+// stripComment drops a trailing # comment outside strings.
+func stripComment(s string) string {
+	inStr := false
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && inStr:
+			i++
+		case s[i] == '"':
+			inStr = !inStr
+		case s[i] == '#' && !inStr:
+			return strings.TrimRight(s[:i], " \t")
+		}
+	}
+	return s
+}
+
+// conformanceRow compares one scenario's runs on the two backends.
+type conformanceRow struct {
+	name, sim, host, verdict, line string
+}
+
+func compareResults(s, h scenario.Result) conformanceRow {
+	row := conformanceRow{name: s.Name, sim: s.Status.String(), host: h.Status.String()}
+	switch {
+	case h.Status == scenario.Skip || s.Status == scenario.Skip:
+		row.verdict = "-"
+		row.line = "SKIP " + s.Name + ": not run on both backends"
+	case slices.Equal(s.CQEs, h.CQEs):
+		row.verdict = "SAME"
+		row.line = "SAME " + s.Name
+	default:
+		row.verdict = "DIFF"
+		row.line = "DIFF " + s.Name + ": " + firstDiff(s.CQEs, h.CQEs)
+	}
+	return row
+}
+
+// firstDiff describes where two CQE streams part.
+func firstDiff(a, b []string) string {
+	for i := 0; i < len(a) || i < len(b); i++ {
+		var x, y string
+		if i < len(a) {
+			x = a[i]
+		} else {
+			x = "nothing"
+		}
+		if i < len(b) {
+			y = b[i]
+		} else {
+			y = "nothing"
+		}
+		if x != y {
+			return fmt.Sprintf("CQE %d: sim %s, kernel %s", i+1, x, y)
+		}
+	}
+	return "identical"
+}
+
+// printConformance prints the table of --backend=both.
+func printConformance(w io.Writer, rows []conformanceRow) {
+	width := len("scenario")
+	for _, r := range rows {
+		width = max(width, len(r.name))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "%-*s  %-4s  %-4s  %s\n", width, "scenario", "sim", "host", "identical")
+	fmt.Fprintf(w, "%s  %s  %s  %s\n", strings.Repeat("-", width), "----", "----", "---------")
+	for _, r := range rows {
+		ident := "yes"
+		switch r.verdict {
+		case "DIFF":
+			ident = "NO"
+		case "-":
+			ident = "-"
+		}
+		fmt.Fprintf(w, "%-*s  %-4s  %-4s  %s\n", width, r.name, r.sim, r.host, ident)
+	}
+}

@@ -1,0 +1,405 @@
+package scenario
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/uringsim/uringsim/sim"
+	"github.com/uringsim/uringsim/uring"
+)
+
+// Backend names accepted by RunOptions.Backend.
+const (
+	BackendSim    = "sim"
+	BackendKernel = "kernel"
+)
+
+// DefaultSeed is the simulator seed of a scenario without seed= when the
+// caller gives none.
+const DefaultSeed = 1
+
+// simVersion is the kernel release the simulator mirrors
+// (kernel.LinuxVersion; package scenario may not import kernel).
+var simVersion = [3]int{6, 18, 0}
+
+// RunOptions configure Run.
+type RunOptions struct {
+	// Backend is BackendSim (the default) or BackendKernel.
+	Backend string
+	// Seed, when SeedSet, overrides the scenario's seed= on the simulator.
+	Seed    uint64
+	SeedSet bool
+	// Sink receives the simulator's trace (nil: no trace).
+	Sink sim.Sink
+	// Out receives what the runner prints while it runs: every reaped CQE
+	// (`cqe RING ud=N res=R flags=F`), submit/enter/register results,
+	// probe and fdinfo output, which either alternative matched. nil
+	// discards it.
+	Out io.Writer
+	// Before, if set, is called before each top-level command runs (the
+	// tour prints the narration and the command there).
+	Before func(c *Command)
+	// CQEWait bounds the wait of `cqe`, `unordered` and `either` for one
+	// CQE: virtual time on the simulator, real time on the host. 0: 1s.
+	CQEWait time.Duration
+	// Settle is how long `nocqe` lets the system run before looking at
+	// the CQ. 0: 20ms.
+	Settle time.Duration
+	// Limit bounds the real time a whole scenario may take before it is
+	// abandoned and reported as failed. 0: 2 minutes.
+	Limit time.Duration
+}
+
+// Status is the outcome of one scenario on one backend.
+type Status uint8
+
+// Outcomes.
+const (
+	Pass Status = iota + 1
+	Fail
+	Skip
+)
+
+func (s Status) String() string {
+	switch s {
+	case Pass:
+		return "PASS"
+	case Fail:
+		return "FAIL"
+	case Skip:
+		return "SKIP"
+	}
+	return "?"
+}
+
+// Result is the outcome of running one scenario on one backend.
+type Result struct {
+	Name    string
+	Backend string
+	Seed    uint64 // the simulator seed used (sim only)
+	Status  Status
+	Line    int    // Fail: the line of the command that failed (0: none)
+	Reason  string // Fail: "expected …, got …" or the error; Skip: why
+	CQEs    []string
+	// Either records, per either block run, which alternative matched
+	// (1-based), in execution order.
+	Either []int
+}
+
+// String is the result line SCENARIO.md prints: `PASS name`,
+// `FAIL name: line L: expected …, got …` or `SKIP name: reason`.
+func (r *Result) String() string {
+	switch r.Status {
+	case Pass:
+		return "PASS " + r.Name
+	case Skip:
+		return "SKIP " + r.Name + ": " + r.Reason
+	}
+	if r.Line > 0 {
+		return fmt.Sprintf("FAIL %s: line %d: %s", r.Name, r.Line, r.Reason)
+	}
+	return "FAIL " + r.Name + ": " + r.Reason
+}
+
+// failure stops a scenario: a FAIL at line, or a SKIP.
+type failure struct {
+	line int
+	msg  string
+	skip bool
+}
+
+func (f *failure) Error() string { return fmt.Sprintf("line %d: %s", f.line, f.msg) }
+
+func failf(line int, format string, args ...any) *failure {
+	return &failure{line: line, msg: fmt.Sprintf(format, args...)}
+}
+
+func skipf(format string, args ...any) *failure {
+	return &failure{skip: true, msg: fmt.Sprintf(format, args...)}
+}
+
+// Run executes s on the backend of opt and returns its result. It never
+// panics: a panic inside the simulator or the runner is a FAIL. On the host
+// the scenario runs on a goroutine locked to a fresh OS thread (the task
+// io_uring keys on) that exits with it, so no task state (io_uring's tctx,
+// SINGLE_ISSUER ownership) leaks from one scenario into the next.
+func Run(s *Scenario, opt RunOptions) Result {
+	if opt.Backend == "" {
+		opt.Backend = BackendSim
+	}
+	if opt.Out == nil {
+		opt.Out = io.Discard
+	}
+	if opt.CQEWait <= 0 {
+		opt.CQEWait = time.Second
+	}
+	if opt.Settle <= 0 {
+		opt.Settle = 20 * time.Millisecond
+	}
+	limit := opt.Limit
+	if limit <= 0 {
+		limit = 2 * time.Minute
+	}
+	done := make(chan Result, 1)
+	go func() {
+		if opt.Backend == BackendKernel {
+			// Never unlocked: the OS thread ends with this goroutine.
+			runtime.LockOSThread()
+		}
+		done <- runOne(s, opt)
+	}()
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		return r
+	case <-timer.C:
+		return Result{Name: s.Name, Backend: opt.Backend, Status: Fail,
+			Reason: fmt.Sprintf("did not finish within %v (abandoned)", limit)}
+	}
+}
+
+func runOne(s *Scenario, opt RunOptions) (res Result) {
+	res = Result{Name: s.Name, Backend: opt.Backend}
+	x := &runner{s: s, opt: opt, out: opt.Out, res: &res,
+		rings: map[string]*ringState{}, mems: map[string][]byte{}, fds: map[string]int{}, closed: map[string]bool{}}
+	defer func() {
+		if p := recover(); p != nil {
+			res.Status = Fail
+			res.Line = x.line
+			res.Reason = fmt.Sprintf("panic: %v\n%s", p, firstFrames(debug.Stack()))
+		}
+		x.cleanup()
+	}()
+	if f := x.setup(); f == nil {
+		f = x.runAll()
+		x.finish(f)
+	} else {
+		x.finish(f)
+	}
+	return res
+}
+
+// firstFrames trims a stack trace to its first lines.
+func firstFrames(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	if len(lines) > 24 {
+		lines = lines[:24]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (x *runner) finish(f *failure) {
+	switch {
+	case f == nil:
+		x.res.Status = Pass
+	case f.skip:
+		x.res.Status = Skip
+		x.res.Reason = f.msg
+	default:
+		x.res.Status = Fail
+		x.res.Line = f.line
+		x.res.Reason = f.msg
+	}
+}
+
+// runner is the state of one scenario run.
+type runner struct {
+	s   *Scenario
+	opt RunOptions
+	out io.Writer
+	res *Result
+
+	be    uring.Backend
+	m     *uring.Machine // simulator only
+	files fileSys        // files, pipes, sockets; nil when unavailable
+	line  int            // the command running
+
+	rings     map[string]*ringState
+	mems      map[string][]byte
+	fds       map[string]int  // file objects (pipe ends, sockets, files, eventfds)
+	ports     map[string]int  // listening sockets: their port
+	closed    map[string]bool // objects closed by `close`
+	ringOrder []string
+	fdOrder   []string
+	scratch   [][]byte // user memory for timespecs, iovecs, register arguments
+}
+
+// ringState is a ring of the scenario: the liburing-style Ring and the
+// CQEs reaped from it but not yet matched (either blocks may reap ahead).
+type ringState struct {
+	name    string
+	r       *uring.Ring
+	pending []CQE
+	files   []string // registered file table: name per slot ("" sparse)
+	closed  bool
+}
+
+// setup checks the requirements and creates the backend.
+func (x *runner) setup() *failure {
+	if x.opt.Backend != BackendSim && x.opt.Backend != BackendKernel {
+		return failf(0, "unknown backend %q (want sim or kernel)", x.opt.Backend)
+	}
+	for _, c := range x.s.Cmds {
+		if c.Task != "" {
+			if f := x.tasksSupported(); f != nil {
+				return f
+			}
+			break
+		}
+		if _, ok := c.Cmd.(*TaskCmd); ok {
+			if f := x.tasksSupported(); f != nil {
+				return f
+			}
+			break
+		}
+	}
+	if x.opt.Backend == BackendKernel {
+		for _, r := range x.s.Requires {
+			if r.Kind == RequireSim {
+				return skipf("requires sim")
+			}
+		}
+		be, err := uring.HostBackend()
+		if err != nil {
+			return skipf("host io_uring unavailable: %v", err)
+		}
+		x.be = be
+	} else {
+		seed := uint64(DefaultSeed)
+		if x.s.HasSeed {
+			seed = x.s.Seed
+		}
+		if x.opt.SeedSet {
+			seed = x.opt.Seed
+		}
+		x.res.Seed = seed
+		x.m = uring.NewSimMachine(uring.SimConfig{Seed: seed, Sink: x.opt.Sink})
+		x.be = x.m.Backend()
+	}
+	x.files = newFileSys(x.be)
+	for _, r := range x.s.Requires {
+		if f := x.require(r); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+func (x *runner) tasksSupported() *failure {
+	return skipf("tasks not supported yet")
+}
+
+// require checks one `requires` directive (sim was handled in setup).
+func (x *runner) require(r Require) *failure {
+	switch r.Kind {
+	case RequireKernel:
+		have := simVersion
+		if x.be.Host() {
+			v, err := hostVersion()
+			if err != nil {
+				return skipf("requires %s: %v", r.Text, err)
+			}
+			have = v
+		}
+		if cmpVersion(have, r.Version) < 0 {
+			return skipf("requires %s (%s is %d.%d.%d)", r.Text, x.be.Name(), have[0], have[1], have[2])
+		}
+	case RequireOp:
+		ring, err := uring.New(x.be, 1, nil)
+		if err != nil {
+			return skipf("requires %s: cannot set up a ring to probe: %v", r.Text, err)
+		}
+		p, err := ring.RegisterProbe()
+		_ = ring.Close()
+		if err != nil {
+			return skipf("requires %s: probe: %v", r.Text, err)
+		}
+		if !p.Supported(r.Op) {
+			return skipf("requires %s (not supported on %s)", r.Text, x.be.Name())
+		}
+	}
+	return nil
+}
+
+func cmpVersion(a, b [3]int) int {
+	for i := range a {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// runAll runs the commands in order; the first failure stops the run.
+func (x *runner) runAll() *failure {
+	for i := range x.s.Cmds {
+		c := &x.s.Cmds[i]
+		x.line = c.Line
+		if x.opt.Before != nil {
+			x.opt.Before(c)
+		}
+		if f := x.exec(c); f != nil {
+			if f.line == 0 && !f.skip {
+				f.line = c.Line
+			}
+			return f
+		}
+	}
+	return nil
+}
+
+// cleanup releases everything, rings first.
+func (x *runner) cleanup() {
+	defer func() {
+		// A simulator that panicked may panic again while closing.
+		_ = recover()
+	}()
+	for _, name := range x.ringOrder {
+		rs := x.rings[name]
+		if !rs.closed {
+			_ = rs.r.Close()
+		}
+	}
+	if x.files != nil {
+		for _, name := range x.fdOrder {
+			if !x.closed[name] {
+				_ = x.files.close(x.fds[name])
+			}
+		}
+	}
+	if x.be != nil {
+		for _, name := range x.memOrder() {
+			_ = x.be.Free(x.mems[name])
+		}
+		for _, b := range x.scratch {
+			_ = x.be.Free(b)
+		}
+	}
+	if x.m != nil {
+		x.m.Close()
+	}
+}
+
+// memOrder lists the mem objects in declaration order (no map order).
+func (x *runner) memOrder() []string {
+	var names []string
+	for _, o := range x.s.Objects {
+		if _, ok := x.mems[o.Name]; ok && o.Kind == ObjMem {
+			names = append(names, o.Name)
+		}
+	}
+	return names
+}
+
+// printf writes a line of runner output.
+func (x *runner) printf(format string, args ...any) {
+	fmt.Fprintf(x.out, format+"\n", args...)
+}
