@@ -25,3 +25,8 @@ fuzz:
 	$(GO) test -tags invariants -run='^$$' -fuzz=FuzzSQE -fuzztime=$(FUZZTIME) ./kernel/
 	$(GO) test -tags invariants -run='^$$' -fuzz=FuzzRingGarbage -fuzztime=$(FUZZTIME) ./kernel/
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./scenario/
+
+# The scenario corpus on the simulator and on the host kernel's io_uring,
+# ending with a table: scenario, sim, host, identical (reaped CQE streams).
+conformance:
+	$(GO) run ./cmd/uringsim run --backend=both testdata/scenarios
