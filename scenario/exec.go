@@ -27,7 +27,7 @@ func (x *runner) exec(c *Command) *failure {
 	case *CloseCmd:
 		return x.closeCmd(c.Line, p)
 	case *TaskCmd:
-		return x.tasksSupported()
+		return x.newTask(c.Line, p.Name)
 	case *SQECmd:
 		return x.sqe(c.Line, p)
 	case *SubmitCmd:
@@ -178,7 +178,7 @@ func (x *runner) ring(line int, c *RingCmd) *failure {
 }
 
 func (x *runner) addRing(name string, r *uring.Ring) {
-	x.rings[name] = &ringState{name: name, r: r}
+	x.rings[name] = &ringState{name: name, r: r, task: x.curTask}
 	x.ringOrder = append(x.ringOrder, name)
 }
 

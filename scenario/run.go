@@ -225,6 +225,9 @@ type runner struct {
 	ports     map[string]int  // listening sockets: their port
 	closed    map[string]bool // objects closed by `close`
 	ringOrder []string
+	tasks     map[string]*taskState
+	taskOrder []string
+	curTask   string // the task running the current command ("" main)
 	fdOrder   []string
 	scratch   [][]byte // user memory for timespecs, iovecs, register arguments
 }
@@ -232,6 +235,7 @@ type runner struct {
 // ringState is a ring of the scenario: the liburing-style Ring and the
 // CQEs reaped from it but not yet matched (either blocks may reap ahead).
 type ringState struct {
+	task    string // the task that created it ("" main)
 	name    string
 	r       *uring.Ring
 	pending []CQE
@@ -290,10 +294,6 @@ func (x *runner) setup() *failure {
 	return nil
 }
 
-func (x *runner) tasksSupported() *failure {
-	return skipf("tasks not supported yet")
-}
-
 // require checks one `requires` directive (sim was handled in setup).
 func (x *runner) require(r Require) *failure {
 	switch r.Kind {
@@ -346,7 +346,7 @@ func (x *runner) runAll() *failure {
 		if x.opt.Before != nil {
 			x.opt.Before(c)
 		}
-		if f := x.exec(c); f != nil {
+		if f := x.execOn(c); f != nil {
 			if f.line == 0 && !f.skip {
 				f.line = c.Line
 			}
@@ -362,6 +362,7 @@ func (x *runner) cleanup() {
 		// A simulator that panicked may panic again while closing.
 		_ = recover()
 	}()
+	x.stopTasks()
 	for _, name := range x.ringOrder {
 		rs := x.rings[name]
 		if !rs.closed {
