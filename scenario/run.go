@@ -122,7 +122,39 @@ func skipf(format string, args ...any) *failure {
 	return &failure{skip: true, msg: fmt.Sprintf(format, args...)}
 }
 
-// Run executes s on the backend of opt and returns its result. It never
+// Run executes s on the backend of opt and returns its result.
+//
+// Choices the runner makes where shared/SCENARIO.md leaves room:
+//
+//   - sim: a fresh uring.NewSimMachine per run, seeded with opt.Seed (when
+//     SeedSet), else the scenario's seed=, else DefaultSeed. kernel: the
+//     host's io_uring; SKIP when it is unavailable.
+//   - Commands stop at the first failure: a wrong expectation, or any
+//     system call that fails without expect= (submit, enter, register,
+//     io_uring_setup, object creation) is a FAIL with its line.
+//   - submit follows liburing's __io_uring_submit exactly (enter only when
+//     the SQ or the CQ needs it); flags= are added to the call and force
+//     it. It prints `submit RING ret=N` (or ret=-ERRNO); enter and register
+//     print the same way, probe adds `probe RING: N opcodes supported,
+//     last_op=NAME`, fdinfo prints the file indented, either prints which
+//     alternative matched. On the host an EINTR (Go's preemption signals)
+//     is retried; on the simulator it means a deadlock and is returned.
+//   - cqe, unordered and either wait up to opt.CQEWait per CQE (the
+//     kernel's wait with a timeout, IORING_ENTER_EXT_ARG: virtual time on
+//     the simulator); either reaps one CQE at a time and takes the first
+//     alternative (in file order) that the CQEs so far match completely;
+//     CQEs reaped ahead stay pending for the next expectation.
+//   - nocqe waits opt.Settle for a CQE the same way (flushing overflow and
+//     running deferred task work, as liburing's wait does), then requires
+//     none.
+//   - close of a ring unmaps and closes it (io_uring_queue_exit); later
+//     commands on it fail. A closed file keeps its number for -EBADF tests.
+//   - task: on the host a goroutine locked to its own OS thread; on the
+//     simulator SKIP ("tasks not supported yet").
+//   - A scenario marked with KnownSimBugMarker is run like any other; the
+//     CLI and the corpus test report its simulator failure as XFAIL.
+//
+// It never
 // panics: a panic inside the simulator or the runner is a FAIL. On the host
 // the scenario runs on a goroutine locked to a fresh OS thread (the task
 // io_uring keys on) that exits with it, so no task state (io_uring's tctx,

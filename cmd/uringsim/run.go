@@ -286,14 +286,12 @@ func runRun(args []string, stdout, stderr io.Writer) (status int) {
 	return 0
 }
 
-// echoCommand prints the source line(s) of c (-v).
+// echoCommand prints the source line(s) of c (-v), blocks and
+// continuation lines included.
 func echoCommand(w io.Writer, src []string, c *scenario.Command) {
-	for i := c.Line; i <= len(src); i++ {
-		text := strings.TrimRight(src[i-1], " \t\r")
-		fmt.Fprintf(w, "%4d  %s\n", i, text)
-		if !strings.HasSuffix(stripComment(text), `\`) {
-			break
-		}
+	first, last := commandLines(src, c)
+	for i := first; i <= last; i++ {
+		fmt.Fprintf(w, "%4d  %s\n", i, strings.TrimRight(src[i-1], " \t\r"))
 	}
 }
 
