@@ -533,6 +533,12 @@ func (x *runner) peek(line int, c *PeekCmd) *failure {
 		return f
 	}
 	v := rs.r.View()
+	var shown []string // fields written as `*` are printed
+	defer func() {
+		if len(shown) > 0 {
+			x.printf("peek %s %s", c.Ring, strings.Join(shown, " "))
+		}
+	}()
 	for i := range c.Fields {
 		rf := &c.Fields[i]
 		w := ringWord(v, rf.Field, rf.Index)
@@ -541,6 +547,9 @@ func (x *runner) peek(line int, c *PeekCmd) *failure {
 		}
 		x.be.Yield()
 		got := rings.LoadAcquire(w)
+		if rf.Value.Any {
+			shown = append(shown, fieldName(rf)+"="+fmtWord(rf.Field, uint64(got)))
+		}
 		if !rf.Value.Matches(uint64(got)) {
 			return failf(rf.Line, "expected %s=%s, got %s=%s", fieldName(rf),
 				fmtWord(rf.Field, rf.Value.V), fieldName(rf), fmtWord(rf.Field, uint64(got)))
