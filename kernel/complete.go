@@ -87,24 +87,17 @@ func (ctx *Ctx) cqringWake(t *sim.Thread) {
 	}
 }
 
-// commitCQRingFlush runs what must follow a CQ commit: drained requests
-// whose predecessors are now done are released. (Eventfd signalling and
-// count-based timeouts join here when they exist.)
+// commitCQRingFlush runs what must follow a CQ commit. Eventfd signalling,
+// poll wakeups of the ring fd and count-based timeouts join here as they
+// are implemented.
 // Linux: io_uring/io_uring.c:__io_commit_cqring_flush()
-func (ctx *Ctx) commitCQRingFlush(t *sim.Thread) {
-	if ctx.drainActive && len(ctx.deferList) != 0 {
-		ctx.completionLock.Lock(t)
-		ctx.queueDeferred(t)
-		ctx.completionLock.Unlock(t)
-	}
-}
+func (ctx *Ctx) commitCQRingFlush(t *sim.Thread) {}
 
 // postAuxCQE posts a CQE not tied to a request's completion (multishot
 // progress, notifications), overflowing it if the ring is full.
 // Linux: io_uring/io_uring.c:io_post_aux_cqe()
 func (ctx *Ctx) postAuxCQE(t *sim.Thread, userData uint64, res int32, cflags uint32) bool {
 	ctx.completionLock.Lock(t)
-	ctx.cqExtra++
 	i, ok := ctx.getCQE(false, false)
 	if ok {
 		ctx.writeCQE(t, i, userData, res, cflags, nil, nil)
@@ -151,6 +144,9 @@ func (ctx *Ctx) submitFlushCompletions(t *sim.Thread) {
 		st.complReqs = st.complReqs[:0]
 		ctx.freeBatchList(t, reqs)
 		clear(reqs)
+	}
+	if ctx.drainActive {
+		ctx.queueDeferred(t)
 	}
 	st.cqFlush = false
 }

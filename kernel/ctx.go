@@ -45,14 +45,18 @@ type Ctx struct {
 	drainActive  bool
 	drainNext    bool
 	drainDisable bool
-	deferList    []deferEntry // ctx->defer_list, under completionLock
+	deferList    []*Req // ctx->defer_list: drained requests (link heads)
+	nrDrained    uint32 // requests (counting links) on deferList
+	// nrReqAllocated counts live requests: taken from the cache and not
+	// yet returned (the kernel counts allocations and empties the cache
+	// before comparing, which comes to the same).
+	nrReqAllocated uint32
 
 	// Completion side.
 	completionLock sim.SpinLock
 	cachedCQTail   uint32
 	cqeCached      uint32 // next free CQE slot index within the cached range (io_ring_ctx.cqe_cached)
 	cqeSentinel    uint32 // end of the cached range (cqe_sentinel)
-	cqExtra        int32
 	checkCQ        uint32
 	overflowList   []overflowCQE
 	cqWait         sim.WaitQueueHead

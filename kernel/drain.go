@@ -2,64 +2,53 @@ package kernel
 
 import "github.com/uringsim/uringsim/sim"
 
-// deferEntry is a drained request waiting for everything before it
-// (struct io_defer_entry).
-type deferEntry struct {
-	req *Req
-	seq uint32
-}
+// Draining (IOSQE_IO_DRAIN) in Linux 6.16 and later counts requests, not
+// CQEs: a drained request may run only once every live request is on the
+// defer list, i.e. everything submitted before it has been freed.
 
-// getSequence is the SQ position of req's link head: the number of SQEs
-// that must complete before a drained request may run.
-// Linux: io_uring/io_uring.c:io_get_sequence()
-func (ctx *Ctx) getSequence(req *Req) uint32 {
-	seq := ctx.cachedSQHead
+// linkedNr is the number of requests in req's link.
+// Linux: io_uring/io_uring.c:io_linked_nr()
+func linkedNr(req *Req) uint32 {
+	n := uint32(0)
 	for cur := req; cur != nil; cur = cur.link {
-		seq--
+		n++
 	}
-	return seq
+	return n
 }
 
-// reqNeedDefer reports whether a drain request still has earlier requests
-// in flight: CQEs posted (less the extra ones) have not caught up with its
-// sequence.
-// Linux: io_uring/io_uring.c:req_need_defer()
-func (ctx *Ctx) reqNeedDefer(req *Req, seq uint32) bool {
-	if req.flags&REQ_F_IO_DRAIN != 0 {
-		return seq+uint32(ctx.cqExtra) != ctx.cachedCQTail
-	}
-	return false
-}
-
-// drainReq queues a drained request now, or parks it on the defer list.
+// drainReq parks a request (and its link) on the defer list and releases
+// what may run now; the first non-drain request to find the list empty
+// ends the drain.
 // Linux: io_uring/io_uring.c:io_drain_req()
 func (ctx *Ctx) drainReq(t *sim.Thread, req *Req) {
-	seq := ctx.getSequence(req)
-	ctx.completionLock.Lock(t)
-	if !ctx.reqNeedDefer(req, seq) && len(ctx.deferList) == 0 {
-		ctx.completionLock.Unlock(t)
-		ctx.drainActive = false
-		reqTaskQueue(t, req)
-		return
-	}
+	drain := req.flags&REQ_F_IO_DRAIN != 0
 	if w := ctx.world(); w.Tracing() {
 		w.Emit(t, "io_uring_defer", sim.U("ctx", ctx.ID), sim.U("req", req.ID), sim.X("user_data", req.cqe.userData))
 	}
-	ctx.deferList = append(ctx.deferList, deferEntry{req: req, seq: seq})
-	ctx.completionLock.Unlock(t)
+	ctx.nrDrained += linkedNr(req)
+	ctx.deferList = append(ctx.deferList, req)
+	ctx.queueDeferred(t)
+	if !drain && len(ctx.deferList) == 0 {
+		ctx.drainActive = false
+	}
 }
 
-// queueDeferred releases drained requests whose predecessors are done.
-// Called with completionLock held.
+// queueDeferred releases deferred requests in order: the first one, and
+// everything from a drain request on, only when no request outside the
+// defer list is alive. Called with uringLock held.
 // Linux: io_uring/io_uring.c:io_queue_deferred()
 func (ctx *Ctx) queueDeferred(t *sim.Thread) {
+	drainSeen, first := false, true
 	n := 0
 	for n < len(ctx.deferList) {
-		de := ctx.deferList[n]
-		if ctx.reqNeedDefer(de.req, de.seq) {
+		req := ctx.deferList[n]
+		drainSeen = drainSeen || req.flags&REQ_F_IO_DRAIN != 0
+		if (drainSeen || first) && ctx.nrReqAllocated != ctx.nrDrained {
 			break
 		}
-		reqTaskQueue(t, de.req)
+		ctx.nrDrained -= linkedNr(req)
+		reqTaskQueue(t, req)
+		first = false
 		n++
 	}
 	rest := copy(ctx.deferList, ctx.deferList[n:])

@@ -14,6 +14,10 @@ const enterFlags = rings.IORING_ENTER_GETEVENTS | rings.IORING_ENTER_SQ_WAKEUP |
 	rings.IORING_ENTER_REGISTERED_RING | rings.IORING_ENTER_ABS_TIMER |
 	rings.IORING_ENTER_EXT_ARG_REG | rings.IORING_ENTER_NO_IOWAIT
 
+// ktimeSecMax is the largest second count a ktime_t holds.
+// Linux: include/linux/ktime.h:KTIME_SEC_MAX
+const ktimeSecMax = int64(^uint64(0)>>1) / int64(time.Second)
+
 // extArg is the decoded wait argument (struct ext_arg).
 type extArg struct {
 	argsz   uint64
@@ -141,8 +145,10 @@ func (ctx *Ctx) getExtArg(task *Task, flags uint32, argp uint64, ext *extArg) in
 		if as.CopyFromUser(unsafe.Slice((*byte)(unsafe.Pointer(&ts)), unsafe.Sizeof(ts)), arg.Ts) != 0 {
 			return -EFAULT
 		}
-		if ts.TvSec < 0 || ts.TvNsec < 0 || ts.TvNsec >= int64(time.Second) {
-			return -EINVAL // get_timespec64 rejects it
+		// timespec64_to_ktime: no validation; past KTIME_SEC_MAX it
+		// saturates to KTIME_MAX, which means no timeout at all.
+		if ts.TvSec >= ktimeSecMax {
+			return 0
 		}
 		ext.ts = time.Duration(ts.TvSec)*time.Second + time.Duration(ts.TvNsec)
 		ext.tsSet = true

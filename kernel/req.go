@@ -72,12 +72,14 @@ func (ctx *Ctx) allocReq() *Req {
 	req := st.freeList
 	st.freeList = req.compNext
 	req.compNext = nil
+	ctx.nrReqAllocated++
 	return req
 }
 
 // reqAddToCache returns req to the ring's free list.
 // Linux: io_uring/io_uring.c:io_req_add_to_cache()
 func (ctx *Ctx) reqAddToCache(req *Req) {
+	ctx.nrReqAllocated--
 	req.compNext = ctx.submitState.freeList
 	ctx.submitState.freeList = req
 }

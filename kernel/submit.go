@@ -23,7 +23,6 @@ func (ctx *Ctx) getSQE() (*rings.SQE, bool) {
 	if ctx.sqArray != nil {
 		head = rings.ReadOnce(ctx.sqArrayEntry(head))
 		if head >= ctx.sqEntries {
-			ctx.cqExtra--
 			rings.WriteOnce(&ctx.rings.SQDropped, rings.ReadOnce(&ctx.rings.SQDropped)+1)
 			return nil, false
 		}

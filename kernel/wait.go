@@ -64,9 +64,9 @@ func (ctx *Ctx) cqringWait(task *Task, minEvents int, flags uint32, ext *extArg)
 	iowq.nrTimeouts = rings.LoadAcquire(&ctx.cqTimeouts)
 	w := ctx.world()
 	start := w.Now()
-	timeout := time.Duration(-1)
+	timeout, hasTimeout := time.Duration(0), false
 	if ext.tsSet {
-		timeout = ext.ts
+		timeout, hasTimeout = ext.ts, true
 		if flags&rings.IORING_ENTER_ABS_TIMER != 0 {
 			timeout -= start // the simulated CLOCK_MONOTONIC starts at 0
 		}
@@ -84,7 +84,7 @@ func (ctx *Ctx) cqringWait(task *Task, minEvents int, flags uint32, ext *extArg)
 		} else {
 			ctx.cqWait.PrepareToWaitExclusive(t, &iowq.wq, sim.TaskInterruptible)
 		}
-		ret = ctx.cqringWaitSchedule(task, &iowq, start, timeout)
+		ret = ctx.cqringWaitSchedule(task, &iowq, start, timeout, hasTimeout)
 		t.SetState(sim.TaskRunning)
 		rings.StoreRelease(&ctx.cqWaitNr, IO_CQ_WAKE_INIT)
 		// Run task work woken for before checking again.
@@ -123,7 +123,7 @@ func (ctx *Ctx) cqringWait(task *Task, minEvents int, flags uint32, ext *extArg)
 // cqringWaitSchedule sleeps unless there is a reason not to; a positive
 // return asks the caller to loop.
 // Linux: io_uring/io_uring.c:io_cqring_wait_schedule(), io_cqring_schedule_timeout()
-func (ctx *Ctx) cqringWaitSchedule(task *Task, iowq *waitQueue, start, timeout time.Duration) int {
+func (ctx *Ctx) cqringWaitSchedule(task *Task, iowq *waitQueue, start, timeout time.Duration, hasTimeout bool) int {
 	t := task.Thread
 	if ctx.checkCQ != 0 || ctx.localWorkPending() || task.taskWorkPending() {
 		return 1
@@ -134,7 +134,7 @@ func (ctx *Ctx) cqringWaitSchedule(task *Task, iowq *waitQueue, start, timeout t
 	if iowq.shouldWake() {
 		return 0
 	}
-	if timeout < 0 {
+	if !hasTimeout {
 		t.Schedule()
 		return 0
 	}
