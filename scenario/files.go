@@ -30,6 +30,9 @@ type fileSys interface {
 // newFileSys returns the file objects of be, or nil when the backend has
 // none yet.
 func newFileSys(be uring.Backend) fileSys {
+	if be.Host() {
+		return hostFiles{}
+	}
 	return nil
 }
 
