@@ -1,6 +1,7 @@
 package uringsim_test
 
 import (
+	"go/build"
 	"go/parser"
 	"go/token"
 	"os"
@@ -35,7 +36,8 @@ var allowedDeps = map[string][]string{
 	"cmd/uringsim": {"sim", "rings", "uring", "scenario"},
 }
 
-// goFiles lists the non-test Go files of every package directory.
+// goFiles lists the non-test Go files of every package directory that the
+// default build (no tags) compiles.
 func goFiles(t *testing.T) map[string][]string {
 	t.Helper()
 	pkgs := map[string][]string{}
@@ -47,6 +49,9 @@ func goFiles(t *testing.T) map[string][]string {
 			return filepath.SkipDir
 		}
 		if !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			if ok, err := build.Default.MatchFile(filepath.Dir(path), d.Name()); err != nil || !ok {
+				return err
+			}
 			dir := filepath.ToSlash(filepath.Dir(path))
 			pkgs[dir] = append(pkgs[dir], path)
 		}

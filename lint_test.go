@@ -2,8 +2,10 @@ package uringsim_test
 
 import (
 	"go/ast"
+	"go/importer"
 	"go/parser"
 	"go/token"
+	"go/types"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,27 +26,39 @@ var forbiddenCalls = map[string][]string{
 
 func TestKernelSideLint(t *testing.T) {
 	fset := token.NewFileSet()
+	imp := importer.ForCompiler(fset, "source", nil).(types.ImporterFrom)
 	for dir, files := range goFiles(t) {
+		var afs []*ast.File
 		for _, f := range files {
 			af, err := parser.ParseFile(fset, f, nil, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
+			afs = append(afs, af)
 			// No init() anywhere in the module.
 			for _, d := range af.Decls {
 				if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "init" {
 					t.Errorf("%s: func init() is not allowed (no init magic)", fset.Position(fd.Pos()))
 				}
 			}
-			if !kernelSide[dir] {
-				continue
-			}
-			lintKernelFile(t, fset, af)
+		}
+		if !kernelSide[dir] {
+			continue
+		}
+		// Type-check the package so a range over any map-typed value is
+		// caught, not only over map literals.
+		info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}}
+		conf := types.Config{Importer: imp}
+		if _, err := conf.Check(module+"/"+dir, fset, afs, info); err != nil {
+			t.Fatalf("type-checking %s: %v", dir, err)
+		}
+		for _, af := range afs {
+			lintKernelFile(t, fset, af, info)
 		}
 	}
 }
 
-func lintKernelFile(t *testing.T, fset *token.FileSet, af *ast.File) {
+func lintKernelFile(t *testing.T, fset *token.FileSet, af *ast.File, info *types.Info) {
 	names := map[string]string{} // local name -> import path
 	for _, imp := range af.Imports {
 		p, _ := strconv.Unquote(imp.Path.Value)
@@ -73,26 +87,12 @@ func lintKernelFile(t *testing.T, fset *token.FileSet, af *ast.File) {
 				}
 			}
 		case *ast.RangeStmt:
-			if isMapExpr(n.X) {
-				t.Errorf("%s: range over a map in kernel-side code (iteration order is random)", fset.Position(n.Pos()))
+			if tv, ok := info.Types[n.X]; ok {
+				if _, isMap := tv.Type.Underlying().(*types.Map); isMap {
+					t.Errorf("%s: range over a map in kernel-side code (iteration order is random)", fset.Position(n.Pos()))
+				}
 			}
 		}
 		return true
 	})
-}
-
-// isMapExpr recognises a range over a map literal or a conversion to a map
-// type. Ranges over map-typed variables are caught by keeping kernel-side
-// maps out of loops by convention and by the determinism tests; go/types
-// would need the whole module loaded here.
-func isMapExpr(e ast.Expr) bool {
-	switch e := e.(type) {
-	case *ast.CompositeLit:
-		_, ok := e.Type.(*ast.MapType)
-		return ok
-	case *ast.CallExpr:
-		_, ok := e.Fun.(*ast.MapType)
-		return ok
-	}
-	return false
 }
