@@ -14,19 +14,51 @@ const MaxFDs = 1024
 // deterministic mode.
 // Linux: include/linux/fdtable.h:struct files_struct
 type FDTable struct {
-	lock sim.SpinLock
-	fds  []*File
+	lock    sim.SpinLock
+	fds     []*File
+	cloexec []bool // close_on_exec bitmap, parallel to fds
 }
 
 // Install puts f at the lowest free descriptor and returns it, or -EMFILE.
 // The table takes over the caller's reference.
 // Linux: fs/file.c:get_unused_fd_flags(), fd_install()
 func (ft *FDTable) Install(t *sim.Thread, f *File) int {
+	return ft.InstallFlags(t, f, 0)
+}
+
+// InstallFlags is Install honouring O_CLOEXEC in flags (the close-on-exec
+// descriptor flag; other bits are ignored).
+// Linux: fs/file.c:get_unused_fd_flags(), fd_install()
+func (ft *FDTable) InstallFlags(t *sim.Thread, f *File, flags uint32) int {
 	ft.lock.Lock(t)
 	defer ft.lock.Unlock(t)
+	return ft.installLocked(f, flags&unix.O_CLOEXEC != 0)
+}
+
+// InstallPair installs a and b at the two lowest free descriptors, a
+// first, both or neither (as pipe2 reserves both before installing); it
+// returns -EMFILE if there is no room for both.
+// Linux: fs/pipe.c:__do_pipe_flags(), do_pipe_flags()
+func (ft *FDTable) InstallPair(t *sim.Thread, a, b *File, flags uint32) (int, int, int) {
+	ft.lock.Lock(t)
+	defer ft.lock.Unlock(t)
+	cloexec := flags&unix.O_CLOEXEC != 0
+	fa := ft.installLocked(a, cloexec)
+	if fa < 0 {
+		return -1, -1, fa
+	}
+	fb := ft.installLocked(b, cloexec)
+	if fb < 0 {
+		ft.fds[fa], ft.cloexec[fa] = nil, false
+		return -1, -1, fb
+	}
+	return fa, fb, 0
+}
+
+func (ft *FDTable) installLocked(f *File, cloexec bool) int {
 	for i, o := range ft.fds {
 		if o == nil {
-			ft.fds[i] = f
+			ft.fds[i], ft.cloexec[i] = f, cloexec
 			return i
 		}
 	}
@@ -34,7 +66,19 @@ func (ft *FDTable) Install(t *sim.Thread, f *File) int {
 		return -int(unix.EMFILE)
 	}
 	ft.fds = append(ft.fds, f)
+	ft.cloexec = append(ft.cloexec, cloexec)
 	return len(ft.fds) - 1
+}
+
+// CloseOnExec reports fd's close-on-exec flag (FD_CLOEXEC), or -EBADF.
+// Linux: fs/file.c:close_on_exec()
+func (ft *FDTable) CloseOnExec(t *sim.Thread, fd int) (bool, int) {
+	ft.lock.Lock(t)
+	defer ft.lock.Unlock(t)
+	if fd < 0 || fd >= len(ft.fds) || ft.fds[fd] == nil {
+		return false, -int(unix.EBADF)
+	}
+	return ft.cloexec[fd], 0
 }
 
 // Get returns the file at fd with a new reference, or nil (fget).
@@ -57,7 +101,7 @@ func (ft *FDTable) Close(t *sim.Thread, fd int) int {
 		return -int(unix.EBADF)
 	}
 	f := ft.fds[fd]
-	ft.fds[fd] = nil
+	ft.fds[fd], ft.cloexec[fd] = nil, false
 	ft.lock.Unlock(t)
 	f.Put(t)
 	return 0
