@@ -151,51 +151,81 @@ func rwVerifyArea(f *File, pos *int64, count int) int {
 	return min(count, MAX_RW_COUNT)
 }
 
-// Read is vfs_read on a kernel-side buffer (the caller has already checked
-// the user range, see below): -EBADF unless the file is open for reading,
-// -EINVAL without a read operation or for a bad position, else the file's
-// Read with the count clamped to MAX_RW_COUNT. pos is nil for a stream file
-// or the position to read at (f.Pos for read(2), a copy for pread(2)).
-// Differs from Linux: the caller resolves the user buffer to memory before
-// the call, so a bad address fails with -EFAULT before the file is touched
-// (Linux finds it while copying, after a pipe read may have blocked).
+// ReadCheck is what vfs_read checks before it looks at the user buffer:
+// -EBADF unless the file is open for reading, -EINVAL without a read
+// operation (FMODE_CAN_READ), else 0.
 // Linux: fs/read_write.c:vfs_read()
-func Read(t *sim.Thread, f *File, dst []byte, pos *int64, nonblock bool) int {
+func ReadCheck(f *File) int {
 	if f.FMode&FMODE_READ == 0 {
 		return -int(unix.EBADF)
 	}
-	r, ok := f.Op.(Reader)
-	if !ok {
+	if _, ok := f.Op.(Reader); !ok {
 		return -int(unix.EINVAL)
+	}
+	return 0
+}
+
+// WriteCheck is ReadCheck for writing (FMODE_WRITE, FMODE_CAN_WRITE).
+// Linux: fs/read_write.c:vfs_write()
+func WriteCheck(f *File) int {
+	if f.FMode&FMODE_WRITE == 0 {
+		return -int(unix.EBADF)
+	}
+	if _, ok := f.Op.(Writer); !ok {
+		return -int(unix.EINVAL)
+	}
+	return 0
+}
+
+// Read is vfs_read on a kernel-side view of the user buffer: ReadCheck,
+// then rw_verify_area (-EINVAL for a bad position), then the file's Read
+// with the count clamped to MAX_RW_COUNT. pos is nil for a stream file or
+// the position to read at (a copy of f.Pos for read(2), the offset for
+// pread(2)); the caller stores it back.
+// Differs from Linux: the caller resolves the user buffer to memory before
+// the call, so an unmapped buffer fails with -EFAULT before the file is
+// touched (Linux finds it while copying, after a pipe read may have
+// blocked or an eventfd read consumed the counter).
+// Linux: fs/read_write.c:vfs_read()
+func Read(t *sim.Thread, f *File, dst []byte, pos *int64, nonblock bool) int {
+	if ret := ReadCheck(f); ret < 0 {
+		return ret
 	}
 	n := rwVerifyArea(f, pos, len(dst))
 	if n < 0 {
 		return n
 	}
-	if n == 0 {
-		return 0
-	}
-	return r.Read(t, f, dst[:n], pos, nonblock)
+	return f.Op.(Reader).Read(t, f, dst[:n], pos, nonblock)
 }
 
 // Write is vfs_write, the counterpart of Read.
 // Linux: fs/read_write.c:vfs_write()
 func Write(t *sim.Thread, f *File, src []byte, pos *int64, nonblock bool) int {
-	if f.FMode&FMODE_WRITE == 0 {
-		return -int(unix.EBADF)
-	}
-	w, ok := f.Op.(Writer)
-	if !ok {
-		return -int(unix.EINVAL)
+	if ret := WriteCheck(f); ret < 0 {
+		return ret
 	}
 	n := rwVerifyArea(f, pos, len(src))
 	if n < 0 {
 		return n
 	}
-	if n == 0 {
-		return 0
+	return f.Op.(Writer).Write(t, f, src[:n], pos, nonblock)
+}
+
+// Ppos is where read(2) and write(2) keep the position: nil for a stream
+// file, else f.Pos.
+// Linux: fs/read_write.c:file_ppos()
+func Ppos(f *File) *int64 {
+	if f.FMode&FMODE_STREAM != 0 {
+		return nil
 	}
-	return w.Write(t, f, src[:n], pos, nonblock)
+	return &f.Pos
+}
+
+// Shutdowner is implemented by socket files (sock_from_file finds a
+// socket): shutdown(2) on anything else is -ENOTSOCK.
+// Linux: net/socket.c:__sys_shutdown_sock()
+type Shutdowner interface {
+	Shutdown(t *sim.Thread, f *File, how int) int
 }
 
 // Fsync is vfs_fsync_range: -EINVAL for a file without fsync.

@@ -75,8 +75,8 @@ func (p *Pipe) isFull() bool                 { return pipeFull(p.head.Load(), p.
 func (p *Pipe) buf(i uint32) *pipeBuffer     { return &p.bufs[i&(p.ringSize-1)] }
 func (p *Pipe) readable() bool               { return !p.isEmpty() || p.writers.Load() == 0 }
 func (p *Pipe) writable() bool               { return !p.isFull() || p.readers.Load() == 0 }
-func isPacketized(f *File) bool { return f.Flags&unix.O_DIRECT != 0 }
-func pipeOf(f *File) *Pipe      { return f.Private.(*Pipe) }
+func isPacketized(f *File) bool              { return f.Flags&unix.O_DIRECT != 0 }
+func pipeOf(f *File) *Pipe                   { return f.Private.(*Pipe) }
 func pipeBytes(p *Pipe, head, tail uint32) (n int) {
 	for ; !pipeEmpty(head, tail); tail++ {
 		n += p.buf(tail).len

@@ -3,6 +3,7 @@ package vfs
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -19,6 +20,7 @@ type ShmemInode struct {
 	lock  sim.Mutex    // i_rwsem
 	size  atomic.Int64 // i_size, read locklessly (i_size_read)
 	pages map[int64][]byte
+	idxs  []int64 // the keys of pages, sorted (truncation walks them)
 	ino   uint64
 }
 
@@ -38,7 +40,7 @@ func NewTmpfile(id uint64, flags uint32, data []byte) *File {
 	ino.writeAt(data, 0)
 	ino.size.Store(int64(len(data)))
 	name := fmt.Sprintf("/tmp/#%d (deleted)", id)
-	f := NewFile(shmemFileOps{}, ino, name, flags&^uint32(unix.O_CLOEXEC|unix.O_CREAT|unix.O_EXCL|unix.O_TRUNC|unix.O_TMPFILE), id)
+	f := NewFile(shmemFileOps{}, ino, name, flags&^uint32(unix.O_CLOEXEC|unix.O_CREAT|unix.O_EXCL|unix.O_NOCTTY|unix.O_TRUNC), id)
 	f.FMode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE | FMODE_ATOMIC_POS
 	return f
 }
@@ -60,6 +62,8 @@ func (ino *ShmemInode) writeAt(b []byte, pos int64) {
 		if page == nil {
 			page = make([]byte, PAGE_SIZE)
 			ino.pages[idx] = page
+			i, _ := slices.BinarySearch(ino.idxs, idx)
+			ino.idxs = slices.Insert(ino.idxs, i, idx)
 		}
 		n := copy(page[off:], b)
 		b, pos = b[n:], pos+int64(n)
@@ -150,12 +154,11 @@ func (shmemFileOps) Truncate(t *sim.Thread, f *File, size int64) int {
 	old := ino.size.Load()
 	if size < old {
 		last := (size + PAGE_SIZE - 1) / PAGE_SIZE // first page wholly past the end
-		// Order-independent: every page at or past last goes.
-		for idx := range ino.pages {
-			if idx >= last {
-				delete(ino.pages, idx)
-			}
+		i, _ := slices.BinarySearch(ino.idxs, last)
+		for _, idx := range ino.idxs[i:] {
+			delete(ino.pages, idx)
 		}
+		ino.idxs = ino.idxs[:i]
 		if page := ino.pages[size/PAGE_SIZE]; page != nil && size%PAGE_SIZE != 0 {
 			clear(page[size%PAGE_SIZE:])
 		}

@@ -1,0 +1,266 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/uringsim/uringsim/vfs"
+)
+
+// The plain file system calls on the task's descriptor table: what a
+// program does to pipes, eventfds and tmpfs files outside io_uring. Each
+// returns what the system call returns (a negated errno on failure) and
+// runs pending task_work on its way out, like every entry point.
+
+// taskSizeMax is the top of the user address space on x86-64 (TASK_SIZE_MAX
+// with 4-level page tables): access_ok refuses ranges reaching past it.
+// Linux: arch/x86/include/asm/page_64_types.h:TASK_SIZE_MAX
+const taskSizeMax = 1<<47 - 4096
+
+// accessOK is access_ok(addr, n): the range lies below taskSizeMax.
+// Linux: include/asm-generic/access_ok.h:access_ok()
+func accessOK(addr, n uint64) bool {
+	return n <= taskSizeMax && addr <= taskSizeMax-n
+}
+
+// userBuf resolves the user range [addr, addr+n) to memory: the part of it
+// mapped contiguously from addr (a fault past that point ends the copy
+// early, as in Linux), or -EFAULT if addr itself is not mapped.
+func (task *Task) userBuf(addr, n uint64) ([]byte, int) {
+	if n == 0 {
+		return nil, 0
+	}
+	m := task.Proc.MM.Lookup(addr)
+	if m == nil {
+		return nil, -EFAULT
+	}
+	b, errno := task.Proc.MM.Slice(addr, min(n, m.End()-addr))
+	if errno != 0 {
+		return nil, -EFAULT
+	}
+	return b, 0
+}
+
+// syscallRet turns the kernel-internal restart code into what user space
+// sees: an interrupted blocking call fails with EINTR (in the simulator
+// every interruption is one a handler would see).
+// Linux: arch/x86/kernel/signal.c:handle_signal()
+func syscallRet(ret int) int {
+	if ret == -vfs.ERESTARTSYS {
+		return -EINTR
+	}
+	return ret
+}
+
+// Read is read(2): up to n bytes from fd into user memory at buf, at the
+// file position (which it advances) unless fd is a stream.
+// Differs from Linux: only the part of the buffer mapped contiguously from
+// buf is offered to the file (see vfs.Read).
+// Linux: fs/read_write.c:ksys_read(), vfs_read()
+func Read(task *Task, fd int, buf, n uint64) int {
+	defer task.ReturnToUser()
+	t := task.Thread
+	f := task.Proc.Files.Get(t, fd)
+	if f == nil {
+		return -EBADF
+	}
+	defer f.Put(t)
+	locked := f.LockPos(t)
+	defer f.UnlockPos(t, locked)
+	if ret := vfs.ReadCheck(f); ret < 0 {
+		return ret
+	}
+	if !accessOK(buf, n) {
+		return -EFAULT
+	}
+	if n > uint64(1<<63-1) {
+		return -EINVAL // rw_verify_area: (ssize_t)count < 0
+	}
+	dst, errno := task.userBuf(buf, min(n, vfs.MAX_RW_COUNT))
+	if errno != 0 {
+		return errno
+	}
+	var pos int64
+	ppos := vfs.Ppos(f)
+	if ppos != nil {
+		pos = *ppos
+		ppos = &pos
+	}
+	ret := vfs.Read(t, f, dst, ppos, false)
+	if ret >= 0 && ppos != nil {
+		f.Pos = pos
+	}
+	return syscallRet(ret)
+}
+
+// Write is write(2): n bytes from user memory at buf to fd, at the file
+// position (which it advances; O_APPEND writes at the end) unless fd is a
+// stream. Writing to a pipe with no reader is -EPIPE.
+// Differs from Linux: no SIGPIPE is raised; only the part of the buffer
+// mapped contiguously from buf is offered to the file.
+// Linux: fs/read_write.c:ksys_write(), vfs_write()
+func Write(task *Task, fd int, buf, n uint64) int {
+	defer task.ReturnToUser()
+	t := task.Thread
+	f := task.Proc.Files.Get(t, fd)
+	if f == nil {
+		return -EBADF
+	}
+	defer f.Put(t)
+	locked := f.LockPos(t)
+	defer f.UnlockPos(t, locked)
+	if ret := vfs.WriteCheck(f); ret < 0 {
+		return ret
+	}
+	if !accessOK(buf, n) {
+		return -EFAULT
+	}
+	if n > uint64(1<<63-1) {
+		return -EINVAL
+	}
+	src, errno := task.userBuf(buf, min(n, vfs.MAX_RW_COUNT))
+	if errno != 0 {
+		return errno
+	}
+	var pos int64
+	ppos := vfs.Ppos(f)
+	if ppos != nil {
+		pos = *ppos
+		ppos = &pos
+	}
+	ret := vfs.Write(t, f, src, ppos, false)
+	if ret >= 0 && ppos != nil {
+		f.Pos = pos
+	}
+	return syscallRet(ret)
+}
+
+// Pipe2 is pipe2(2): it creates a pipe and installs its read and write
+// ends at the two lowest free descriptors. flags: O_NONBLOCK, O_CLOEXEC,
+// O_DIRECT (packet mode); others are -EINVAL. It returns the two
+// descriptors, or an errno (negated) with r and w -1.
+// Differs from Linux: the descriptors are returned, not stored to user
+// memory.
+// Linux: fs/pipe.c:do_pipe2(), __do_pipe_flags()
+func Pipe2(task *Task, flags uint32) (r, w, errno int) {
+	defer task.ReturnToUser()
+	t := task.Thread
+	k := task.Proc.K
+	rf, wf, errno := vfs.NewPipe(k.NewFileID(), k.NewFileID(), flags)
+	if errno != 0 {
+		return -1, -1, errno
+	}
+	r, w, errno = task.Proc.Files.InstallPair(t, rf, wf, flags)
+	if errno != 0 {
+		rf.Put(t)
+		wf.Put(t)
+		return -1, -1, errno
+	}
+	return r, w, 0
+}
+
+// Eventfd2 is eventfd2(2): an eventfd with counter initval. flags:
+// EFD_SEMAPHORE, EFD_NONBLOCK, EFD_CLOEXEC; others are -EINVAL.
+// Linux: fs/eventfd.c:do_eventfd()
+func Eventfd2(task *Task, initval uint32, flags uint32) int {
+	defer task.ReturnToUser()
+	t := task.Thread
+	f, errno := vfs.NewEventfd(task.Proc.K.NewFileID(), initval, flags)
+	if errno != 0 {
+		return errno
+	}
+	fd := task.Proc.Files.InstallFlags(t, f, flags)
+	if fd < 0 {
+		f.Put(t)
+	}
+	return fd
+}
+
+// OpenTmpfile creates an unnamed tmpfs regular file holding a copy of data,
+// opened read-write with its position at 0, and returns its descriptor:
+// open(2) of a tmpfs directory with O_TMPFILE|O_RDWR, then the data
+// written with pwrite(2). What scenarios' `file NAME size=N data=…` uses
+// (with Ftruncate for the size).
+// Linux: fs/namei.c:do_o_tmpfile(), mm/shmem.c:shmem_tmpfile()
+func OpenTmpfile(task *Task, data []byte) int {
+	defer task.ReturnToUser()
+	t := task.Thread
+	f := vfs.NewTmpfile(task.Proc.K.NewFileID(), unix.O_TMPFILE|unix.O_RDWR|unix.O_LARGEFILE, data)
+	fd := task.Proc.Files.Install(t, f)
+	if fd < 0 {
+		f.Put(t)
+	}
+	return fd
+}
+
+// Ftruncate is ftruncate(2): it sets a regular file's size. A negative
+// length, a file that is not regular or not open for writing, is -EINVAL.
+// Linux: fs/open.c:do_sys_ftruncate(), do_ftruncate()
+func Ftruncate(task *Task, fd int, length int64) int {
+	defer task.ReturnToUser()
+	t := task.Thread
+	if length < 0 {
+		return -EINVAL
+	}
+	f := task.Proc.Files.Get(t, fd)
+	if f == nil {
+		return -EBADF
+	}
+	defer f.Put(t)
+	tr, ok := f.Op.(vfs.Truncater)
+	if !ok || f.FMode&vfs.FMODE_WRITE == 0 {
+		return -EINVAL
+	}
+	return tr.Truncate(t, f, length)
+}
+
+// Fsync is fsync(2) (datasync: fdatasync(2)): -EINVAL for a file without
+// fsync (pipes, eventfds).
+// Linux: fs/sync.c:do_fsync(), vfs_fsync()
+func Fsync(task *Task, fd int, datasync bool) int {
+	defer task.ReturnToUser()
+	t := task.Thread
+	f := task.Proc.Files.Get(t, fd)
+	if f == nil {
+		return -EBADF
+	}
+	defer f.Put(t)
+	return vfs.Fsync(t, f, 0, 1<<63-1, datasync)
+}
+
+// Lseek is lseek(2): the new position, -ESPIPE on a pipe (and on a ring),
+// -EINVAL for an unknown whence or a bad resulting position. An eventfd
+// keeps position 0.
+// Linux: fs/read_write.c:ksys_lseek(), vfs_llseek()
+func Lseek(task *Task, fd int, offset int64, whence int) int64 {
+	defer task.ReturnToUser()
+	t := task.Thread
+	f := task.Proc.Files.Get(t, fd)
+	if f == nil {
+		return -int64(EBADF)
+	}
+	defer f.Put(t)
+	locked := f.LockPos(t)
+	defer f.UnlockPos(t, locked)
+	if whence < 0 || whence > unix.SEEK_HOLE { // SEEK_MAX
+		return -int64(EINVAL)
+	}
+	return vfs.Llseek(t, f, offset, whence)
+}
+
+// Shutdown is shutdown(2): -EBADF for a bad descriptor, -ENOTSOCK for a
+// file that is not a socket (every file of the simulator so far).
+// Linux: net/socket.c:__sys_shutdown()
+func Shutdown(task *Task, fd int, how int) int {
+	defer task.ReturnToUser()
+	t := task.Thread
+	f := task.Proc.Files.Get(t, fd)
+	if f == nil {
+		return -EBADF
+	}
+	defer f.Put(t)
+	s, ok := f.Op.(vfs.Shutdowner)
+	if !ok {
+		return -int(unix.ENOTSOCK)
+	}
+	return s.Shutdown(t, f, how)
+}
