@@ -87,11 +87,15 @@ func (ctx *Ctx) cqringWake(t *sim.Thread) {
 	}
 }
 
-// commitCQRingFlush runs what must follow a CQ commit. Eventfd signalling,
-// poll wakeups of the ring fd and count-based timeouts join here as they
-// are implemented.
+// commitCQRingFlush runs what must follow a CQ commit: the registered
+// eventfd is signalled. (Poll wakeups of the ring fd and count-based
+// timeouts join here as they are implemented.)
 // Linux: io_uring/io_uring.c:__io_commit_cqring_flush()
-func (ctx *Ctx) commitCQRingFlush(t *sim.Thread) {}
+func (ctx *Ctx) commitCQRingFlush(t *sim.Thread) {
+	if ctx.evfd != nil {
+		ctx.eventfdSignal(t, true)
+	}
+}
 
 // postAuxCQE posts a CQE not tied to a request's completion (multishot
 // progress, notifications), overflowing it if the ring is full.
@@ -179,6 +183,7 @@ func (ctx *Ctx) putReqResources(t *sim.Thread, req *Req) {
 		req.tctx = nil
 	}
 	req.task = nil
+	req.asyncData = nil
 	req.link = nil
 	req.twFunc = nil
 }

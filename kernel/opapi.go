@@ -5,8 +5,10 @@ package kernel
 // package.
 
 import (
+	"github.com/uringsim/uringsim/mm"
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
+	"github.com/uringsim/uringsim/vfs"
 )
 
 // ReqSetRes sets the result and CQE flags the request will post.
@@ -58,3 +60,40 @@ func ReqTaskComplete(t *sim.Thread, req *Req) {
 	req.twFunc = reqTaskComplete
 	reqTaskWorkAdd(t, req, 0)
 }
+
+// ReqFile is the request's resolved file (req->file), nil before issue
+// or for an op without a file.
+func ReqFile(req *Req) *vfs.File { return req.file }
+
+// ReqFlags returns the request's REQ_F_* flags.
+func ReqFlags(req *Req) uint64 { return req.flags }
+
+// ReqAddFlags sets REQ_F_* flags on the request.
+func ReqAddFlags(req *Req, f uint64) { req.flags |= f }
+
+// ReqMM is the address space of the task that submitted the request: the
+// op reaches user memory only through it (copy_{from,to}_user).
+func ReqMM(req *Req) *mm.AddressSpace { return req.task.Proc.MM }
+
+// ReqAsyncData is req->async_data: op state that does not fit in the
+// 64-byte cmd area or holds pointers. It is dropped when the request is
+// freed.
+func ReqAsyncData(req *Req) any { return req.asyncData }
+
+// ReqSetAsyncData sets req->async_data.
+func ReqSetAsyncData(req *Req, v any) { req.asyncData = v }
+
+// ReqResult is the result the request will post (req->cqe.res); ops keep
+// their expected byte count there while in flight, as the kernel does.
+func ReqResult(req *Req) int32 { return req.cqe.res }
+
+// ReqSetResult sets req->cqe.res alone.
+func ReqSetResult(req *Req, r int32) { req.cqe.res = r }
+
+// ReqRingFlags returns the ring's setup flags.
+func ReqRingFlags(req *Req) uint32 { return req.ctx.flags }
+
+// ReqCanPoll reports whether the request's file can be polled
+// (io_file_can_poll).
+// Linux: io_uring/io_uring.h:io_file_can_poll()
+func ReqCanPoll(req *Req) bool { return req.file != nil && vfs.CanPoll(req.file) }

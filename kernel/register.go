@@ -8,8 +8,8 @@ import (
 )
 
 // IoUringRegister is the io_uring_register(2) system call.
-// Differs from Linux: only IORING_REGISTER_PROBE and
-// IORING_REGISTER_ENABLE_RINGS are implemented; every other opcode fails
+// Differs from Linux: only IORING_REGISTER_PROBE, ENABLE_RINGS and the
+// eventfd opcodes are implemented; every other opcode fails
 // with -EINVAL, as an unknown opcode does (docs/divergences.md).
 // Linux: io_uring/register.c:SYSCALL_DEFINE4(io_uring_register)
 func IoUringRegister(task *Task, fd int, opcode uint32, arg uint64, nrArgs uint32) int {
@@ -57,6 +57,13 @@ func (ctx *Ctx) register(task *Task, opcode uint32, arg uint64, nrArgs uint32) i
 			return -EINVAL
 		}
 		return ctx.probe(task, arg, nrArgs)
+	case rings.IORING_REGISTER_EVENTFD, rings.IORING_REGISTER_EVENTFD_ASYNC:
+		return ctx.eventfdRegister(task, arg, nrArgs, opcode == rings.IORING_REGISTER_EVENTFD_ASYNC)
+	case rings.IORING_UNREGISTER_EVENTFD:
+		if arg != 0 || nrArgs != 0 {
+			return -EINVAL
+		}
+		return ctx.eventfdUnregister(task.Thread)
 	case rings.IORING_REGISTER_ENABLE_RINGS:
 		if arg != 0 || nrArgs != 0 {
 			return -EINVAL

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/uringsim/uringsim/sim"
@@ -37,6 +38,15 @@ type Req struct {
 	// cmd is the op's private data (io_kiocb_to_cmd). Ops store plain
 	// values only: no Go pointers (the garbage collector does not scan it).
 	cmd [cmdSize / 8]uint64
+
+	// asyncData is op state that does not fit in cmd or holds pointers
+	// (req->async_data): a vectored op's iovecs, for example.
+	asyncData any
+
+	// Polling (io_uring/poll.c).
+	pollRefs    atomic.Int32
+	apollEvents uint32
+	apoll       *asyncPoll
 
 	compNext *Req                          // comp_list / free-list linkage
 	twNode   sim.LLNode                    // io_task_work.node

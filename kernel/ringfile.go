@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"golang.org/x/sys/unix"
+
 	"github.com/uringsim/uringsim/mm"
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
@@ -17,7 +19,7 @@ type ringFileOps struct{}
 // newRingFile wraps ctx in an anonymous-inode file.
 // Linux: io_uring/io_uring.c:io_uring_get_file()
 func newRingFile(k *Kernel, ctx *Ctx) *vfs.File {
-	return vfs.NewFile(ringFileOps{}, ctx, "anon_inode:[io_uring]", 0, k.NewFileID())
+	return vfs.NewFile(ringFileOps{}, ctx, "anon_inode:[io_uring]", unix.O_RDWR|unix.O_CLOEXEC, k.NewFileID())
 }
 
 // Release tears the ring down when its last reference goes.
@@ -27,6 +29,9 @@ func (ringFileOps) Release(t *sim.Thread, f *vfs.File) {
 	ctx.uringLock.Lock(t)
 	ctx.dying = true
 	ctx.cqringOverflowFlush(t, true)
+	if ctx.evfd != nil {
+		ctx.eventfdUnregister(t)
+	}
 	ctx.uringLock.Unlock(t)
 	ctx.free()
 }

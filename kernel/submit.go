@@ -254,16 +254,21 @@ func (ctx *Ctx) queueSQE(t *sim.Thread, req *Req) {
 	}
 }
 
-// queueAsync handles an inline issue that did not complete. Without poll
-// support yet, -EAGAIN goes straight to io-wq; any other error fails the
-// request.
+// queueAsync handles an inline issue that did not complete: -EAGAIN on a
+// pollable file arms a poll and retries from task_work when it is ready;
+// on anything else it goes to io-wq; any other error fails the request.
 // Linux: io_uring/io_uring.c:io_queue_async()
 func (ctx *Ctx) queueAsync(t *sim.Thread, req *Req, ret int) {
 	if ret != -EAGAIN || req.flags&REQ_F_NOWAIT != 0 {
 		ctx.reqDeferFailed(t, req, int32(ret))
 		return
 	}
-	ctx.queueIOWQ(t, req)
+	switch ctx.armPollHandler(t, req, 0) {
+	case ioApollReady:
+		reqTaskQueue(t, req)
+	case ioApollAborted:
+		ctx.queueIOWQ(t, req)
+	}
 }
 
 // queueSQEFallback is the slow path: failed links, drained requests and

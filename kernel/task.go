@@ -111,3 +111,7 @@ func (task *Task) runTaskWork(t *sim.Thread) bool {
 // runs its task_work only when it waits.
 // Linux: include/linux/resume_user_mode.h:resume_user_mode_work()
 func (task *Task) ReturnToUser() { task.runTaskWork(task.Thread) }
+
+// isIOWQWorker reports whether t is an io-wq worker (io_wq_current_is_worker).
+// Until io-wq exists no thread is.
+func (k *Kernel) isIOWQWorker(t *sim.Thread) bool { return false }

@@ -54,8 +54,13 @@ func (ctx *Ctx) localWorkAdd(t *sim.Thread, req *Req, flags int) {
 	}
 	req.nrTW = nrTW
 	wasEmpty := ctx.workLList.Add(t, &req.twNode)
-	if wasEmpty && ctx.flags&rings.IORING_SETUP_TASKRUN_FLAG != 0 {
-		rings.AtomicOr(&ctx.rings.SQFlags, rings.IORING_SQ_TASKRUN)
+	if wasEmpty {
+		if ctx.flags&rings.IORING_SETUP_TASKRUN_FLAG != 0 {
+			rings.AtomicOr(&ctx.rings.SQFlags, rings.IORING_SQ_TASKRUN)
+		}
+		if ctx.evfd != nil {
+			ctx.eventfdSignal(t, false)
+		}
 	}
 	nrWait := rings.LoadAcquire(&ctx.cqWaitNr)
 	if nrTW < nrWait || nrTWPrev >= nrWait {

@@ -17,6 +17,18 @@ import (
 var Table = kernel.OpTable{
 	Issue: [rings.IORING_OP_LAST]kernel.IssueDef{
 		rings.IORING_OP_NOP: {AuditSkip: true, Iopoll: true, Prep: nopPrep, Issue: nop},
+		rings.IORING_OP_READV: {NeedsFile: true, UnboundNonregFile: true, Pollin: true, BufferSelect: false,
+			PlugFlag: true, AuditSkip: true, Ioprio: true, Iopoll: true, IopollQueue: true, Vectored: true,
+			Prep: readvPrep, Issue: read},
+		rings.IORING_OP_WRITEV: {NeedsFile: true, HashRegFile: true, UnboundNonregFile: true, Pollout: true,
+			PlugFlag: true, AuditSkip: true, Ioprio: true, Iopoll: true, IopollQueue: true, Vectored: true,
+			Prep: writevPrep, Issue: write},
+		rings.IORING_OP_READ: {NeedsFile: true, UnboundNonregFile: true, Pollin: true,
+			PlugFlag: true, AuditSkip: true, Ioprio: true, Iopoll: true, IopollQueue: true,
+			Prep: readPrep, Issue: read},
+		rings.IORING_OP_WRITE: {NeedsFile: true, HashRegFile: true, UnboundNonregFile: true, Pollout: true,
+			PlugFlag: true, AuditSkip: true, Ioprio: true, Iopoll: true, IopollQueue: true,
+			Prep: writePrep, Issue: write},
 	},
 	Cold: [rings.IORING_OP_LAST]kernel.ColdDef{
 		rings.IORING_OP_NOP:              {Name: "NOP"},

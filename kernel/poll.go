@@ -1,0 +1,444 @@
+package kernel
+
+import (
+	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
+	"github.com/uringsim/uringsim/vfs"
+)
+
+// Poll ownership: req.pollRefs counts wakeups not yet handled; whoever
+// moves it from 0 owns the request and must queue task_work for it. The
+// top bits mark cancellation and a retry.
+// Linux: io_uring/poll.c:IO_POLL_CANCEL_FLAG, IO_POLL_RETRY_FLAG, IO_POLL_REF_MASK
+const (
+	ioPollCancelFlag = int32(-1 << 31)
+	ioPollRetryFlag  = int32(1) << 30
+	ioPollRefMask    = int32(1)<<30 - 1
+	ioPollRefBias    = 128
+)
+
+// Results of pollCheckEvents.
+// Linux: io_uring/poll.c:IOU_POLL_DONE …
+const (
+	iouPollDone = iota
+	iouPollNoAction
+	iouPollRemovePollUseRes
+	iouPollReissue
+	iouPollRequeue
+)
+
+// Results of armPollHandler.
+// Linux: io_uring/poll.h:enum IO_APOLL_OK, IO_APOLL_ABORTED, IO_APOLL_READY
+const (
+	ioApollOK = iota
+	ioApollAborted
+	ioApollReady
+)
+
+// ioAsyncPollCommon are the poll events that are always reported.
+// Linux: io_uring/poll.c:IO_ASYNC_POLL_COMMON
+const ioAsyncPollCommon = rings.EPOLLONESHOT | rings.EPOLLPRI
+
+// ioPoll is one wait-queue registration of a request (struct io_poll).
+type ioPoll struct {
+	events uint32
+	wait   sim.WaitQueueEntry
+	head   *sim.WaitQueueHead
+	double bool // the second entry (wqe_is_double)
+}
+
+// asyncPoll holds a request's poll entries: the first and, for files that
+// wait on two queues, a second (struct async_poll).
+type asyncPoll struct {
+	poll       ioPoll
+	doublePoll *ioPoll
+}
+
+// pollTable is io_poll_table: what a request's vfs_poll call registers.
+type pollTable struct {
+	pt         vfs.PollTable
+	req        *Req
+	nrEntries  int
+	err        int
+	owning     bool
+	resultMask uint32
+}
+
+// pollGetOwnership takes ownership of a polled request if no one holds it.
+// Linux: io_uring/poll.c:io_poll_get_ownership()
+func pollGetOwnership(req *Req) bool {
+	if req.pollRefs.Load() >= ioPollRefBias {
+		return pollGetOwnershipSlowpath(req)
+	}
+	return req.pollRefs.Add(1)-1&ioPollRefMask == 0
+}
+
+// pollGetOwnershipSlowpath avoids overflowing the refs under a storm of
+// wakeups: past the bias a retry flag is set instead.
+// Linux: io_uring/poll.c:io_poll_get_ownership_slowpath()
+func pollGetOwnershipSlowpath(req *Req) bool {
+	for {
+		v := req.pollRefs.Load()
+		if req.pollRefs.CompareAndSwap(v, v|ioPollRetryFlag) {
+			break
+		}
+	}
+	v := req.pollRefs.Load()
+	if v&ioPollRefMask != 0 {
+		return false
+	}
+	return req.pollRefs.Add(1)-1&ioPollRefMask == 0
+}
+
+// pollMarkCancelled tells the owner to stop.
+// Linux: io_uring/poll.c:io_poll_mark_cancelled()
+func pollMarkCancelled(req *Req) {
+	for {
+		v := req.pollRefs.Load()
+		if req.pollRefs.CompareAndSwap(v, v|ioPollCancelFlag) {
+			return
+		}
+	}
+}
+
+// pollExecute queues the poll task_work with the woken mask.
+// Linux: io_uring/poll.c:__io_poll_execute()
+func pollExecute(t *sim.Thread, req *Req, mask uint32) {
+	req.cqe.res, req.cqe.flags = int32(mask), 0
+	req.twFunc = pollTaskFunc
+	flags := 0
+	if req.flags&REQ_F_POLL_NO_LAZY == 0 {
+		flags = IOU_F_TWQ_LAZY_WAKE
+	}
+	reqTaskWorkAdd(t, req, flags)
+}
+
+// pollWake is the wait-queue callback of a polled request: on a matching
+// event it takes ownership and queues task_work. A one-shot poll also
+// unhooks itself here.
+// Linux: io_uring/poll.c:io_poll_wake()
+func pollWake(t *sim.Thread, e *sim.WaitQueueEntry, key uint32) int {
+	req := e.Private.(*Req)
+	poll := req.pollEntry(e)
+	mask := key
+	if mask != 0 && mask&(poll.events&^ioAsyncPollCommon) == 0 {
+		return 0
+	}
+	if pollGetOwnership(req) {
+		// A multishot poll triggered by our own CQ posting would loop.
+		if mask&rings.EPOLL_URING_WAKE != 0 {
+			poll.events |= rings.EPOLLONESHOT
+		}
+		if mask != 0 && poll.events&rings.EPOLLONESHOT != 0 {
+			poll.head.RemoveLocked(&poll.wait)
+			poll.head = nil
+			if poll.double {
+				req.flags &^= REQ_F_DOUBLE_POLL
+			} else {
+				req.flags &^= REQ_F_SINGLE_POLL
+			}
+		}
+		if w := req.ctx.world(); w.Tracing() {
+			w.Emit(t, "io_poll_wake", sim.U("ctx", req.ctx.ID), sim.U("req", req.ID), sim.X("mask", uint64(mask)))
+		}
+		pollExecute(t, req, mask)
+	}
+	return 1
+}
+
+// pollEntry finds which of req's entries e is.
+func (req *Req) pollEntry(e *sim.WaitQueueEntry) *ioPoll {
+	if d := req.apoll.doublePoll; d != nil && &d.wait == e {
+		return d
+	}
+	return &req.apoll.poll
+}
+
+// pollQueueProc registers one of req's entries on a file's wait queue; the
+// second call for the same request adds the double entry.
+// Linux: io_uring/poll.c:__io_queue_proc(), io_poll_double_prepare()
+func pollQueueProc(t *sim.Thread, f *vfs.File, q *sim.WaitQueueHead, pt *vfs.PollTable) {
+	ipt := pt.Private.(*pollTable)
+	req := ipt.req
+	ap := req.apoll
+	poll := &ap.poll
+	if ipt.nrEntries > 0 {
+		// A file that waits on two queues needs a second entry; a third
+		// is an error.
+		if ap.doublePoll != nil || poll.head == q {
+			ipt.err = -EINVAL
+			return
+		}
+		ap.doublePoll = &ioPoll{events: poll.events, double: true}
+		poll = ap.doublePoll
+		req.flags |= REQ_F_DOUBLE_POLL
+	} else {
+		req.flags |= REQ_F_SINGLE_POLL
+	}
+	ipt.nrEntries++
+	poll.head = q
+	poll.wait.Func = pollWake
+	poll.wait.Private = req
+	if poll.events&rings.EPOLLEXCLUSIVE != 0 {
+		q.AddExclusive(t, &poll.wait)
+	} else {
+		q.Add(t, &poll.wait)
+	}
+}
+
+// pollRemoveEntries unhooks every entry of req from its wait queue.
+// Linux: io_uring/poll.c:io_poll_remove_entries()
+func pollRemoveEntries(t *sim.Thread, req *Req) {
+	if req.flags&(REQ_F_SINGLE_POLL|REQ_F_DOUBLE_POLL) == 0 || req.apoll == nil {
+		return
+	}
+	for _, p := range []*ioPoll{&req.apoll.poll, req.apoll.doublePoll} {
+		if p != nil && p.head != nil {
+			p.head.Remove(t, &p.wait)
+			p.head = nil
+		}
+	}
+	req.flags &^= REQ_F_SINGLE_POLL | REQ_F_DOUBLE_POLL
+}
+
+// pollCanFinishInline reports whether the arming context may complete the
+// request itself.
+// Linux: io_uring/poll.c:io_poll_can_finish_inline()
+func pollCanFinishInline(req *Req, ipt *pollTable) bool {
+	return ipt.owning || pollGetOwnership(req)
+}
+
+// armPollHandlerInner registers req's poll entries through the file's
+// poll and decides: ready now (1), armed (0), or an error.
+// Linux: io_uring/poll.c:__io_arm_poll_handler()
+func (ctx *Ctx) armPollHandlerInner(t *sim.Thread, req *Req, ipt *pollTable, mask uint32, issueFlags uint32) int {
+	poll := &req.apoll.poll
+	poll.events, poll.head = mask, nil
+	req.apollEvents = mask
+	ipt.pt = vfs.PollTable{Qproc: pollQueueProc, Key: mask, Private: ipt}
+	ipt.req, ipt.err, ipt.nrEntries = req, 0, 0
+	ipt.owning = issueFlags&IO_URING_F_UNLOCKED != 0
+	if ipt.owning {
+		req.pollRefs.Store(1)
+	} else {
+		req.pollRefs.Store(0)
+	}
+	if poll.events&rings.EPOLLEXCLUSIVE != 0 {
+		req.flags |= REQ_F_POLL_NO_LAZY
+	}
+	mask = vfs.Poll(t, req.file, &ipt.pt) & poll.events
+	if ipt.err != 0 || ipt.nrEntries == 0 {
+		pollRemoveEntries(t, req)
+		if !pollCanFinishInline(req, ipt) {
+			pollMarkCancelled(req)
+			return 0
+		} else if mask != 0 && poll.events&rings.EPOLLET != 0 {
+			ipt.resultMask = mask
+			return 1
+		}
+		if ipt.err != 0 {
+			return ipt.err
+		}
+		return -EINVAL
+	}
+	if mask != 0 && poll.events&(rings.EPOLLET|rings.EPOLLONESHOT) == rings.EPOLLET|rings.EPOLLONESHOT {
+		if !pollCanFinishInline(req, ipt) {
+			ctx.pollAddHash(req)
+			return 0
+		}
+		pollRemoveEntries(t, req)
+		ipt.resultMask = mask
+		return 1
+	}
+	ctx.pollAddHash(req)
+	if mask != 0 && poll.events&rings.EPOLLET != 0 && pollCanFinishInline(req, ipt) {
+		pollExecute(t, req, mask)
+		return 0
+	}
+	if ipt.owning {
+		// Release ownership; a wakeup seen meanwhile becomes task_work.
+		if !req.pollRefs.CompareAndSwap(1, 0) {
+			pollExecute(t, req, 0)
+		}
+	}
+	return 0
+}
+
+// armPollHandler arms an internal poll for a request whose nonblocking
+// attempt returned -EAGAIN, so it is retried from task_work when the file
+// becomes ready (IORING_FEAT_FAST_POLL).
+// Linux: io_uring/poll.c:io_arm_poll_handler()
+func (ctx *Ctx) armPollHandler(t *sim.Thread, req *Req, issueFlags uint32) int {
+	def := &ctx.k.table.Issue[req.opcode]
+	if req.file == nil || !vfs.CanPoll(req.file) {
+		return ioApollAborted
+	}
+	mask := uint32(rings.EPOLLPRI | rings.EPOLLERR | rings.EPOLLET)
+	if req.flags&REQ_F_APOLL_MULTISHOT == 0 {
+		mask |= rings.EPOLLONESHOT
+	}
+	if def.Pollin {
+		mask |= rings.EPOLLIN | rings.EPOLLRDNORM
+		if req.flags&REQ_F_CLEAR_POLLIN != 0 {
+			mask &^= rings.EPOLLIN
+		}
+	} else {
+		mask |= rings.EPOLLOUT | rings.EPOLLWRNORM
+	}
+	if def.PollExclusive {
+		mask |= rings.EPOLLEXCLUSIVE
+	}
+	if req.apoll == nil {
+		req.apoll = &asyncPoll{}
+	} else {
+		req.apoll.doublePoll = nil
+	}
+	req.flags &^= REQ_F_SINGLE_POLL | REQ_F_DOUBLE_POLL
+	req.flags |= REQ_F_POLLED
+	var ipt pollTable
+	ret := ctx.armPollHandlerInner(t, req, &ipt, mask, issueFlags)
+	if ret != 0 {
+		if ret > 0 {
+			return ioApollReady
+		}
+		return ioApollAborted
+	}
+	if w := ctx.world(); w.Tracing() {
+		w.Emit(t, "io_uring_poll_arm", sim.U("ctx", ctx.ID), sim.U("req", req.ID), sim.X("user_data", req.cqe.userData),
+			sim.S("opcode", rings.OpName(req.opcode)), sim.X("mask", uint64(mask)), sim.X("events", uint64(req.apoll.poll.events)))
+	}
+	return ioApollOK
+}
+
+// pollCheckEvents runs in task_work as the owner of a woken request: it
+// re-polls when the wakeup mask may be stale, and drops all the wakeup
+// references it consumed, looping if more came in meanwhile.
+// Linux: io_uring/poll.c:io_poll_check_events()
+func (ctx *Ctx) pollCheckEvents(t *sim.Thread, req *Req) int {
+	for {
+		v := req.pollRefs.Load()
+		if v != 1 {
+			if ctx.k.warnOn(v&ioPollRefMask == 0, "poll task_work without a reference") {
+				return iouPollNoAction
+			}
+			if v&ioPollCancelFlag != 0 {
+				return -ECANCELED
+			}
+			// cqe.res holds only the first wakeup's events: re-poll.
+			if v&ioPollRefMask != 1 {
+				req.cqe.res = 0
+			}
+			if v&ioPollRetryFlag != 0 {
+				req.cqe.res = 0
+				for {
+					o := req.pollRefs.Load()
+					if req.pollRefs.CompareAndSwap(o, o&^ioPollRetryFlag) {
+						break
+					}
+				}
+				v &^= ioPollRetryFlag
+			}
+		}
+		if req.cqe.res == 0 {
+			pt := vfs.PollTable{Key: req.apollEvents}
+			req.cqe.res = int32(vfs.Poll(t, req.file, &pt) & req.apollEvents)
+			if req.cqe.res == 0 {
+				// Woken but someone else took the event: a one-shot is
+				// reissued; a multishot stays armed.
+				if req.apollEvents&rings.EPOLLONESHOT == 0 {
+					goto next
+				}
+				return iouPollReissue
+			}
+		}
+		if req.apollEvents&rings.EPOLLONESHOT != 0 {
+			return iouPollDone
+		}
+		// Multishot poll: post a CQE with IORING_CQE_F_MORE and go on.
+		if req.flags&REQ_F_APOLL_MULTISHOT == 0 {
+			mask := uint32(req.cqe.res) & req.apollEvents
+			if !ctx.reqPostCQE(t, req, int32(mask), rings.IORING_CQE_F_MORE) {
+				req.cqe.res, req.cqe.flags = int32(mask), 0
+				return iouPollRemovePollUseRes
+			}
+		}
+		req.cqe.res = 0
+	next:
+		v &= ioPollRefMask
+		if req.pollRefs.Add(-v)&ioPollRefMask == 0 {
+			return iouPollNoAction
+		}
+	}
+}
+
+// pollTaskFunc is the poll task_work: a POLL_ADD completes with the mask;
+// an internally polled request is reissued.
+// Linux: io_uring/poll.c:io_poll_task_func()
+func pollTaskFunc(t *sim.Thread, req *Req) {
+	ctx := req.ctx
+	ret := ctx.pollCheckEvents(t, req)
+	switch ret {
+	case iouPollNoAction:
+		return
+	case iouPollRequeue:
+		pollExecute(t, req, 0)
+		return
+	}
+	pollRemoveEntries(t, req)
+	ctx.pollDelHash(req)
+	if req.opcode == rings.IORING_OP_POLL_ADD {
+		switch ret {
+		case iouPollDone:
+			req.cqe.res = int32(uint32(req.cqe.res) & req.apoll.poll.events)
+		case iouPollReissue:
+			reqTaskSubmit(t, req)
+			return
+		case iouPollRemovePollUseRes:
+		default:
+			req.cqe.res = int32(ret)
+			reqSetFail(req)
+		}
+		req.cqe.flags = 0
+		ctx.reqCompleteDefer(req)
+		return
+	}
+	switch ret {
+	case iouPollRemovePollUseRes:
+		ctx.reqCompleteDefer(req)
+	case iouPollDone, iouPollReissue:
+		reqTaskSubmit(t, req)
+	default:
+		ctx.reqDeferFailed(t, req, int32(ret))
+	}
+}
+
+// pollAddHash records a polled request for cancellation lookups (the
+// cancel hash; a list here, searched in insertion order).
+// Linux: io_uring/poll.c:io_poll_req_insert()
+func (ctx *Ctx) pollAddHash(req *Req) {
+	ctx.pollList = append(ctx.pollList, req)
+}
+
+// pollDelHash removes req from the cancel lookup.
+// Linux: io_uring/poll.c hash_del(&req->hash_node)
+func (ctx *Ctx) pollDelHash(req *Req) {
+	for i, r := range ctx.pollList {
+		if r == req {
+			ctx.pollList = append(ctx.pollList[:i], ctx.pollList[i+1:]...)
+			return
+		}
+	}
+}
+
+// reqPostCQE posts an extra CQE for a multishot request from task_work.
+// Linux: io_uring/io_uring.c:io_req_post_cqe()
+func (ctx *Ctx) reqPostCQE(t *sim.Thread, req *Req, res int32, cflags uint32) bool {
+	ctx.cqLockMaybe(t)
+	i, ok := ctx.getCQE(false, false)
+	if ok {
+		ctx.writeCQE(t, i, req.cqe.userData, res, cflags, nil, req)
+	}
+	ctx.submitState.cqFlush = true
+	ctx.cqUnlockPostMaybe(t)
+	return ok
+}

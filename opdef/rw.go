@@ -1,0 +1,242 @@
+package opdef
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/uringsim/uringsim/kernel"
+	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
+	"github.com/uringsim/uringsim/vfs"
+)
+
+// rwData is a read or write's per-request state (struct io_rw with the
+// kiocb fields the simulator needs).
+type rwData struct {
+	pos     int64  // kiocb.ki_pos; -1 means the file position
+	addr    uint64 // the user buffer (or iovec array)
+	len     uint32 // its length (or the iovec count)
+	rwFlags uint32 // RWF_*
+}
+
+// iovec is one struct iovec of a vectored op, already copied in.
+type iovec struct{ base, len uint64 }
+
+// uioMaxIOV is the most iovecs one call takes.
+// Linux: include/uapi/linux/uio.h:UIO_MAXIOV
+const uioMaxIOV = 1024
+
+// rwfSupported are the RWF_* flags kiocb_set_rw_flags accepts.
+// Linux: include/uapi/linux/fs.h:RWF_SUPPORTED
+const rwfSupported = unix.RWF_HIPRI | unix.RWF_DSYNC | unix.RWF_SYNC | unix.RWF_NOWAIT | unix.RWF_APPEND | 0x20 /* RWF_NOAPPEND */ | 0x40 /* RWF_ATOMIC */ | 0x80 /* RWF_DONTCACHE */
+
+// rwPrep reads the common fields of a read or write; a vectored op also
+// copies in its iovec array, so a bad one fails the SQE at submission.
+// Linux: io_uring/rw.c:__io_prep_rw(), io_prep_rw(), io_import_vec()
+func rwPrep(req *kernel.Req, sqe *rings.SQE, vectored bool) int {
+	rw := kernel.Cmd[rwData](req)
+	rw.pos = int64(sqe.Off)
+	rw.addr = sqe.Addr
+	rw.len = sqe.Len
+	rw.rwFlags = sqe.OpFlags
+	kernel.ReqSetBufIndex(req, sqe.BufIndex)
+	if !vectored {
+		return 0
+	}
+	if rw.len > uioMaxIOV {
+		return -kernel.EINVAL
+	}
+	raw := make([]byte, 16*int(rw.len))
+	if kernel.ReqMM(req).CopyFromUser(raw, rw.addr) != 0 {
+		return -kernel.EFAULT
+	}
+	iov := make([]iovec, rw.len)
+	total := uint64(0)
+	for i := range iov {
+		iov[i] = iovec{binary.LittleEndian.Uint64(raw[16*i:]), binary.LittleEndian.Uint64(raw[16*i+8:])}
+		if int64(iov[i].len) < 0 {
+			return -kernel.EINVAL
+		}
+		total += iov[i].len
+	}
+	if total > uint64(vfs.MAX_RW_COUNT) {
+		return -kernel.EINVAL
+	}
+	kernel.ReqSetAsyncData(req, iov)
+	return 0
+}
+
+func readPrep(req *kernel.Req, sqe *rings.SQE) int   { return rwPrep(req, sqe, false) }
+func readvPrep(req *kernel.Req, sqe *rings.SQE) int  { return rwPrep(req, sqe, true) }
+func writePrep(req *kernel.Req, sqe *rings.SQE) int  { return rwPrep(req, sqe, false) }
+func writevPrep(req *kernel.Req, sqe *rings.SQE) int { return rwPrep(req, sqe, true) }
+
+// segments returns the user buffers of the request as kernel views, or
+// -EFAULT if any byte is unmapped.
+// Differs from Linux: a fault is found before any byte moves, so a partly
+// valid buffer fails whole instead of giving a short transfer.
+// Linux: io_uring/rw.c:__io_import_rw_buffer(), lib/iov_iter.c:import_ubuf()
+func segments(req *kernel.Req) ([][]byte, int, int) {
+	rw := kernel.Cmd[rwData](req)
+	as := kernel.ReqMM(req)
+	var iov []iovec
+	if v, ok := kernel.ReqAsyncData(req).([]iovec); ok {
+		iov = v
+	} else {
+		iov = []iovec{{rw.addr, uint64(min(rw.len, uint32(vfs.MAX_RW_COUNT)))}}
+	}
+	segs := make([][]byte, 0, len(iov))
+	total := 0
+	for _, v := range iov {
+		b, errno := as.Slice(v.base, v.len)
+		if errno != 0 {
+			return nil, 0, errno
+		}
+		segs = append(segs, b)
+		total += len(b)
+	}
+	return segs, total, 0
+}
+
+// rwInitFile checks the file and the RWF flags and decides whether the
+// request may wait (REQ_F_NOWAIT).
+// Linux: io_uring/rw.c:io_rw_init_file(), fs.h:kiocb_set_rw_flags()
+func rwInitFile(req *kernel.Req, mode uint32) int {
+	rw := kernel.Cmd[rwData](req)
+	f := kernel.ReqFile(req)
+	if f.FMode&mode == 0 {
+		return -kernel.EBADF
+	}
+	if rw.rwFlags&^rwfSupported != 0 {
+		return -kernel.EOPNOTSUPP
+	}
+	if rw.rwFlags&unix.RWF_NOWAIT != 0 {
+		if f.FMode&vfs.FMODE_NOWAIT == 0 {
+			return -kernel.EOPNOTSUPP
+		}
+		kernel.ReqAddFlags(req, kernel.REQ_F_NOWAIT)
+	}
+	if f.Flags&unix.O_NONBLOCK != 0 {
+		kernel.ReqAddFlags(req, kernel.REQ_F_SUPPORT_NOWAIT)
+	}
+	if f.FMode&vfs.FMODE_NOWAIT != 0 {
+		kernel.ReqAddFlags(req, kernel.REQ_F_SUPPORT_NOWAIT)
+	}
+	return 0
+}
+
+// fileSupportsNowait: the file can be tried without blocking.
+// Linux: io_uring/rw.c:io_file_supports_nowait()
+func fileSupportsNowait(t *sim.Thread, req *kernel.Req, mask uint32) bool {
+	if kernel.ReqFlags(req)&kernel.REQ_F_SUPPORT_NOWAIT != 0 {
+		return true
+	}
+	if kernel.ReqCanPoll(req) {
+		return vfs.Poll(t, kernel.ReqFile(req), &vfs.PollTable{Key: mask})&mask != 0
+	}
+	return false
+}
+
+// updatePos resolves the position: an explicit offset, the file position
+// for -1 on a seekable file (REQ_F_CUR_POS), none for a stream.
+// Linux: io_uring/rw.c:io_kiocb_update_pos()
+func updatePos(req *kernel.Req) *int64 {
+	rw := kernel.Cmd[rwData](req)
+	if rw.pos != -1 {
+		return &rw.pos
+	}
+	f := kernel.ReqFile(req)
+	if f.FMode&vfs.FMODE_STREAM == 0 {
+		kernel.ReqAddFlags(req, kernel.REQ_F_CUR_POS)
+		rw.pos = f.Pos
+		return &rw.pos
+	}
+	rw.pos = 0
+	return nil
+}
+
+// rwDo moves the bytes, one segment after another, stopping at the first
+// short transfer or error (an error after some bytes returns the bytes).
+func rwDo(t *sim.Thread, req *kernel.Req, segs [][]byte, pos *int64, nonblock, write bool) int {
+	f := kernel.ReqFile(req)
+	done := 0
+	for _, s := range segs {
+		var n int
+		if write {
+			n = vfs.Write(t, f, s, pos, nonblock)
+		} else {
+			n = vfs.Read(t, f, s, pos, nonblock)
+		}
+		if n < 0 {
+			if done > 0 {
+				return done
+			}
+			return n
+		}
+		done += n
+		if n < len(s) {
+			break
+		}
+	}
+	return done
+}
+
+// rwIssue is io_read / io_write: a nonblocking attempt first when issued
+// inline; -EAGAIN makes the caller arm a poll (pollable file) or punt to
+// io-wq; a completed transfer shorter than asked fails the request's link.
+// Linux: io_uring/rw.c:__io_read(), io_write(), kiocb_done()
+func rwIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32, write bool) int {
+	mode, mask := vfs.FMODE_READ, uint32(rings.EPOLLIN)
+	if write {
+		mode, mask = vfs.FMODE_WRITE, rings.EPOLLOUT
+	}
+	if ret := rwInitFile(req, mode); ret != 0 {
+		return ret
+	}
+	segs, total, errno := segments(req)
+	if errno != 0 {
+		return errno
+	}
+	kernel.ReqSetResult(req, int32(total))
+	forceNonblock := issueFlags&kernel.IO_URING_F_NONBLOCK != 0
+	if forceNonblock && !fileSupportsNowait(t, req, mask) {
+		return -kernel.EAGAIN
+	}
+	f := kernel.ReqFile(req)
+	if write && forceNonblock && f.FMode&vfs.FMODE_STREAM == 0 {
+		// Buffered writes to a regular file are not tried nonblocking
+		// (no FOP_BUFFER_WASYNC): they go to io-wq.
+		return -kernel.EAGAIN
+	}
+	pos := updatePos(req)
+	locked := false
+	if kernel.ReqFlags(req)&kernel.REQ_F_CUR_POS != 0 {
+		locked = f.LockPos(t)
+		rw := kernel.Cmd[rwData](req)
+		rw.pos = f.Pos
+	}
+	ret := rwDo(t, req, segs, pos, forceNonblock || kernel.ReqFlags(req)&kernel.REQ_F_NOWAIT != 0, write)
+	if ret >= 0 && kernel.ReqFlags(req)&kernel.REQ_F_CUR_POS != 0 {
+		f.Pos = kernel.Cmd[rwData](req).pos
+	}
+	f.UnlockPos(t, locked)
+	if ret < 0 {
+		// -EAGAIN goes back to io_queue_async: poll if the file can,
+		// io-wq if not, a failure with REQ_F_NOWAIT.
+		return ret
+	}
+	// kiocb_done: a short transfer breaks the link.
+	if ret != int(kernel.ReqResult(req)) {
+		kernel.ReqSetFail(req)
+	}
+	kernel.ReqSetRes(req, int32(ret), 0)
+	return kernel.IOU_COMPLETE
+}
+
+func read(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
+	return rwIssue(t, req, issueFlags, false)
+}
+func write(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
+	return rwIssue(t, req, issueFlags, true)
+}
