@@ -70,7 +70,7 @@ type Ctx struct {
 	workLList     sim.LList // ctx->work_llist: DEFER_TASKRUN local task_work
 	retryLList    *sim.LLNode
 
-	pollList []*Req // polled requests, for cancellation (the cancel hash)
+	pollList []*Req  // polled requests, for cancellation (the cancel hash)
 	evfd     *ioEvFd // registered eventfd (ctx->io_ev_fd)
 
 	file  *vfs.File
