@@ -1,0 +1,117 @@
+package kernel_test
+
+import (
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/uringsim/uringsim/kernel"
+	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
+	"github.com/uringsim/uringsim/uring"
+)
+
+// TestPollArmedPipeRead: a READ of an empty pipe cannot complete inline;
+// the kernel arms a poll on the pipe, and the writer's wakeup queues
+// task_work that reissues the read (IORING_FEAT_FAST_POLL). The trace
+// shows io_uring_poll_arm, then io_uring_task_add, then io_uring_complete.
+func TestPollArmedPipeRead(t *testing.T) {
+	var rec sim.Recorder
+	m := uring.NewSimMachine(uring.SimConfig{Seed: 3, Sink: &rec})
+	defer m.Close()
+	task := m.Task()
+	r, err := uring.New(m.Backend(), 4, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rfd, wfd, errno := kernel.Pipe2(task, 0)
+	if errno != 0 {
+		t.Fatalf("pipe2: %d", errno)
+	}
+	buf, err := m.Backend().Alloc(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqe := r.GetSQE()
+	uring.PrepRead(sqe, int32(rfd), uint64(uintptrOf(buf)), 64, 0)
+	sqe.UserData = 9
+	if n, err := r.Submit(); n != 1 || err != nil {
+		t.Fatalf("submit = %d, %v", n, err)
+	}
+	if _, err := r.PeekCQE(); err == nil {
+		t.Fatal("a read of an empty pipe completed inline")
+	}
+	copy(buf[2048:], "hello")
+	if n := kernel.Write(task, wfd, uint64(uintptrOf(buf))+2048, 5); n != 5 {
+		t.Fatalf("write = %d", n)
+	}
+	cqe, err := r.WaitCQE()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cqe.UserData != 9 || cqe.Res != 5 || string(buf[:5]) != "hello" {
+		t.Fatalf("cqe %+v, buf %q", *cqe, buf[:5])
+	}
+	r.CQESeen(cqe)
+	var names []string
+	for _, e := range rec.Events {
+		if strings.HasPrefix(e.Name, "io_uring_poll_arm") || e.Name == "io_uring_task_add" || e.Name == "io_uring_complete" {
+			names = append(names, e.Name)
+		}
+	}
+	if got := strings.Join(names, " "); got != "io_uring_poll_arm io_uring_task_add io_uring_complete" {
+		t.Fatalf("events %q", got)
+	}
+}
+
+// TestEventfdRegistered: a registered eventfd counts CQE postings, not
+// CQEs, and stays quiet with IORING_CQ_EVENTFD_DISABLED.
+func TestEventfdRegistered(t *testing.T) {
+	m := uring.NewSimMachine(uring.SimConfig{Seed: 1})
+	defer m.Close()
+	task := m.Task()
+	r, err := uring.New(m.Backend(), 8, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	efd := kernel.Eventfd2(task, 0, unix.EFD_NONBLOCK)
+	arg, _ := m.Backend().Alloc(4096)
+	arg[0] = byte(efd)
+	if _, err := r.Register(rings.IORING_REGISTER_EVENTFD, uint64(uintptrOf(arg)), 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Register(rings.IORING_REGISTER_EVENTFD, uint64(uintptrOf(arg)), 1); err == nil {
+		t.Fatal("second eventfd registration succeeded")
+	}
+	submit := func(n int) {
+		for i := 0; i < n; i++ {
+			uring.PrepNop(r.GetSQE())
+		}
+		if _, err := r.SubmitAndWait(uint32(n)); err != nil {
+			t.Fatal(err)
+		}
+		r.CQAdvance(uint32(n))
+	}
+	readCount := func() uint64 {
+		if n := kernel.Read(task, efd, uint64(uintptrOf(arg))+8, 8); n != 8 {
+			return 0
+		}
+		var v uint64
+		for i := 7; i >= 0; i-- {
+			v = v<<8 | uint64(arg[8+i])
+		}
+		return v
+	}
+	submit(3) // one batch: one signal
+	if c := readCount(); c != 1 {
+		t.Fatalf("eventfd count after one batch = %d, want 1", c)
+	}
+	rings.AtomicOr(r.View().CQFlags(), rings.IORING_CQ_EVENTFD_DISABLED)
+	submit(2)
+	if c := kernel.Read(task, efd, uint64(uintptrOf(arg))+8, 8); c != -kernel.EAGAIN {
+		t.Fatalf("eventfd signalled while disabled: read = %d", c)
+	}
+}
