@@ -26,4 +26,5 @@ const (
 	EOWNERDEAD = int(unix.EOWNERDEAD)
 	ENOENT     = int(unix.ENOENT)
 	ENODEV     = int(unix.ENODEV)
+	EALREADY   = int(unix.EALREADY)
 )

@@ -115,3 +115,53 @@ func TestEventfdRegistered(t *testing.T) {
 		t.Fatalf("eventfd signalled while disabled: read = %d", c)
 	}
 }
+
+// TestPollAddRemove: a one-shot POLL_ADD on an empty pipe completes with
+// POLLIN when data arrives; a second is cancelled by POLL_REMOVE, which
+// completes with 0 before the cancelled poll's -ECANCELED.
+func TestPollAddRemove(t *testing.T) {
+	m := uring.NewSimMachine(uring.SimConfig{Seed: 5})
+	defer m.Close()
+	task := m.Task()
+	r, err := uring.New(m.Backend(), 8, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rfd, wfd, _ := kernel.Pipe2(task, 0)
+	buf, _ := m.Backend().Alloc(4096)
+	sqe := r.GetSQE()
+	uring.PrepRW(sqe, rings.IORING_OP_POLL_ADD, int32(rfd), 0, 0, 0)
+	sqe.OpFlags = rings.POLLIN
+	sqe.UserData = 1
+	if _, err := r.Submit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.PeekCQE(); err == nil {
+		t.Fatal("poll on an empty pipe completed at once")
+	}
+	kernel.Write(task, wfd, uint64(uintptrOf(buf)), 1)
+	cqe, err := r.WaitCQE()
+	if err != nil || cqe.UserData != 1 || uint32(cqe.Res)&rings.POLLIN == 0 || cqe.Flags != 0 {
+		t.Fatalf("cqe %+v, %v", cqe, err)
+	}
+	r.CQESeen(cqe)
+	kernel.Read(task, rfd, uint64(uintptrOf(buf)), 1)
+
+	sqe = r.GetSQE()
+	uring.PrepRW(sqe, rings.IORING_OP_POLL_ADD, int32(rfd), 0, 0, 0)
+	sqe.OpFlags = rings.POLLIN
+	sqe.UserData = 2
+	sqe = r.GetSQE()
+	uring.PrepRW(sqe, rings.IORING_OP_POLL_REMOVE, -1, 2, 0, 0)
+	sqe.UserData = 3
+	if _, err := r.SubmitAndWait(2); err != nil {
+		t.Fatal(err)
+	}
+	var got [][2]int64
+	r.ForEachCQE(func(c *rings.CQE) { got = append(got, [2]int64{int64(c.UserData), int64(c.Res)}) })
+	want := [][2]int64{{3, 0}, {2, -int64(unix.ECANCELED)}}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("CQEs %v, want %v", got, want)
+	}
+}

@@ -23,6 +23,8 @@ var Table = kernel.OpTable{
 		rings.IORING_OP_WRITEV: {NeedsFile: true, HashRegFile: true, UnboundNonregFile: true, Pollout: true,
 			PlugFlag: true, AuditSkip: true, Ioprio: true, Iopoll: true, IopollQueue: true, Vectored: true,
 			Prep: writevPrep, Issue: write},
+		rings.IORING_OP_POLL_ADD:    {NeedsFile: true, UnboundNonregFile: true, AuditSkip: true, Prep: pollAddPrep, Issue: pollAdd},
+		rings.IORING_OP_POLL_REMOVE: {AuditSkip: true, Prep: pollRemovePrep, Issue: pollRemove},
 		rings.IORING_OP_READ: {NeedsFile: true, UnboundNonregFile: true, Pollin: true,
 			PlugFlag: true, AuditSkip: true, Ioprio: true, Iopoll: true, IopollQueue: true,
 			Prep: readPrep, Issue: read},
