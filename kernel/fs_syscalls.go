@@ -86,8 +86,8 @@ func Read(task *Task, fd int, buf, n uint64) int {
 		ppos = &pos
 	}
 	ret := vfs.Read(t, f, dst, ppos, false)
-	if ret >= 0 && ppos != nil {
-		f.Pos = pos
+	if ret >= 0 && ppos != nil && pos != f.Pos {
+		f.Pos = pos // unchanged for files that ignore it: no racing store
 	}
 	return syscallRet(ret)
 }
@@ -128,7 +128,7 @@ func Write(task *Task, fd int, buf, n uint64) int {
 		ppos = &pos
 	}
 	ret := vfs.Write(t, f, src, ppos, false)
-	if ret >= 0 && ppos != nil {
+	if ret >= 0 && ppos != nil && pos != f.Pos {
 		f.Pos = pos
 	}
 	return syscallRet(ret)
@@ -263,4 +263,50 @@ func Shutdown(task *Task, fd int, how int) int {
 		return -int(unix.ENOTSOCK)
 	}
 	return s.Shutdown(t, f, how)
+}
+
+// setflMask are the file status flags F_SETFL may change.
+// Linux: fs/fcntl.c:SETFL_MASK
+const setflMask = unix.O_APPEND | unix.O_NONBLOCK | unix.O_NDELAY | unix.O_DIRECT | unix.O_NOATIME | unix.O_ASYNC
+
+// Fcntl is fcntl(2) for the commands on descriptor and status flags:
+// F_GETFD/F_SETFD (FD_CLOEXEC), F_GETFL, F_SETFL (O_APPEND, O_NONBLOCK,
+// O_DIRECT where the file allows it, O_NOATIME, O_ASYNC). Other commands
+// are -EINVAL.
+// Differs from Linux: F_SETFL changing f_flags while another thread does
+// I/O on the same file is a data race in a concurrent-mode world (Linux
+// reads f_flags racily by design); O_NOATIME is not permission-checked and
+// O_ASYNC arms no SIGIO.
+// Linux: fs/fcntl.c:do_fcntl(), setfl()
+func Fcntl(task *Task, fd int, cmd int, arg uint64) int {
+	defer task.ReturnToUser()
+	t := task.Thread
+	f := task.Proc.Files.Get(t, fd)
+	if f == nil {
+		return -EBADF
+	}
+	defer f.Put(t)
+	switch cmd {
+	case unix.F_GETFD:
+		ce, errno := task.Proc.Files.CloseOnExec(t, fd)
+		if errno != 0 {
+			return errno
+		}
+		if ce {
+			return unix.FD_CLOEXEC
+		}
+		return 0
+	case unix.F_SETFD:
+		return task.Proc.Files.SetCloseOnExec(t, fd, arg&unix.FD_CLOEXEC != 0)
+	case unix.F_GETFL:
+		return int(f.Flags)
+	case unix.F_SETFL:
+		flags := uint32(arg)
+		if flags&unix.O_DIRECT != 0 && f.FMode&vfs.FMODE_CAN_ODIRECT == 0 {
+			return -EINVAL
+		}
+		f.Flags = flags&setflMask | f.Flags&^setflMask
+		return 0
+	}
+	return -EINVAL
 }

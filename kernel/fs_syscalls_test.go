@@ -422,3 +422,65 @@ func TestEventfdBlocking(t *testing.T) {
 		t.Errorf("blocked reader got %d", got)
 	}
 }
+
+// TestFcntl: descriptor and status flags, as the host kernel reports them.
+func TestFcntl(t *testing.T) {
+	e := newFSEnv(t, sim.Config{})
+	r, w := e.pipe(unix.O_CLOEXEC)
+	want(t, "F_GETFD", kernel.Fcntl(e.task, r, unix.F_GETFD, 0), unix.FD_CLOEXEC)
+	want(t, "F_SETFD", kernel.Fcntl(e.task, r, unix.F_SETFD, 0), 0)
+	want(t, "F_GETFD after", kernel.Fcntl(e.task, r, unix.F_GETFD, 0), 0)
+	want(t, "F_GETFL read end", kernel.Fcntl(e.task, r, unix.F_GETFL, 0), unix.O_RDONLY)
+	want(t, "F_GETFL write end", kernel.Fcntl(e.task, w, unix.F_GETFL, 0), unix.O_WRONLY)
+	want(t, "F_SETFL O_DIRECT on a pipe", kernel.Fcntl(e.task, w, unix.F_SETFL, unix.O_DIRECT), 0)
+	want(t, "F_GETFL", kernel.Fcntl(e.task, w, unix.F_GETFL, 0), unix.O_WRONLY|unix.O_DIRECT)
+	want(t, "F_SETFL keeps the access mode", kernel.Fcntl(e.task, r, unix.F_SETFL, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CREAT), 0)
+	want(t, "F_GETFL", kernel.Fcntl(e.task, r, unix.F_GETFL, 0), unix.O_NONBLOCK)
+	_, n := e.read(r, 1)
+	want(t, "read now nonblocking", n, -kernel.EAGAIN)
+	efd := kernel.Eventfd2(e.task, 0, 0)
+	want(t, "eventfd F_GETFL", kernel.Fcntl(e.task, efd, unix.F_GETFL, 0), unix.O_RDWR)
+	want(t, "O_DIRECT on an eventfd", kernel.Fcntl(e.task, efd, unix.F_SETFL, unix.O_DIRECT), -kernel.EINVAL)
+	want(t, "unknown command", kernel.Fcntl(e.task, efd, 9999, 0), -kernel.EINVAL)
+	want(t, "bad fd", kernel.Fcntl(e.task, 99, unix.F_GETFL, 0), -kernel.EBADF)
+	tmp := kernel.OpenTmpfile(e.task, nil)
+	want(t, "tmpfile F_GETFL", kernel.Fcntl(e.task, tmp, unix.F_GETFL, 0), unix.O_TMPFILE|unix.O_LARGEFILE|unix.O_RDWR)
+}
+
+// TestPipeConcurrent moves a megabyte through a pipe between two threads
+// of a concurrent-mode world (run it with -race).
+func TestPipeConcurrent(t *testing.T) {
+	e := newFSEnv(t, sim.Config{Mode: sim.Concurrent})
+	r, w := e.pipe(0)
+	const total = 1 << 20
+	var wrote int
+	done := make(chan struct{})
+	e.w.Go(e.task.Thread, "writer", func(th *sim.Thread) {
+		defer close(done)
+		task := e.p.NewTask(th)
+		for wrote < total {
+			n := kernel.Write(task, w, e.addr(0), 10000)
+			if n <= 0 {
+				t.Errorf("write: %d", n)
+				return
+			}
+			wrote += n
+		}
+		kernel.Close(task, w)
+	})
+	got := 0
+	for {
+		_, n := e.read(r, 7000)
+		if n < 0 {
+			t.Fatalf("read: %d after %d", n, got)
+		}
+		if n == 0 {
+			break
+		}
+		got += n
+	}
+	<-done
+	if got != wrote || got < total {
+		t.Fatalf("read %d, wrote %d", got, wrote)
+	}
+}

@@ -66,17 +66,17 @@ func mustPipe(t *testing.T, fs FileSys) (int, int) {
 
 func setNonblock(t *testing.T, fs FileSys, fd int) {
 	t.Helper()
-	// FileSys has no fcntl; the simulator's pipe ends get O_NONBLOCK by
-	// hand and the host's with fcntl(2), so both behave the same.
+	// FileSys has no fcntl: call it on each backend directly.
 	switch fs := fs.(type) {
 	case hostFiles:
 		if err := unix.SetNonblock(fd, true); err != nil {
 			t.Fatal(err)
 		}
 	case *simFiles:
-		f := fs.be.task.Proc.Files.Get(fs.be.main, fd)
-		f.Flags |= unix.O_NONBLOCK
-		f.Put(fs.be.main)
+		fl := kernel.Fcntl(fs.be.task, fd, unix.F_GETFL, 0)
+		if ret := kernel.Fcntl(fs.be.task, fd, unix.F_SETFL, uint64(fl|unix.O_NONBLOCK)); fl < 0 || ret < 0 {
+			t.Fatalf("fcntl: %d %d", fl, ret)
+		}
 	}
 }
 

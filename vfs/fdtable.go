@@ -92,6 +92,18 @@ func (ft *FDTable) Get(t *sim.Thread, fd int) *File {
 	return ft.fds[fd].Get()
 }
 
+// SetCloseOnExec sets or clears fd's close-on-exec flag, or returns -EBADF.
+// Linux: fs/file.c:set_close_on_exec()
+func (ft *FDTable) SetCloseOnExec(t *sim.Thread, fd int, on bool) int {
+	ft.lock.Lock(t)
+	defer ft.lock.Unlock(t)
+	if fd < 0 || fd >= len(ft.fds) || ft.fds[fd] == nil {
+		return -int(unix.EBADF)
+	}
+	ft.cloexec[fd] = on
+	return 0
+}
+
 // Close removes fd from the table and drops the table's reference.
 // Linux: fs/file.c:close_fd()
 func (ft *FDTable) Close(t *sim.Thread, fd int) int {

@@ -42,6 +42,8 @@ const (
 	FMODE_PWRITE uint32 = 1 << 4
 	// FMODE_ATOMIC_POS: f_pos updates are serialised by f_pos_lock.
 	FMODE_ATOMIC_POS uint32 = 1 << 15
+	// FMODE_CAN_ODIRECT: O_DIRECT may be set on the file (fcntl F_SETFL).
+	FMODE_CAN_ODIRECT uint32 = 1 << 22
 	// FMODE_STREAM: the file has no position (pipes, sockets); reads and
 	// writes ignore f_pos.
 	FMODE_STREAM uint32 = 1 << 21

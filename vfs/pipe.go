@@ -122,7 +122,7 @@ func NewPipe(rid, wid uint64, flags uint32) (r, w *File, errno int) {
 	r = NewFile(pipeFileOps{}, p, name, unix.O_RDONLY|flags&uint32(unix.O_NONBLOCK), rid)
 	for _, f := range []*File{r, w} {
 		streamOpen(f)
-		f.FMode |= FMODE_NOWAIT // pipe groks IOCB_NOWAIT
+		f.FMode |= FMODE_NOWAIT | FMODE_CAN_ODIRECT // pipe groks IOCB_NOWAIT; O_DIRECT is packet mode
 	}
 	return r, w, 0
 }

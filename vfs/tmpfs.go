@@ -41,7 +41,7 @@ func NewTmpfile(id uint64, flags uint32, data []byte) *File {
 	ino.size.Store(int64(len(data)))
 	name := fmt.Sprintf("/tmp/#%d (deleted)", id)
 	f := NewFile(shmemFileOps{}, ino, name, flags&^uint32(unix.O_CLOEXEC|unix.O_CREAT|unix.O_EXCL|unix.O_NOCTTY|unix.O_TRUNC), id)
-	f.FMode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE | FMODE_ATOMIC_POS
+	f.FMode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE | FMODE_ATOMIC_POS | FMODE_CAN_ODIRECT
 	return f
 }
 
