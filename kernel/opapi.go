@@ -97,3 +97,21 @@ func ReqRingFlags(req *Req) uint32 { return req.ctx.flags }
 // (io_file_can_poll).
 // Linux: io_uring/io_uring.h:io_file_can_poll()
 func ReqCanPoll(req *Req) bool { return req.file != nil && vfs.CanPoll(req.file) }
+
+// ReqCompleteRW is a read or write's ki_complete: called from device
+// context with the transfer's result, it fails the link on a short
+// transfer and completes the request from task_work. Pass it, with the
+// request as token, to a vfs.AsyncRW file.
+// Linux: io_uring/rw.c:io_complete_rw(), io_req_rw_complete()
+func ReqCompleteRW(t *sim.Thread, token any, res int) {
+	req := token.(*Req)
+	if res != int(req.cqe.res) {
+		reqSetFail(req)
+	}
+	req.cqe.res, req.cqe.flags = int32(res), 0
+	if w := req.ctx.world(); w.Tracing() {
+		w.Emit(t, "io_complete_rw", sim.U("ctx", req.ctx.ID), sim.U("req", req.ID), sim.I("res", int64(res)))
+	}
+	req.twFunc = reqTaskComplete
+	reqTaskWorkAdd(t, req, IOU_F_TWQ_LAZY_WAKE)
+}

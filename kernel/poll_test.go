@@ -3,6 +3,7 @@ package kernel_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -163,5 +164,48 @@ func TestPollAddRemove(t *testing.T) {
 	want := [][2]int64{{3, 0}, {2, -int64(unix.ECANCELED)}}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("CQEs %v, want %v", got, want)
+	}
+}
+
+// TestSlowFileIOCBQueued: a read of slow storage is queued (-EIOCBQUEUED),
+// completes from the device's timer context exactly one latency later on
+// the virtual clock, and reaches the CQ through task_work.
+func TestSlowFileIOCBQueued(t *testing.T) {
+	var rec sim.Recorder
+	m := uring.NewSimMachine(uring.SimConfig{Seed: 2, Sink: &rec})
+	defer m.Close()
+	task := m.Task()
+	r, err := uring.New(m.Backend(), 4, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	fd := kernel.OpenSlowFile(task, []byte("slow bytes"), 250*time.Microsecond)
+	buf, _ := m.Backend().Alloc(4096)
+	sqe := r.GetSQE()
+	uring.PrepRead(sqe, int32(fd), uint64(uintptrOf(buf)), 4, 5)
+	sqe.UserData = 7
+	start := m.World().Now()
+	if _, err := r.SubmitAndWait(1); err != nil {
+		t.Fatal(err)
+	}
+	cqe, err := r.PeekCQE()
+	if err != nil || cqe.UserData != 7 || cqe.Res != 4 || string(buf[:4]) != "byte" {
+		t.Fatalf("cqe %+v, %v, buf %q", cqe, err, buf[:4])
+	}
+	if d := m.World().Now() - start; d != 250*time.Microsecond {
+		t.Fatalf("completed after %v, want 250µs", d)
+	}
+	var seq []string
+	for _, e := range rec.Events {
+		switch e.Name {
+		case "io_complete_rw":
+			seq = append(seq, e.Name+"@"+e.ThreadName)
+		case "io_uring_task_add", "io_uring_complete":
+			seq = append(seq, e.Name)
+		}
+	}
+	if got := strings.Join(seq, " "); got != "io_complete_rw@hrtimer io_uring_task_add io_uring_complete" {
+		t.Fatalf("events %q", got)
 	}
 }

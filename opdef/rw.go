@@ -200,16 +200,36 @@ func rwIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32, write bool) int 
 	}
 	kernel.ReqSetResult(req, int32(total))
 	forceNonblock := issueFlags&kernel.IO_URING_F_NONBLOCK != 0
-	if forceNonblock && !fileSupportsNowait(t, req, mask) {
+	_, async := kernel.ReqFile(req).Op.(vfs.AsyncRW)
+	if forceNonblock && !async && !fileSupportsNowait(t, req, mask) {
 		return -kernel.EAGAIN
 	}
 	f := kernel.ReqFile(req)
-	if write && forceNonblock && f.FMode&vfs.FMODE_STREAM == 0 {
+	if write && forceNonblock && !async && f.FMode&vfs.FMODE_STREAM == 0 {
 		// Buffered writes to a regular file are not tried nonblocking
 		// (no FOP_BUFFER_WASYNC): they go to io-wq.
 		return -kernel.EAGAIN
 	}
 	pos := updatePos(req)
+	if a, ok := f.Op.(vfs.AsyncRW); ok && len(segs) == 1 && pos != nil {
+		// Storage that completes later: queue it (-EIOCBQUEUED) and let
+		// the device's completion finish the request.
+		var ret int
+		if write {
+			ret = a.WriteAsync(t, f, segs[0], *pos, kernel.ReqCompleteRW, req)
+		} else {
+			ret = a.ReadAsync(t, f, segs[0], *pos, kernel.ReqCompleteRW, req)
+		}
+		if ret == -vfs.EIOCBQUEUED {
+			// kiocb_done leaves f_pos alone for a queued transfer.
+			return kernel.IOU_ISSUE_SKIP_COMPLETE
+		}
+		if ret < 0 {
+			return ret
+		}
+		kernel.ReqSetRes(req, int32(ret), 0)
+		return kernel.IOU_COMPLETE
+	}
 	locked := false
 	if kernel.ReqFlags(req)&kernel.REQ_F_CUR_POS != 0 {
 		locked = f.LockPos(t)
