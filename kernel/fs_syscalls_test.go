@@ -484,3 +484,18 @@ func TestPipeConcurrent(t *testing.T) {
 		t.Fatalf("read %d, wrote %d", got, wrote)
 	}
 }
+
+// TestPipeWriteInterrupted: a blocking write bigger than the pipe, alone in
+// the world, is interrupted by the deadlock report after filling the pipe
+// and returns what it wrote, as Linux does on a signal; a second one gets
+// EINTR.
+func TestPipeWriteInterrupted(t *testing.T) {
+	e := newFSEnv(t, sim.Config{})
+	_, w := e.pipe(0)
+	want(t, "write 70000 alone", kernel.Write(e.task, w, e.addr(0), 70000), 65536)
+	if e.w.Deadlock() == nil {
+		t.Fatal("no deadlock reported")
+	}
+	e.task.Thread.ClearSignal()
+	want(t, "write to a full pipe alone", kernel.Write(e.task, w, e.addr(0), 1), -kernel.EINTR)
+}
