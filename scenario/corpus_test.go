@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/uring"
 )
@@ -236,4 +238,15 @@ nocqe r
 	if r.Status != Pass || !slices.Equal(r.Either, []int{2}) {
 		t.Fatalf("%s, either=%v; want PASS with alternative 2", r.String(), r.Either)
 	}
+}
+
+// TestMain puts the host's temp files on tmpfs, like the simulator's (see
+// hostTmpfs in cmd/uringsim).
+func TestMain(m *testing.M) {
+	const tmpfsMagic = 0x01021994
+	var st unix.Statfs_t
+	if os.Getenv("TMPDIR") == "" && unix.Statfs("/dev/shm", &st) == nil && st.Type == tmpfsMagic {
+		_ = os.Setenv("TMPDIR", "/dev/shm")
+	}
+	os.Exit(m.Run())
 }

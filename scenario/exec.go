@@ -679,11 +679,14 @@ func (x *runner) shutdown(line int, c *ShutdownCmd) *failure {
 
 // sleep waits: virtual time on the simulator, real time on the host.
 func (x *runner) sleep(d time.Duration) {
-	if x.m != nil {
+	switch {
+	case x.files != nil:
+		x.files.sleep(d)
+	case x.m != nil:
 		x.m.World().Main().Sleep(d)
-		return
+	default:
+		time.Sleep(d)
 	}
-	time.Sleep(d)
 }
 
 func (x *runner) check(line int, c *CheckCmd) *failure {
@@ -709,16 +712,10 @@ func (x *runner) fdinfo(line int, c *FdinfoCmd) *failure {
 	if f != nil {
 		return f
 	}
-	var text string
-	var err error
-	if x.be.Host() {
-		text, err = hostFdinfo(rs.r.FD())
-	} else {
-		if f := x.needFiles(line, "fdinfo"); f != nil {
-			return f
-		}
-		text, err = x.files.fdinfo(rs.r.FD())
+	if f := x.needFiles(line, "fdinfo"); f != nil {
+		return f
 	}
+	text, err := x.files.fdinfo(rs.r.FD())
 	if err != nil {
 		return failf(line, "fdinfo %s: %v", c.Ring, err)
 	}

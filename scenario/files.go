@@ -2,9 +2,9 @@ package scenario
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -25,15 +25,48 @@ type fileSys interface {
 	shutdown(fd, how int) error
 	close(fd int) error
 	fdinfo(fd int) (string, error)
+	sleep(d time.Duration)
 }
 
-// newFileSys returns the file objects of be, or nil when the backend has
-// none yet.
+// newFileSys returns the file objects of be (uring.Files), or nil when
+// the backend has none.
 func newFileSys(be uring.Backend) fileSys {
-	if be.Host() {
-		return hostFiles{}
+	fs, err := uring.Files(be)
+	if err != nil {
+		return nil
 	}
-	return nil
+	return uringFiles{fs}
+}
+
+// uringFiles adapts uring.FileSys to what the runner calls.
+type uringFiles struct{ fs uring.FileSys }
+
+func (u uringFiles) pipe() (int, int, error)                { return u.fs.Pipe() }
+func (u uringFiles) socketpair(typ int) (int, int, error)   { return u.fs.Socketpair(typ) }
+func (u uringFiles) socket() (int, error)                   { return u.fs.Socket() }
+func (u uringFiles) eventfd(init uint64) (int, error)       { return u.fs.Eventfd(uint32(init)) }
+func (u uringFiles) write(fd int, data []byte) (int, error) { return u.fs.Write(fd, data) }
+func (u uringFiles) shutdown(fd, how int) error             { return u.fs.Shutdown(fd, how) }
+func (u uringFiles) close(fd int) error                     { return u.fs.Close(fd) }
+func (u uringFiles) fdinfo(fd int) (string, error)          { return u.fs.Fdinfo(fd) }
+func (u uringFiles) sleep(d time.Duration)                  { u.fs.Sleep(d) }
+
+func (u uringFiles) listen() (int, int, error) {
+	fd, port, err := u.fs.Listen()
+	return fd, int(port), err
+}
+
+func (u uringFiles) tempFile(data []byte, size int64) (int, error) {
+	return u.fs.TempFile(data, size)
+}
+
+func (u uringFiles) read(fd, n int) ([]byte, error) {
+	b := make([]byte, n)
+	m, err := u.fs.Read(fd, b)
+	if err != nil {
+		return nil, err
+	}
+	return b[:m], nil
 }
 
 // hostVersion is the host kernel's release from uname(2).
@@ -63,10 +96,4 @@ func hostVersion() ([3]int, error) {
 		v[i] = n
 	}
 	return v, nil
-}
-
-// hostFdinfo reads /proc/self/fdinfo/FD.
-func hostFdinfo(fd int) (string, error) {
-	b, err := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(fd))
-	return string(b), err
 }

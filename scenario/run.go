@@ -18,6 +18,10 @@ const (
 	BackendKernel = "kernel"
 )
 
+// DefaultMaxSteps is the simulator's step bound when RunOptions.MaxSteps
+// is 0: far more than any scenario of the corpus needs.
+const DefaultMaxSteps = 10_000_000
+
 // DefaultSeed is the simulator seed of a scenario without seed= when the
 // caller gives none.
 const DefaultSeed = 1
@@ -52,6 +56,10 @@ type RunOptions struct {
 	// Limit bounds the real time a whole scenario may take before it is
 	// abandoned and reported as failed. 0: 2 minutes.
 	Limit time.Duration
+	// MaxSteps bounds the simulator's scheduling steps (sim.Config.MaxSteps):
+	// a kernel that loops without end is reported as a livelock (a FAIL)
+	// instead of spinning until Limit. 0: DefaultMaxSteps; -1: unlimited.
+	MaxSteps int64
 }
 
 // Status is the outcome of one scenario on one backend.
@@ -203,7 +211,13 @@ func runOne(s *Scenario, opt RunOptions) (res Result) {
 		if p := recover(); p != nil {
 			res.Status = Fail
 			res.Line = x.line
-			res.Reason = fmt.Sprintf("panic: %v\n%s", p, firstFrames(debug.Stack()))
+			if rep, ok := p.(*sim.DeadlockReport); ok {
+				// The world stopped the main thread: a livelock
+				// (MaxSteps) or a deadlock it could not interrupt.
+				res.Reason = "simulator " + strings.TrimPrefix(rep.String(), "sim: ")
+			} else {
+				res.Reason = fmt.Sprintf("panic: %v\n%s", p, firstFrames(debug.Stack()))
+			}
 		}
 		x.cleanup()
 	}()
@@ -314,7 +328,14 @@ func (x *runner) setup() *failure {
 			seed = x.opt.Seed
 		}
 		x.res.Seed = seed
-		x.m = uring.NewSimMachine(uring.SimConfig{Seed: seed, Sink: x.opt.Sink})
+		steps := x.opt.MaxSteps
+		switch {
+		case steps == 0:
+			steps = DefaultMaxSteps
+		case steps < 0:
+			steps = 0
+		}
+		x.m = uring.NewSimMachine(uring.SimConfig{Seed: seed, Sink: x.opt.Sink, MaxSteps: steps})
 		x.be = x.m.Backend()
 	}
 	x.files = newFileSys(x.be)

@@ -30,7 +30,7 @@ func FuzzRun(f *testing.F) {
 			return
 		}
 		r := Run(sc, RunOptions{CQEWait: time.Millisecond, Settle: time.Millisecond, Limit: 20 * time.Second})
-		if strings.HasPrefix(r.Reason, "panic:") || strings.Contains(r.Reason, "did not finish") {
+		if strings.HasPrefix(r.Reason, "panic:") || strings.HasPrefix(r.Reason, "simulator livelock") || strings.Contains(r.Reason, "did not finish") {
 			t.Fatalf("%s\n%s", r.String(), src)
 		}
 	})

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/uringsim/uringsim/scenario"
 	"github.com/uringsim/uringsim/sim"
 )
@@ -214,6 +216,9 @@ func runRun(args []string, stdout, stderr io.Writer) (status int) {
 		sink = chrome
 	}
 
+	if cfg.backend != "sim" {
+		hostTmpfs()
+	}
 	var backends []string
 	switch cfg.backend {
 	case "both":
@@ -284,6 +289,23 @@ func runRun(args []string, stdout, stderr io.Writer) (status int) {
 		return 1
 	}
 	return 0
+}
+
+// hostTmpfs points TMPDIR at /dev/shm when TMPDIR is unset and /dev/shm is
+// a tmpfs, so that a scenario's `file` is on tmpfs on the host as it is in
+// the simulator (uring.Files creates host temp files in os.TempDir()).
+// Filesystems differ in ways io_uring shows: a buffered write to a tmpfs
+// file completes inline, one to an ext4 file is punted to io-wq, which
+// reorders CQEs and what a read in the same batch sees.
+func hostTmpfs() {
+	const tmpfsMagic = 0x01021994 // TMPFS_MAGIC
+	if os.Getenv("TMPDIR") != "" {
+		return
+	}
+	var st unix.Statfs_t
+	if unix.Statfs("/dev/shm", &st) == nil && st.Type == tmpfsMagic {
+		_ = os.Setenv("TMPDIR", "/dev/shm")
+	}
 }
 
 // echoCommand prints the source line(s) of c (-v), blocks and
