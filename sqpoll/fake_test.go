@@ -159,6 +159,7 @@ type env struct {
 	task *fakeTask
 	ev   sim.WaitQueueHead // woken on every submission and task-work run
 	th   *sim.Thread
+	r    *fakeRing // the first ring started
 }
 
 func newEnv(t *testing.T, wcfg sim.Config, cfg Config) *env {
@@ -184,6 +185,7 @@ func (e *env) start(rs ...*fakeRing) {
 			if ret := e.sqd.AddRing(m, r, false); ret != 0 {
 				e.t.Fatalf("AddRing: %d", ret)
 			}
+			e.r = r
 			e.th = e.sqd.Start(m, m.ID(), m.ID(), func(*sim.Thread) Task { return e.task })
 			continue
 		}

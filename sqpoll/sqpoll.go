@@ -153,6 +153,10 @@ type Data struct {
 
 	// notify is the thread's TIF_NOTIFY_SIGNAL (__set_notify_signal).
 	notify atomic.Bool
+
+	// recheckHits counts the times the re-check after setting NEED_WAKEUP
+	// found SQ entries and kept the thread awake (for tests).
+	recheckHits atomic.Int64
 }
 
 // New allocates an io_sq_data holding one reference, with no ring and no
@@ -539,7 +543,11 @@ func (sqd *Data) flagAndRecheck(t *sim.Thread, r Ring) bool {
 	// Ensure the store of the wakeup flag is not reordered with the load
 	// of the SQ tail (smp_mb__after_atomic; a yield point here).
 	t.Yield()
-	return r.SQEntriesPending(t) != 0
+	if r.SQEntriesPending(t) != 0 {
+		sqd.recheckHits.Add(1)
+		return true
+	}
+	return false
 }
 
 // pollIdle is the simulator's stand-in for spinning until the idle

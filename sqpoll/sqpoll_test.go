@@ -394,10 +394,16 @@ func liburingRun(t *testing.T, wcfg sim.Config, cfg Config, n int) ([]uint64, bo
 	m := e.m
 	r := e.ring(1, 8, idle)
 	e.start(r)
-	delays := []time.Duration{0, 0, us, 2 * us, 3 * us, 4 * us, 5 * us, 8 * us}
+	delays := []time.Duration{0, us, 3 * us, idle, idle, idle, idle, idle + us} // polls at +1us, +3us; the deadline at +idle
 	for i := range n {
 		if d := delays[e.w.RandN(m, len(delays))]; d > 0 {
 			m.Sleep(d)
+		}
+		// A little work of random length after waking, so the publication
+		// lands anywhere in the thread's way to sleep when both woke at
+		// the same instant (the idle deadline).
+		for range e.w.RandN(m, 16) {
+			m.Yield()
 		}
 		for !r.submit(m, uint64(i)) {
 			WaitSQ(m, r) // IORING_ENTER_SQ_WAIT
@@ -422,6 +428,7 @@ func TestLiburingProtocolNoLostWakeup(t *testing.T) {
 	if testing.Short() {
 		seeds = 100
 	}
+	var hits, wakes int64
 	for seed := range uint64(seeds) {
 		got, ok, e := liburingRun(t, sim.Config{Seed: seed}, Config{}, n)
 		if !ok {
@@ -430,8 +437,17 @@ func TestLiburingProtocolNoLostWakeup(t *testing.T) {
 		if !slices.Equal(got, ids(0, n)) {
 			t.Fatalf("seed %d: submitted %v", seed, got)
 		}
+		hits += e.sqd.recheckHits.Load()
+		wakes += int64(e.r.wakes.Load())
 		e.w.Shutdown()
 	}
+	// The runs must reach both sides of the race: the thread's re-check
+	// catching an entry published after it set NEED_WAKEUP, and the user
+	// seeing the flag and waking it.
+	if hits == 0 || wakes == 0 {
+		t.Fatalf("re-check hits %d, user wakeups %d: the race was never exercised", hits, wakes)
+	}
+	t.Logf("%d seeds: re-check kept the thread awake %d times; %d user wakeups", seeds, hits, wakes)
 }
 
 // The M9 museum switch loses a wakeup on some seed: the thread's tail
@@ -445,7 +461,7 @@ func TestMuseumM9SQPollNoFence(t *testing.T) {
 			e.w.Shutdown()
 			continue
 		}
-		r := e.sqd.Rings()[0].(*fakeRing)
+		r := e.r
 		if rings.LoadAcquire(&r.tail) == rings.LoadAcquire(&r.head) ||
 			rings.ReadOnce(&r.flags)&rings.IORING_SQ_NEED_WAKEUP == 0 ||
 			e.th.State() != sim.TaskInterruptible {
@@ -453,6 +469,13 @@ func TestMuseumM9SQPollNoFence(t *testing.T) {
 		}
 		t.Logf("seed %d: M9 stall with %d/%d submitted, entries pending and NEED_WAKEUP set:\n%v",
 			seed, len(got), n, e.w.Deadlock())
+		e.w.Shutdown()
+		// The same seed with the barrier submits everything.
+		if got, ok, e := liburingRun(t, sim.Config{Seed: seed}, Config{}, n); !ok || len(got) != n {
+			t.Fatalf("seed %d without the bug: ok=%v, %d submitted", seed, ok, len(got))
+		} else {
+			e.w.Shutdown()
+		}
 		return
 	}
 	t.Fatal("SQPollNoFence never lost a wakeup in 5000 seeds")
