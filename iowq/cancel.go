@@ -1,6 +1,8 @@
 package iowq
 
 import (
+	"time"
+
 	"github.com/uringsim/uringsim/sim"
 )
 
@@ -196,6 +198,7 @@ func (wq *WQ) exitWorkers(t *sim.Thread) {
 	wq.workerRefPut(t)
 	t.SetWaitReason("io_wq_exit_workers")
 	wq.workerDone.Wait(t)
+	wq.reapWorkers(t)
 
 	q := &wq.hash.wait
 	q.Lock(t)
@@ -203,10 +206,28 @@ func (wq *WQ) exitWorkers(t *sim.Thread) {
 	q.Unlock(t)
 }
 
+// reapWorkers waits until every worker thread has ended: a worker drops
+// its last reference just before its thread returns.
+// Differs from Linux: io_wq_exit_workers does not wait for the exiting
+// tasks to be reaped; here PutAndExit returns with none of the io-wq's
+// threads left in the world.
+func (wq *WQ) reapWorkers(t *sim.Thread) {
+	wq.tlock.Lock(t)
+	ths := wq.threads
+	wq.threads = nil
+	wq.tlock.Unlock(t)
+	for _, th := range ths {
+		for th.State() != sim.TaskDead {
+			t.Sleep(time.Nanosecond)
+		}
+	}
+}
+
 // PutAndExit tears the io-wq down after ExitStart: it wakes every worker,
 // waits for all of them to exit (the work they run completes, queued
 // unbound work is cancelled by them), then cancels whatever is still
-// queued. Call it once, from the owner.
+// queued. It returns once every worker thread has ended. Call it once,
+// from the owner.
 // Linux: io_uring/io-wq.c:io_wq_put_and_exit()
 func (wq *WQ) PutAndExit(t *sim.Thread) {
 	if !wq.exiting() {

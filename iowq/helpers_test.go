@@ -37,7 +37,7 @@ type env struct {
 	hashRun    map[int]int    // per hash key: normal runs in progress
 	hashOver   int            // times a key ran twice at once
 	order      []uint64       // ids in the order their normal run started
-	onRun      func(it *item) // extra hook at the start of a normal run
+	onRun      func(t *sim.Thread, it *item) // extra hook at the start of a normal run
 }
 
 type envConfig struct {
@@ -99,7 +99,7 @@ func (e *env) doWork(t *sim.Thread, w *Work) {
 	}
 	e.mu.Unlock(t)
 	if e.onRun != nil {
-		e.onRun(it)
+		e.onRun(t, it)
 	}
 	if it.block > 0 {
 		e.block(t, it.block)
@@ -141,8 +141,15 @@ func newItem(id uint64, block time.Duration, key int, flags uint32) *item {
 
 // waitAll waits until n items completed (ran or cancelled).
 func (e *env) waitAll(n int) {
-	for range n {
-		e.done.Wait(e.m)
+	e.tb.Helper()
+	limit := 1000 * WORKER_IDLE_TIMEOUT
+	if !e.w.Deterministic() {
+		limit = 20 * time.Second
+	}
+	for i := range n {
+		if !e.done.WaitTimeout(e.m, limit) {
+			e.tb.Fatalf("work lost: %d of %d items done after %v; stats %+v", i, n, limit, e.wq.Stats())
+		}
 	}
 }
 

@@ -109,7 +109,9 @@ func workHash(flags uint32) uint32 { return flags >> IO_WQ_HASH_SHIFT }
 // HashWork marks w hashed on key: work with the same hash bucket never runs
 // in parallel on io-wqs sharing a Hash (the kernel passes file_inode(file)).
 // The bucket is hash_ptr(key, IO_WQ_HASH_ORDER), the golden-ratio hash of
-// the key's top bits.
+// the key's top bits. Only bound work may be hashed: the buckets' list
+// tails (wq->hash_tail) are shared by both accounts, and the kernel hashes
+// only regular-file work, which is never IO_WQ_WORK_UNBOUND.
 // Linux: io_uring/io-wq.c:io_wq_hash_work()
 func HashWork(w *Work, key uint64) {
 	bit := HashBucket(key)
@@ -240,6 +242,9 @@ type WQ struct {
 
 	wait     sim.WaitQueueEntry // on hash.wait while stalled
 	hashTail [IO_WQ_NR_HASH_BUCKETS]atomic.Pointer[Work]
+
+	tlock   sim.SpinLock  // guards threads
+	threads []*sim.Thread // worker threads not seen dead yet
 
 	cpuMask     atomic.Pointer[[]byte]
 	nextCPUSlot atomic.Uint32 // round robin for workers' CPUs

@@ -177,7 +177,7 @@ func TestHashedSerialPerKey(t *testing.T) {
 func TestMaxWorkers(t *testing.T) {
 	for seed := range uint64(30) {
 		e := newEnv(t, envConfig{seed: seed, bounded: 1, data: Data{NprocLimit: 100}})
-		e.onRun = func(*item) {
+		e.onRun = func(*sim.Thread, *item) {
 			if s := e.wq.Stats(); s.Acct[0].Workers > 1 {
 				t.Errorf("seed %d: %d bound workers with max 1", seed, s.Acct[0].Workers)
 			}

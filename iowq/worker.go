@@ -132,6 +132,10 @@ func (wq *WQ) createIOWorker(t *sim.Thread, a *acct) bool {
 func (wq *WQ) initNewWorker(t *sim.Thread, a *acct, wk *worker, th *sim.Thread) {
 	wk.task = th
 	wk.cpu = wq.pickCPU()
+	wq.tlock.Lock(t)
+	wq.threads = slices.DeleteFunc(wq.threads, func(x *sim.Thread) bool { return x.State() == sim.TaskDead })
+	wq.threads = append(wq.threads, th)
+	wq.tlock.Unlock(t)
 	a.workersLock.Lock(t)
 	addWorker(&a.freeList, wk, true)
 	addWorker(&a.allList, wk, false)
