@@ -32,11 +32,11 @@ type env struct {
 	done sim.Completion
 	mu   sim.SpinLock // guards the counters below (concurrent mode)
 
-	running    int            // DoWork calls in progress (normal runs)
-	maxRunning int            // highest running seen
-	hashRun    map[int]int    // per hash key: normal runs in progress
-	hashOver   int            // times a key ran twice at once
-	order      []uint64       // ids in the order their normal run started
+	running    int                           // DoWork calls in progress (normal runs)
+	maxRunning int                           // highest running seen
+	hashRun    map[int]int                   // per hash key: normal runs in progress
+	hashOver   int                           // times a key ran twice at once
+	order      []uint64                      // ids in the order their normal run started
 	onRun      func(t *sim.Thread, it *item) // extra hook at the start of a normal run
 }
 
