@@ -35,13 +35,16 @@
 //
 // # Virtual time
 //
-// Linux spins for sq_thread_idle polling the SQ tails; on the simulator's
-// virtual clock a spinning thread would stop time (it advances only when
-// no thread is runnable), so between finding no work and the idle deadline
-// the thread sleeps in short polls instead (Config.PollMin doubling up to
+// Linux spins for sq_thread_idle polling the SQ tails, and so does the
+// thread in concurrent mode. On the deterministic mode's virtual clock a
+// spinning thread would stop time (it advances only when no thread is
+// runnable), so between finding no work and the idle deadline the thread
+// sleeps in short polls instead (Config.PollMin doubling up to
 // Config.PollMax, never past the deadline), still on sqd.wait so a wakeup
-// ends a poll early. The idle deadline itself is exact: the thread sets
-// NEED_WAKEUP at last-work + sq_thread_idle on the virtual clock.
+// ends a poll early: an entry published in that window is picked up at the
+// next poll, without any enter, as the spinning thread would pick it up.
+// The idle deadline itself is exact: the thread sets NEED_WAKEUP at
+// last-work + sq_thread_idle on the virtual clock.
 //
 // # Lock order
 //

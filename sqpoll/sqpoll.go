@@ -3,6 +3,7 @@ package sqpoll
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -468,10 +469,20 @@ func (sqd *Data) handleEvent(t *sim.Thread) bool {
 		if sqd.signalPending(t) {
 			didSig = sqd.getSignal(t)
 		}
-		t.Yield() // cond_resched()
+		condResched(t)
 		sqd.lock.Lock(t)
 	}
 	return didSig || sqd.stateBit(IO_SQ_THREAD_SHOULD_STOP)
+}
+
+// condResched is cond_resched(): a preemption point. In concurrent mode it
+// also lets other goroutines run, so that a parker woken by the Data
+// lock's release gets to take it before the spinning thread does again.
+func condResched(t *sim.Thread) {
+	t.Yield()
+	if !t.World().Deterministic() {
+		runtime.Gosched()
+	}
 }
 
 // sqTime is struct io_sq_time: the work-time accounting of one round.
@@ -550,12 +561,13 @@ func (sqd *Data) flagAndRecheck(t *sim.Thread, r Ring) bool {
 	return false
 }
 
-// pollIdle is the simulator's stand-in for spinning until the idle
-// deadline: sleep for d on sqd.wait with the Data lock dropped. A wakeup
-// (Wake, Park, Stop, NotifyTaskWork) ends it early.
+// pollIdle is the deterministic mode's stand-in for spinning until the
+// idle deadline: sleep for d on sqd.wait with the Data lock dropped. A
+// wakeup (Wake, Park, Stop, NotifyTaskWork) ends it early.
 //
-// Differs from Linux: the thread busy-polls there; on the virtual clock a
-// busy thread would stop time, so it polls at intervals instead.
+// Differs from Linux: the thread busy-polls there (and does in concurrent
+// mode); on the virtual clock a busy thread would stop time, so it polls
+// at intervals instead.
 func (sqd *Data) pollIdle(t *sim.Thread, wait *sim.WaitQueueEntry, d time.Duration) {
 	sqd.wait.PrepareToWait(t, wait, sim.TaskInterruptible)
 	if !sqd.eventsPending() && !sqd.signalPending(t) && !sqd.task.TaskWorkPending(t) {
@@ -618,7 +630,9 @@ func (sqd *Data) run(t *sim.Thread) {
 			if sqtSpin {
 				timeout = now + sqd.SQThreadIdle()
 				poll = sqd.cfg.PollMin
-				t.Yield() // cond_resched()
+			}
+			if sqtSpin || !w.Deterministic() {
+				condResched(t) // spin on
 			} else {
 				sqd.pollIdle(t, &wait, min(poll, timeout-now))
 				poll = min(2*poll, sqd.cfg.PollMax)
