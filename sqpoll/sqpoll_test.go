@@ -146,6 +146,32 @@ func TestParkBlocksSubmission(t *testing.T) {
 	}
 }
 
+// Park in concurrent mode, against a thread that really spins.
+func TestParkConcurrent(t *testing.T) {
+	for seed := range uint64(5) {
+		e := newEnv(t, sim.Config{Seed: seed, Mode: sim.Concurrent}, Config{})
+		m := e.m
+		r := e.ring(1, 8, 50*time.Millisecond)
+		e.start(r)
+		r.submit(m, 1)
+		if !e.waitUntil("first", func() bool { return r.nsub.Load() == 1 }) {
+			t.Fatal("not submitted")
+		}
+		e.sqd.Park(m) // the thread spins in its idle window
+		r.submit(m, 2)
+		m.Sleep(2 * time.Millisecond)
+		if got := r.nsub.Load(); got != 1 {
+			t.Fatalf("seed %d: submitted while parked", seed)
+		}
+		e.sqd.Unpark(m)
+		if !e.waitUntil("after unpark", func() bool { return r.nsub.Load() == 2 }) {
+			t.Fatalf("seed %d: not submitted after unpark", seed)
+		}
+		e.sqd.RemoveRing(m, r)
+		e.w.Shutdown()
+	}
+}
+
 // Two parkers nest: the thread stays parked until both unparked.
 func TestNestedPark(t *testing.T) {
 	e := newEnv(t, sim.Config{Seed: 3}, Config{})
