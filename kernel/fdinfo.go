@@ -4,13 +4,19 @@ import (
 	"fmt"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/uringsim/uringsim/vfs"
+
 	"github.com/uringsim/uringsim/rings"
 )
 
-// Fdinfo returns what /proc/<pid>/fdinfo/<fd> shows for a ring: the generic
-// header, then io_uring's fields in the kernel's order and format.
+// Fdinfo returns what /proc/<pid>/fdinfo/<fd> shows: the generic header
+// (position, open flags in octal with O_CLOEXEC for a close-on-exec
+// descriptor, mount, inode), then the file's own lines — for a ring,
+// io_uring's fields in the kernel's order and format.
 // Differs from Linux: mnt_id is 0 and ino is the simulated file's ID.
-// Linux: io_uring/fdinfo.c:io_uring_show_fdinfo()
+// Linux: fs/proc/fd.c:seq_show(), io_uring/fdinfo.c:io_uring_show_fdinfo()
 func Fdinfo(task *Task, fd int) (string, int) {
 	t := task.Thread
 	f := task.Proc.Files.Get(t, fd)
@@ -18,13 +24,17 @@ func Fdinfo(task *Task, fd int) (string, int) {
 		return "", -EBADF
 	}
 	defer f.Put(t)
-	var b strings.Builder
-	fmt.Fprintf(&b, "pos:\t0\nflags:\t02000002\nmnt_id:\t0\nino:\t%d\n", f.ID)
-	ctx, ok := f.Private.(*Ctx)
-	if !ok {
-		return b.String(), 0
+	flags := f.Flags
+	if cloexec, _ := task.Proc.Files.CloseOnExec(t, fd); cloexec {
+		flags |= unix.O_CLOEXEC
 	}
-	ctx.showFdinfo(&b)
+	var b strings.Builder
+	fmt.Fprintf(&b, "pos:\t%d\nflags:\t0%o\nmnt_id:\t0\nino:\t%d\n", f.Pos, flags, f.ID)
+	if ctx, ok := f.Private.(*Ctx); ok {
+		ctx.showFdinfo(&b)
+	} else if s, ok := f.Op.(vfs.Fdinfoer); ok {
+		b.WriteString(s.ShowFdinfo(f))
+	}
 	return b.String(), 0
 }
 

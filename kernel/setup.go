@@ -2,6 +2,9 @@ package kernel
 
 import (
 	"math/bits"
+
+	"golang.org/x/sys/unix"
+
 	"unsafe"
 
 	"github.com/uringsim/uringsim/mm"
@@ -189,7 +192,7 @@ func create(task *Task, entries uint32, p *rings.Params, uparams uint64) int {
 	if p.Flags&rings.IORING_SETUP_REGISTERED_FD_ONLY != 0 {
 		fd = task.ioUring.addRegisteredRing(ctx.file)
 	} else {
-		fd = task.Proc.Files.Install(t, ctx.file)
+		fd = task.Proc.Files.InstallFlags(t, ctx.file, unix.O_CLOEXEC) // io_uring_install_fd
 	}
 	if fd < 0 {
 		ctx.file.Put(t)
