@@ -46,6 +46,21 @@
 // The idle deadline itself is exact: the thread sets NEED_WAKEUP at
 // last-work + sq_thread_idle on the virtual clock.
 //
+// # Differences from Linux
+//
+// Each is also marked "Differs from Linux:" where it happens.
+//
+//   - Deterministic mode polls instead of spinning before the idle
+//     deadline (above), and the deadline test time_after(jiffies, timeout)
+//     is now >= timeout.
+//   - No credentials (sq_creds), CPU affinity (sq_cpu, IORING_SETUP_SQ_AFF),
+//     NAPI busy polling or audit; WorkTime counts virtual time, which
+//     submitting does not consume, so it stays 0 in deterministic mode.
+//   - Signals: the only fatal signal is the world's (Shutdown); the
+//     TIF_NOTIFY_SIGNAL that task work raises is a flag of the Data.
+//   - WARN_ON_ONCE (parking from the SQ thread, stopping twice, dropping
+//     the last reference with a park pending) panics.
+//
 // # Lock order
 //
 //	Data lock (sqd->lock)

@@ -263,10 +263,11 @@ func (sqd *Data) updateThreadIdle() {
 // runs on parent and returns the new thread's io_uring_task (nil if that
 // failed: the thread then exits at once, and the caller undoes the setup
 // with RemoveRing). The thread runs only after alloc returned. Start is
-// called once, after the first AddRing.
+// called once, after the first AddRing. This is the tail of
+// io_sq_offload_create: create_io_thread, io_uring_alloc_task_context,
+// wake_up_new_task. SQ_AFF has no effect (the simulator has no CPUs).
 //
-// Linux: io_uring/sqpoll.c:io_sq_offload_create() (create_io_thread,
-// io_uring_alloc_task_context, wake_up_new_task)
+// Linux: io_uring/sqpoll.c:io_sq_offload_create()
 func (sqd *Data) Start(parent *sim.Thread, pid, tgid int, alloc func(sq *sim.Thread) Task) *sim.Thread {
 	if sqd.created.Swap(true) {
 		panic("sqpoll: Start called twice")
@@ -303,8 +304,9 @@ func (sqd *Data) TaskTGID() int { return int(sqd.taskTGID.Load()) }
 // attached rings.
 func (sqd *Data) SQThreadIdle() time.Duration { return time.Duration(sqd.sqThreadIdle.Load()) }
 
-// WorkTime is sqd->work_time: the (virtual) time the thread spent in
-// rounds that found work, as fdinfo's SqWorkTime reports it.
+// WorkTime is sqd->work_time: the time the thread spent in rounds that
+// found work, as fdinfo's SqWorkTime reports it.
+// Differs from Linux: virtual time, not CPU time.
 func (sqd *Data) WorkTime() time.Duration { return time.Duration(sqd.workTime.Load()) }
 
 // Rings returns the attached rings, newest first (the order the thread
