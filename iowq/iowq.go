@@ -95,7 +95,8 @@ type Work struct {
 	// CancelSeq is free for the cancellation code (io_wq_work.cancel_seq).
 	CancelSeq int
 
-	next *Work // io_wq_work_node
+	next     *Work         // io_wq_work_node
+	queuedAt time.Duration // when insertWork queued it (lost-wakeup oracle)
 }
 
 // hashed is io_wq_is_hashed.
@@ -155,12 +156,13 @@ func (h *Hash) Running(bit uint32) bool { return h.test(bit) }
 
 // Bugs re-creates fixed kernel bugs (museum mode). All off is Linux 6.18.
 type Bugs struct {
-	// IOWQCheckOutsideLock (M11) brings back the enqueue side of the race
-	// fixed by 87df7fb922d1 ("io-wq: fix wakeup race when adding new
-	// work"): the worker decides to go idle (nr_running drops) with no
-	// free-list handshake an enqueuer could see, so an enqueue that
-	// inserted work and read a stale non-zero nr_running after releasing
-	// the lock wakes nobody.
+	// IOWQCheckOutsideLock (M11) brings back the race fixed by
+	// 87df7fb922d1 ("io-wq: fix wakeup race when adding new work"):
+	// Enqueue inserts the work, releases the lock, then reads nr_running
+	// and, seeing it non-zero, wakes nobody. The last running worker may
+	// have found the list empty just before the insert and then go to
+	// sleep (dropping nr_running to 0): the work waits, unserved, until
+	// that worker's WORKER_IDLE_TIMEOUT (Stats.IdleFound counts it).
 	IOWQCheckOutsideLock bool
 }
 
@@ -219,6 +221,8 @@ type acct struct {
 	workList workList
 	nrQueued atomic.Int32 // entries of workList, for Stats
 	stalled  atomic.Bool  // IO_ACCT_STALLED_BIT
+
+	idleFound atomic.Int32 // Stats.IdleFound
 }
 
 // WQ is one task's io-wq (struct io_wq).
@@ -341,6 +345,7 @@ func hashField(flags uint32) sim.Field {
 // Linux: io_uring/io-wq.c:io_wq_insert_work()
 func (wq *WQ) insertWork(a *acct, work *Work, flags uint32) {
 	a.nrQueued.Add(1)
+	work.queuedAt = wq.w.Now()
 	if !isHashed(flags) {
 		a.workList.addTail(work)
 		return
@@ -379,12 +384,17 @@ func (wq *WQ) Enqueue(t *sim.Thread, work *Work) {
 	}
 	a.lock.Unlock(t)
 
-	doCreate := !wq.activateFreeWorker(t, a)
 	if wq.bugs.IOWQCheckOutsideLock {
-		// M11: the stale read of nr_running after the unlock, with a
-		// preemption point where the worker may go idle meanwhile.
+		// M11 (fixed by 87df7fb922d1): trust nr_running read after the
+		// unlock. A worker that already found the list empty but has not
+		// gone to sleep yet still counts as running, so nobody is woken
+		// and the work waits for an idle timeout.
 		t.Yield()
+		if flags&IO_WQ_WORK_CONCURRENT == 0 && a.nrRunning.Load() != 0 {
+			return
+		}
 	}
+	doCreate := !wq.activateFreeWorker(t, a)
 	if doCreate && (flags&IO_WQ_WORK_CONCURRENT != 0 || a.nrRunning.Load() == 0) {
 		if wq.createWorker(t, a) {
 			return
@@ -520,6 +530,11 @@ type AcctStats struct {
 	Free       int // workers on the free list
 	Queued     int // work items on the account's list
 	Stalled    bool
+	// IdleFound counts lost wakeups: runnable work that a worker found
+	// only after its idle sleep timed out, i.e. work queued while every
+	// worker slept that nobody woke a worker for. Zero in a correct run
+	// (the museum's quiescence oracle for M11).
+	IdleFound int
 }
 
 // Stats is a snapshot of an io-wq, for traces and tests (lockless: each
@@ -546,6 +561,7 @@ func (wq *WQ) Stats() Stats {
 			Free:       free,
 			Queued:     int(a.nrQueued.Load()),
 			Stalled:    a.stalled.Load(),
+			IdleFound:  int(a.idleFound.Load()),
 		}
 	}
 	s.Exiting = wq.exiting()

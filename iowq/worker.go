@@ -535,6 +535,9 @@ func (wk *worker) run(t *sim.Thread) {
 
 	for !wq.exiting() {
 		t.SetState(sim.TaskInterruptible)
+		if lastTimeout {
+			wq.checkLostWakeup(t, a)
+		}
 		for runQueue(t, a) {
 			wk.handleWork(t)
 		}
@@ -568,6 +571,27 @@ func (wk *worker) run(t *sim.Thread) {
 		wk.handleWork(t)
 	}
 	wk.exit(t, reason)
+}
+
+// checkLostWakeup runs when an idle sleep timed out: runnable work queued
+// before now means it was queued while the worker slept (or before its
+// last check) and nobody woke a worker for it.
+func (wq *WQ) checkLostWakeup(t *sim.Thread, a *acct) {
+	if !runQueueLockless(a) {
+		return
+	}
+	now := wq.w.Now()
+	a.lock.Lock(t)
+	first := a.workList.first
+	lost := first != nil && !a.stalled.Load() && first.queuedAt < now
+	a.lock.Unlock(t)
+	if lost {
+		a.idleFound.Add(1)
+		if wq.w.Tracing() {
+			wq.emit(t, "io_wq_lost_wakeup", sim.S("acct", acctName(a)), sim.U("work", first.ID),
+				sim.I("waited", int64(now-first.queuedAt)))
+		}
+	}
 }
 
 // exit takes the worker off the lists and drops its counts.
