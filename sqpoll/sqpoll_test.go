@@ -409,6 +409,37 @@ func TestTaskWorkWakesThread(t *testing.T) {
 	}
 }
 
+// Task work queued at random moments around the thread's idle deadline
+// always runs: TIF_NOTIFY_SIGNAL is set before the wakeup and checked
+// after the thread announced its sleep, so none is lost.
+func TestTaskWorkNoLostWakeup(t *testing.T) {
+	const idle, n = 4 * us, 16
+	for seed := range uint64(300) {
+		e := newEnv(t, sim.Config{Seed: seed}, Config{})
+		m := e.m
+		r := e.ring(1, 8, idle)
+		e.start(r)
+		ran := 0
+		e.w.Go(m, "irq", func(it *sim.Thread) {
+			delays := []time.Duration{0, us, 3 * us, idle, idle, idle, idle, idle + us}
+			for range n {
+				if d := delays[e.w.RandN(it, len(delays))]; d > 0 {
+					it.Sleep(d)
+				}
+				for range e.w.RandN(it, 16) {
+					it.Yield()
+				}
+				e.task.add(it, func(*sim.Thread) { ran++ })
+			}
+		})
+		if !e.waitUntil("task work", func() bool { return ran == n }) {
+			t.Fatalf("seed %d: %d/%d task work items ran: %v", seed, ran, n, e.w.Deadlock())
+		}
+		e.sqd.RemoveRing(m, r)
+		e.w.Shutdown()
+	}
+}
+
 // liburingRun is one run of the liburing protocol against an idling SQ
 // thread: the user publishes n entries at random moments around the idle
 // deadline (waiting for room with SQ_WAIT when full), then waits for all
