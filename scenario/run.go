@@ -214,7 +214,8 @@ func runOne(s *Scenario, opt RunOptions) (res Result) {
 			if rep, ok := p.(*sim.DeadlockReport); ok {
 				// The world stopped the main thread: a livelock
 				// (MaxSteps) or a deadlock it could not interrupt.
-				res.Reason = "simulator " + strings.TrimPrefix(rep.String(), "sim: ")
+				first, _, _ := strings.Cut(rep.String(), "\n")
+				res.Reason = "simulator " + strings.TrimPrefix(first, "sim: ")
 			} else {
 				res.Reason = fmt.Sprintf("panic: %v\n%s", p, firstFrames(debug.Stack()))
 			}

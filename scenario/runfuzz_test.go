@@ -25,6 +25,9 @@ func FuzzRun(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
+		if _, known := KnownSimBug(src); known {
+			return // a reproducer of a simulator bug already reported
+		}
 		sc, err := Parse("f.scn", src)
 		if err != nil {
 			return
