@@ -151,6 +151,7 @@ type Data struct {
 	created atomic.Bool    // Start was called
 	started sim.Completion // wake_up_new_task: the thread may run
 	task    Task           // the thread's io_uring_task; set before started
+	taskp   atomic.Pointer[taskHolder]
 
 	// notify is the thread's TIF_NOTIFY_SIGNAL (__set_notify_signal).
 	notify atomic.Bool
@@ -282,9 +283,14 @@ func (sqd *Data) Start(parent *sim.Thread, pid, tgid int, alloc func(sq *sim.Thr
 	}
 	sqd.thread.Store(th)
 	sqd.task = alloc(th)
+	if sqd.task != nil {
+		sqd.taskp.Store(&taskHolder{sqd.task})
+	}
 	sqd.started.Complete(parent)
 	return th
 }
+
+type taskHolder struct{ task Task }
 
 // Thread returns the SQ thread, or nil before Start and once it exited
 // (sqpoll_task_locked; the kernel's io_uring_enter fails with -EOWNERDEAD
@@ -292,6 +298,16 @@ func (sqd *Data) Start(parent *sim.Thread, pid, tgid int, alloc func(sq *sim.Thr
 //
 // Linux: io_uring/sqpoll.h:sqpoll_task_locked()
 func (sqd *Data) Thread() *sim.Thread { return sqd.thread.Load() }
+
+// Task returns the SQ thread's io_uring_task (what Start's alloc
+// returned), for kernel paths that reach it through the sqd
+// (sqd->thread->io_uring); nil before Start.
+func (sqd *Data) Task() Task {
+	if h := sqd.taskp.Load(); h != nil {
+		return h.task
+	}
+	return nil
+}
 
 // TaskPID is sqd->task_pid: the creating task's pid until the thread runs,
 // then the thread's own (its sim thread ID), as fdinfo's SqThread shows.

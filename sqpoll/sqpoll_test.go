@@ -208,6 +208,9 @@ func TestTwoRingsShareThreadFairly(t *testing.T) {
 	if got := e.sqd.SQThreadIdle(); got != 300*us {
 		t.Fatalf("sq_thread_idle %v, want the max 300us", got)
 	}
+	if e.sqd.Task() != Task(e.task) {
+		t.Fatal("Task() is not the allocated task")
+	}
 	if got := e.sqd.Rings(); len(got) != 2 || got[0] != Ring(b) {
 		t.Fatalf("rings %v: want the newest first", got)
 	}
