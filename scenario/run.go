@@ -92,6 +92,7 @@ type Result struct {
 	Status  Status
 	Line    int    // Fail: the line of the command that failed (0: none)
 	Reason  string // Fail: "expected …, got …" or the error; Skip: why
+	Detail  string // Fail after a panic: where (the first frames of the stack)
 	CQEs    []string
 	// Either records, per either block run, which alternative matched
 	// (1-based), in execution order.
@@ -217,7 +218,8 @@ func runOne(s *Scenario, opt RunOptions) (res Result) {
 				first, _, _ := strings.Cut(rep.String(), "\n")
 				res.Reason = "simulator " + strings.TrimPrefix(first, "sim: ")
 			} else {
-				res.Reason = fmt.Sprintf("panic: %v\n%s", p, firstFrames(debug.Stack()))
+				res.Reason = fmt.Sprintf("panic: %v", p)
+				res.Detail = firstFrames(debug.Stack())
 			}
 		}
 		x.cleanup()
@@ -410,24 +412,26 @@ func (x *runner) runAll() *failure {
 	return nil
 }
 
-// cleanup releases everything, rings first.
+// cleanup releases everything: files first (a close may complete a
+// pending request, whose CQE then lands in a live ring), then the rings,
+// then user memory.
 func (x *runner) cleanup() {
 	defer func() {
 		// A simulator that panicked may panic again while closing.
 		_ = recover()
 	}()
 	x.stopTasks()
-	for _, name := range x.ringOrder {
-		rs := x.rings[name]
-		if !rs.closed {
-			_ = rs.r.Close()
-		}
-	}
 	if x.files != nil {
 		for _, name := range x.fdOrder {
 			if !x.closed[name] {
 				_ = x.files.close(x.fds[name])
 			}
+		}
+	}
+	for _, name := range x.ringOrder {
+		rs := x.rings[name]
+		if !rs.closed {
+			_ = rs.r.Close()
 		}
 	}
 	if x.be != nil {

@@ -34,7 +34,7 @@ func FuzzRun(f *testing.F) {
 		}
 		r := Run(sc, RunOptions{CQEWait: time.Millisecond, Settle: time.Millisecond, Limit: 20 * time.Second})
 		if strings.HasPrefix(r.Reason, "panic:") || strings.HasPrefix(r.Reason, "simulator livelock") || strings.Contains(r.Reason, "did not finish") {
-			t.Fatalf("%s\n%s", r.String(), src)
+			t.Fatalf("%s\n%s\n%s", r.String(), r.Detail, src)
 		}
 	})
 }

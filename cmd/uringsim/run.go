@@ -262,6 +262,11 @@ func runRun(args []string, stdout, stderr io.Writer) (status int) {
 				}
 			}
 			fmt.Fprintln(stdout, line)
+			if r.Detail != "" {
+				for _, d := range strings.Split(strings.TrimRight(r.Detail, "\n"), "\n") {
+					fmt.Fprintln(stdout, "    "+d)
+				}
+			}
 			results = append(results, r)
 		}
 		if len(results) == 2 {
