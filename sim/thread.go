@@ -75,6 +75,43 @@ type Thread struct {
 
 	cwait      WaitQueueEntry // Completion waits (completion.go)
 	sleepTimer *Timer         // ScheduleTimeout
+
+	hooks  *SchedHooks // called around real sleeps (io-wq workers)
+	inHook bool
+}
+
+// SchedHooks are called when the thread really goes to sleep in Schedule
+// and when it runs again, as the scheduler calls io_wq_worker_sleeping and
+// io_wq_worker_running for an io-wq worker (PF_IO_WORKER), so the pool can
+// start another worker while one blocks. A hook may take locks; a sleep
+// inside a hook does not call the hooks again.
+// Linux: kernel/sched/core.c:sched_submit_work(), sched_update_worker()
+type SchedHooks struct {
+	Sleeping func(t *Thread)
+	Running  func(t *Thread)
+}
+
+// SetSchedHooks installs (or, with nil, removes) the thread's sleep hooks.
+// Only the thread itself may call it.
+func (t *Thread) SetSchedHooks(h *SchedHooks) { t.hooks = h }
+
+// sleepHook runs the Sleeping hook before a real sleep; it reports whether
+// the Running hook is owed afterwards.
+func (t *Thread) sleepHook() bool {
+	if t.hooks == nil || t.inHook {
+		return false
+	}
+	t.inHook = true
+	t.hooks.Sleeping(t)
+	t.inHook = false
+	return true
+}
+
+// runHook runs the Running hook after a sleep that ran the Sleeping hook.
+func (t *Thread) runHook() {
+	t.inHook = true
+	t.hooks.Running(t)
+	t.inHook = false
 }
 
 // Name returns the thread's name (its comm).
@@ -176,7 +213,13 @@ func (t *Thread) Schedule() {
 			return
 		}
 	}
-	w.block(t)
+	hooked := t.sleepHook()
+	if t.state != TaskRunning { // a hook's own lock wait may have woken us
+		w.block(t)
+	}
+	if hooked {
+		t.runHook()
+	}
 }
 
 // ScheduleTimeout is Schedule with a timeout d on the world's clock
@@ -366,6 +409,9 @@ func (t *Thread) carryConc() {
 
 // scheduleConc is Schedule in concurrent mode.
 func (t *Thread) scheduleConc() {
+	if TaskState(t.cstate.Load()) != TaskRunning && t.sleepHook() {
+		defer t.runHook()
+	}
 	w := t.w
 	for {
 		s := TaskState(t.cstate.Load())
