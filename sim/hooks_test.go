@@ -3,6 +3,7 @@ package sim_test
 import (
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/uringsim/uringsim/sim"
 )
@@ -13,14 +14,14 @@ func TestSchedHooks(t *testing.T) {
 	for _, mode := range []sim.Mode{sim.Deterministic, sim.Concurrent} {
 		w := sim.NewWorld(sim.Config{Seed: 1, Mode: mode})
 		main := w.Main()
-		var sleeps, runs int
+		var sleeps, runs atomic.Int32
 		var q sim.WaitQueueHead
 		var done sim.Completion
 		var ready atomic.Bool
 		w.Go(main, "worker", func(th *sim.Thread) {
 			th.SetSchedHooks(&sim.SchedHooks{
-				Sleeping: func(*sim.Thread) { sleeps++ },
-				Running:  func(*sim.Thread) { runs++ },
+				Sleeping: func(*sim.Thread) { sleeps.Add(1) },
+				Running:  func(*sim.Thread) { runs.Add(1) },
 			})
 			th.Schedule() // running: no sleep, no hooks
 			var e sim.WaitQueueEntry
@@ -34,12 +35,15 @@ func TestSchedHooks(t *testing.T) {
 			q.FinishWait(th, &e)
 			done.Complete(th)
 		})
-		main.Sleep(1000)
+		// Wake the worker only once it has gone to sleep.
+		for sleeps.Load() == 0 {
+			main.Sleep(time.Microsecond)
+		}
 		ready.Store(true)
 		q.WakeUpAll(main, 0)
 		done.Wait(main)
-		if sleeps != 1 || runs != 1 {
-			t.Errorf("%v: hooks ran %d/%d times, want 1/1", mode, sleeps, runs)
+		if s, r := sleeps.Load(), runs.Load(); s != 1 || r != 1 {
+			t.Errorf("%v: hooks ran %d/%d times, want 1/1", mode, s, r)
 		}
 		w.Shutdown()
 	}
