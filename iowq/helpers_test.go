@@ -2,6 +2,7 @@ package iowq
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,7 @@ type env struct {
 	hashRun    map[int]int                   // per hash key: normal runs in progress
 	hashOver   int                           // times a key ran twice at once
 	order      []uint64                      // ids in the order their normal run started
+	seen       []*sim.Thread                 // worker threads that ran work
 	onRun      func(t *sim.Thread, it *item) // extra hook at the start of a normal run
 }
 
@@ -88,6 +90,9 @@ func (e *env) doWork(t *sim.Thread, w *Work) {
 	it.ran++
 	it.thread = t.ID()
 	e.mu.Lock(t)
+	if !slices.Contains(e.seen, t) {
+		e.seen = append(e.seen, t)
+	}
 	e.order = append(e.order, it.id)
 	e.running++
 	e.maxRunning = max(e.maxRunning, e.running)
@@ -157,9 +162,25 @@ func (e *env) waitAll(n int) {
 func (e *env) finish() {
 	e.tb.Helper()
 	e.wq.ExitStart(e.m)
+	before := e.w.Now()
 	e.wq.PutAndExit(e.m)
+	e.checkExited(before)
+}
+
+// checkExited checks, right after PutAndExit, that it was quick (workers
+// were kicked, not left to time out) and that no worker thread is alive.
+func (e *env) checkExited(before time.Duration) {
+	e.tb.Helper()
+	if d := e.w.Now() - before; d >= time.Second {
+		e.tb.Errorf("PutAndExit took %v", d)
+	}
 	if ws := e.wq.Workers(); len(ws) != 0 {
 		e.tb.Errorf("workers left after PutAndExit: %v", ws)
+	}
+	for _, th := range e.seen {
+		if th.State() != sim.TaskDead {
+			e.tb.Errorf("worker thread %v still alive (%v) after PutAndExit", th, th.State())
+		}
 	}
 	if e.rec != nil {
 		if left := liveWorkers(e.rec); len(left) != 0 {

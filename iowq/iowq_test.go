@@ -346,7 +346,9 @@ func TestExit(t *testing.T) {
 		if late.cancel != 1 || late.ran != 0 {
 			t.Fatalf("work after ExitStart ran=%d cancel=%d", late.ran, late.cancel)
 		}
+		before := e.w.Now()
 		e.wq.PutAndExit(e.m)
+		e.checkExited(before)
 		for _, it := range items {
 			if it.ran+it.cancel != 1 {
 				t.Fatalf("seed %d: item %d ran=%d cancel=%d", seed, it.id, it.ran, it.cancel)

@@ -88,16 +88,15 @@ func runMixed(tb testing.TB, seed uint64, mode sim.Mode, trace bool, bugs Bugs) 
 	}
 	e.waitAll(len(items))
 	e.wq.ExitStart(e.m)
+	before := e.w.Now()
 	e.wq.PutAndExit(e.m)
+	e.checkExited(before)
 
 	res := mixedResult{items: items, hashOver: e.hashOver, deadlock: e.w.Deadlock()}
 	for _, it := range items {
 		if s, ok := start[it.id]; ok && s-enq[it.id] >= WORKER_IDLE_TIMEOUT {
 			res.slow++
 		}
-	}
-	if ws := e.wq.Workers(); len(ws) != 0 {
-		tb.Errorf("seed %d: workers left after PutAndExit: %v", seed, ws)
 	}
 	if e.rec != nil {
 		if left := liveWorkers(e.rec); len(left) != 0 {
