@@ -23,10 +23,12 @@
 //
 // Lock order, outermost first (as in Linux):
 //
-//	acct.lock (work list) → Hash.wait lock → (wake functions) → nothing
+//	acct.lock (work list)        → Hash.wait lock, worker.lock
 //	acct.workersLock (worker lists, nr_workers, max_workers) → worker.lock
+//	Hash.wait lock → (io_wq_hash_wake: wakeups only)
 //
-// acct.lock and acct.workersLock are never held together. The free and all
+// acct.lock and acct.workersLock are never held together; worker.lock
+// (cur_work) is innermost. DoWork and FreeWork run with no iowq lock held. The free and all
 // worker lists are RCU lists in Linux: here they are copy-on-write slices
 // published through atomic pointers and written under workersLock.
 //

@@ -177,6 +177,9 @@ func (e *env) checkExited(before time.Duration) {
 	if ws := e.wq.Workers(); len(ws) != 0 {
 		e.tb.Errorf("workers left after PutAndExit: %v", ws)
 	}
+	if s := e.wq.Stats(); s.Acct[0].Running != 0 || s.Acct[1].Running != 0 || s.Acct[0].Queued != 0 || s.Acct[1].Queued != 0 {
+		e.tb.Errorf("after PutAndExit: %+v", s)
+	}
 	for _, th := range e.seen {
 		if th.State() != sim.TaskDead {
 			e.tb.Errorf("worker thread %v still alive (%v) after PutAndExit", th, th.State())

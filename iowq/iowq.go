@@ -135,8 +135,8 @@ type Hash struct {
 	wait sim.WaitQueueHead
 }
 
-// NewHash returns an empty hash state (io_init_wq_offload allocates one per
-// ring).
+// NewHash returns an empty hash state (one per ring, ctx->hash_map).
+// Linux: io_uring/tctx.c:io_init_wq_offload()
 func NewHash() *Hash { return &Hash{} }
 
 // testAndSet is test_and_set_bit(hash, &map).
@@ -566,6 +566,37 @@ func (wq *WQ) Stats() Stats {
 	}
 	s.Exiting = wq.exiting()
 	return s
+}
+
+// WorkerState describes one worker, for traces and tests.
+type WorkerState struct {
+	Thread  *sim.Thread
+	Acct    int    // IO_WQ_ACCT_BOUND or IO_WQ_ACCT_UNBOUND
+	CPU     int    // the CPU it runs on
+	Free    bool   // on the free list (IO_WORKER_F_FREE)
+	Running bool   // counted in nr_running (IO_WORKER_F_RUNNING)
+	Work    uint64 // Work.ID of its current work (cur_work)
+	HasWork bool   // it has a current work
+}
+
+// WorkerStates returns the state of every live worker, bound account
+// first, each in creation order.
+func (wq *WQ) WorkerStates(t *sim.Thread) []WorkerState {
+	var out []WorkerState
+	for i := range wq.acct {
+		for _, wk := range list(&wq.acct[i].allList) {
+			f := wk.flags.Load()
+			ws := WorkerState{Thread: wk.task, Acct: i, CPU: wk.cpu,
+				Free: f&ioWorkerFFree != 0, Running: f&ioWorkerFRunning != 0}
+			wk.lock.Lock(t)
+			if wk.curWork != nil {
+				ws.Work, ws.HasWork = wk.curWork.ID, true
+			}
+			wk.lock.Unlock(t)
+			out = append(out, ws)
+		}
+	}
+	return out
 }
 
 // Workers returns the threads of the io-wq's live workers, bound account

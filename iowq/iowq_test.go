@@ -106,6 +106,12 @@ func TestWorkerOnDemandAndIdleExit(t *testing.T) {
 		if s.Acct[0].Workers != 1 || len(e.wq.Workers()) != 1 {
 			t.Fatalf("seed %d: after idling, stats %+v workers %v, want the last one to stay", seed, s, e.wq.Workers())
 		}
+		if s.Acct[0].Running != 0 || s.Acct[0].Free != 1 {
+			t.Fatalf("seed %d: idle worker accounting %+v", seed, s)
+		}
+		if st := e.wq.WorkerStates(e.m); len(st) != 1 || !st[0].Free || st[0].Running || st[0].HasWork {
+			t.Fatalf("seed %d: idle worker state %+v", seed, st)
+		}
 		if n := count(e.rec, "io_wq_worker_exit"); n != created-1 {
 			t.Fatalf("seed %d: %d idle exits, want %d", seed, n, created-1)
 		}
@@ -271,6 +277,9 @@ func TestCancel(t *testing.T) {
 		e.m.Sleep(10 * time.Microsecond) // a runs (and blocks), b waits: bound=1
 		if a.ran != 1 {
 			t.Fatalf("seed %d: a not running after 10us", seed)
+		}
+		if st := e.wq.WorkerStates(e.m); len(st) != 1 || !st[0].HasWork || st[0].Work != 1 || st[0].Free || st[0].Running {
+			t.Fatalf("seed %d: worker blocked in a: %+v", seed, st)
 		}
 		if r := e.wq.Cancel(e.m, func(w *Work) bool { return w == &b.work }, false); r != IO_WQ_CANCEL_OK {
 			t.Fatalf("seed %d: cancel queued = %v", seed, r)
