@@ -89,7 +89,7 @@ func TestCorpus(t *testing.T) {
 			if h.Status == Skip {
 				t.Logf("kernel: %s", h.String())
 			}
-			if s.Status == Pass && h.Status == Pass && !known && !slices.Equal(s.CQEs, h.CQEs) {
+			if s.Status == Pass && h.Status == Pass && !known && !sc.AllowsReorder() && !slices.Equal(s.CQEs, h.CQEs) {
 				t.Errorf("CQE streams differ:\nsim:\n  %s\nkernel:\n  %s",
 					strings.Join(s.CQEs, "\n  "), strings.Join(h.CQEs, "\n  "))
 			}

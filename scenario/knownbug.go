@@ -38,3 +38,16 @@ func KnownSimBug(src []byte) (string, bool) {
 	}
 	return strings.Join(parts, " "), found
 }
+
+// AllowsReorder reports whether the scenario has `unordered` or `either`
+// blocks: places where it accepts more than one CQE order, so two runs (on
+// the simulator and on the host) may pass with different CQE streams.
+func (s *Scenario) AllowsReorder() bool {
+	for _, c := range s.Cmds {
+		switch c.Cmd.(type) {
+		case *UnorderedBlock, *EitherBlock:
+			return true
+		}
+	}
+	return false
+}

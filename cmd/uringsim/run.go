@@ -270,7 +270,7 @@ func runRun(args []string, stdout, stderr io.Writer) (status int) {
 			results = append(results, r)
 		}
 		if len(results) == 2 {
-			row := compareResults(results[0], results[1], l.bug)
+			row := compareResults(results[0], results[1], l.bug, l.sc.AllowsReorder())
 			if row.verdict == "DIFF" {
 				failed = true
 			}
@@ -343,7 +343,7 @@ type conformanceRow struct {
 	name, sim, host, verdict, line string
 }
 
-func compareResults(s, h scenario.Result, bug string) conformanceRow {
+func compareResults(s, h scenario.Result, bug string, reorder bool) conformanceRow {
 	row := conformanceRow{name: s.Name, sim: s.Status.String(), host: h.Status.String()}
 	if bug != "" && s.Status == scenario.Fail {
 		row.sim = "XFAIL"
@@ -358,6 +358,10 @@ func compareResults(s, h scenario.Result, bug string) conformanceRow {
 	case slices.Equal(s.CQEs, h.CQEs):
 		row.verdict = "SAME"
 		row.line = "SAME " + s.Name
+	case reorder && s.Status == scenario.Pass && h.Status == scenario.Pass:
+		// Both passed an unordered/either block, in different orders.
+		row.verdict = "REORDER"
+		row.line = "DIFF " + s.Name + ": " + firstDiff(s.CQEs, h.CQEs) + " (allowed: both pass, the scenario accepts either order)"
 	default:
 		row.verdict = "DIFF"
 		row.line = "DIFF " + s.Name + ": " + firstDiff(s.CQEs, h.CQEs)
@@ -402,6 +406,8 @@ func printConformance(w io.Writer, rows []conformanceRow) {
 			ident = "NO"
 		case "KNOWN":
 			ident = "NO (known sim bug)"
+		case "REORDER":
+			ident = "no (order allowed to differ)"
 		case "-":
 			ident = "-"
 		}
