@@ -161,6 +161,9 @@ func (ctx *Ctx) submitFlushCompletions(t *sim.Thread) {
 func (ctx *Ctx) freeBatchList(t *sim.Thread, reqs []*Req) {
 	for _, req := range reqs {
 		if req.flags&IO_REQ_CLEAN_SLOW_FLAGS != 0 {
+			if req.flags&REQ_F_REFCOUNT != 0 && !reqRefPutAndTest(req) {
+				continue // io-wq still holds it
+			}
 			if req.flags&IO_REQ_LINK_FLAGS != 0 {
 				ctx.queueNext(t, req)
 			}
@@ -203,4 +206,6 @@ func (ctx *Ctx) reqCompletePost(t *sim.Thread, req *Req) {
 		ctx.reqCQEOverflow(t, req)
 	}
 	ctx.cqUnlockPost(t)
+	// Called from io-wq only, which holds a reference: never the last.
+	reqRefPutAndTest(req)
 }

@@ -3,6 +3,7 @@ package kernel
 import (
 	"unsafe"
 
+	"github.com/uringsim/uringsim/iowq"
 	"github.com/uringsim/uringsim/mm"
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
@@ -73,8 +74,14 @@ type Ctx struct {
 	pollList []*Req  // polled requests, for cancellation (the cancel hash)
 	evfd     *ioEvFd // registered eventfd (ctx->io_ev_fd)
 
-	file  *vfs.File
-	dying bool
+	hashMap       *iowq.Hash // ctx->hash_map, shared by the tasks' io-wqs
+	iowqLimits    [2]uint32  // IORING_REGISTER_IOWQ_MAX_WORKERS values
+	iowqLimitsSet bool
+	tctxList      []*Tctx // tasks that use this ring (ctx->tctx_list)
+
+	file     *vfs.File
+	dying    bool // percpu_ref_kill: the ring file is going away
+	released bool // the file is gone; memory goes with the last request
 }
 
 // submitState is the per-submission batch state (struct io_submit_state).

@@ -270,7 +270,14 @@ func (ctx *Ctx) armPollHandlerInner(t *sim.Thread, req *Req, ipt *pollTable, mas
 // Linux: io_uring/poll.c:io_arm_poll_handler()
 func (ctx *Ctx) armPollHandler(t *sim.Thread, req *Req, issueFlags uint32) int {
 	def := &ctx.k.table.Issue[req.opcode]
+	if !def.Pollin && !def.Pollout {
+		return ioApollAborted
+	}
 	if req.file == nil || !vfs.CanPoll(req.file) {
+		return ioApollAborted
+	}
+	// Polled once already and still not ready: go async instead.
+	if req.flags&(REQ_F_POLLED|REQ_F_PARTIAL_IO) == REQ_F_POLLED {
 		return ioApollAborted
 	}
 	mask := uint32(rings.EPOLLPRI | rings.EPOLLERR | rings.EPOLLET)

@@ -52,6 +52,22 @@ func PollAdd(t *sim.Thread, req *Req, events uint32, issueFlags uint32) int {
 	return ret
 }
 
+// pollRemoveAll cancels every armed poll of the ring (ring teardown).
+// Linux: io_uring/poll.c:io_poll_remove_all()
+func (ctx *Ctx) pollRemoveAll(t *sim.Thread) {
+	for len(ctx.pollList) > 0 {
+		req := ctx.pollList[0]
+		if ctx.pollDisarm(t, req) != 0 {
+			ctx.pollDelHash(req) // its owner runs: it completes on its own
+			continue
+		}
+		reqSetFail(req)
+		req.cqe.res, req.cqe.flags = int32(-ECANCELED), 0
+		req.twFunc = reqTaskComplete
+		reqTaskWorkAdd(t, req, 0)
+	}
+}
+
 // pollFind finds a polled request by user_data.
 // Linux: io_uring/poll.c:io_poll_find()
 func (ctx *Ctx) pollFind(userData uint64) *Req {

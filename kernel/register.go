@@ -64,6 +64,21 @@ func (ctx *Ctx) register(task *Task, opcode uint32, arg uint64, nrArgs uint32) i
 			return -EINVAL
 		}
 		return ctx.eventfdUnregister(task.Thread)
+	case rings.IORING_REGISTER_IOWQ_MAX_WORKERS:
+		if arg == 0 || nrArgs != 2 {
+			return -EINVAL
+		}
+		return ctx.registerIOWQMaxWorkers(task, arg)
+	case rings.IORING_REGISTER_IOWQ_AFF:
+		if arg == 0 || nrArgs == 0 {
+			return -EINVAL
+		}
+		return ctx.registerIOWQAff(task, arg, nrArgs)
+	case rings.IORING_UNREGISTER_IOWQ_AFF:
+		if arg != 0 || nrArgs != 0 {
+			return -EINVAL
+		}
+		return ctx.registerIOWQAff(task, 0, 0)
 	case rings.IORING_REGISTER_ENABLE_RINGS:
 		if arg != 0 || nrArgs != 0 {
 			return -EINVAL

@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/uringsim/uringsim/iowq"
 	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/vfs"
 )
@@ -42,6 +43,9 @@ type Req struct {
 	// asyncData is op state that does not fit in cmd or holds pointers
 	// (req->async_data): a vectored op's iovecs, for example.
 	asyncData any
+
+	work iowq.Work    // io_wq_work: the request as io-wq work
+	refs atomic.Int32 // counted references with REQ_F_REFCOUNT
 
 	// Polling (io_uring/poll.c).
 	pollRefs    atomic.Int32
@@ -92,6 +96,9 @@ func (ctx *Ctx) reqAddToCache(req *Req) {
 	ctx.nrReqAllocated--
 	req.compNext = ctx.submitState.freeList
 	ctx.submitState.freeList = req
+	if ctx.nrReqAllocated == 0 && ctx.released {
+		ctx.maybeFree()
+	}
 }
 
 // ioReqAllocBatch is how many requests a cache refill allocates.

@@ -3,6 +3,7 @@ package kernel
 import (
 	"golang.org/x/sys/unix"
 
+	"github.com/uringsim/uringsim/iowq"
 	"github.com/uringsim/uringsim/mm"
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
@@ -22,8 +23,11 @@ func newRingFile(k *Kernel, ctx *Ctx) *vfs.File {
 	return vfs.NewFile(ringFileOps{}, ctx, "anon_inode:[io_uring]", unix.O_RDWR|unix.O_CLOEXEC, k.NewFileID())
 }
 
-// Release tears the ring down when its last reference goes.
-// Linux: io_uring/io_uring.c:io_uring_release(), io_ring_ctx_wait_and_kill()
+// Release tears the ring down when its last reference goes: queued io-wq
+// work and armed polls are cancelled, overflowed CQEs dropped, and the
+// ring memory is freed once the last in-flight request is (the kernel's
+// percpu refs and io_ring_exit_work).
+// Linux: io_uring/io_uring.c:io_uring_release(), io_ring_ctx_wait_and_kill(), io_ring_exit_work()
 func (ringFileOps) Release(t *sim.Thread, f *vfs.File) {
 	ctx := f.Private.(*Ctx)
 	ctx.uringLock.Lock(t)
@@ -32,8 +36,23 @@ func (ringFileOps) Release(t *sim.Thread, f *vfs.File) {
 	if ctx.evfd != nil {
 		ctx.eventfdUnregister(t)
 	}
+	ctx.pollRemoveAll(t)
 	ctx.uringLock.Unlock(t)
-	ctx.free()
+	for _, tctx := range ctx.tctxList {
+		if tctx.ioWQ != nil {
+			tctx.ioWQ.Cancel(t, func(w *iowq.Work) bool { return w.Item.(*Req).ctx == ctx }, true)
+		}
+	}
+	ctx.released = true
+	ctx.maybeFree()
+}
+
+// maybeFree frees the ring memory once the ring file is gone and no
+// request is alive.
+func (ctx *Ctx) maybeFree() {
+	if ctx.released && ctx.nrReqAllocated == 0 {
+		ctx.free()
+	}
 }
 
 // free releases the ring memory.

@@ -3,6 +3,7 @@ package kernel
 import (
 	"sync/atomic"
 
+	"github.com/uringsim/uringsim/iowq"
 	"github.com/uringsim/uringsim/mm"
 	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/vfs"
@@ -22,6 +23,7 @@ type Kernel struct {
 	nextFileID atomic.Uint64
 	nextProcID atomic.Uint64
 	warnings   atomic.Int64
+	tmpfs      atomic.Pointer[vfs.Tmpfs] // the root file system, made on first use (kernel/namei.go)
 }
 
 // New returns a kernel running in w with the op table t, after checking the
@@ -112,6 +114,6 @@ func (task *Task) runTaskWork(t *sim.Thread) bool {
 // Linux: include/linux/resume_user_mode.h:resume_user_mode_work()
 func (task *Task) ReturnToUser() { task.runTaskWork(task.Thread) }
 
-// isIOWQWorker reports whether t is an io-wq worker (io_wq_current_is_worker).
-// Until io-wq exists no thread is.
-func (k *Kernel) isIOWQWorker(t *sim.Thread) bool { return false }
+// isIOWQWorker reports whether t is an io-wq worker.
+// Linux: io_uring/io-wq.h:io_wq_current_is_worker()
+func (k *Kernel) isIOWQWorker(t *sim.Thread) bool { return iowq.CurrentIsWorker(t) }

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"github.com/uringsim/uringsim/iowq"
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/vfs"
@@ -18,6 +19,9 @@ type Tctx struct {
 	inflight int64        // tctx->inflight (percpu counter in the kernel)
 
 	registeredRings [ioRingFDRegMax]*vfs.File // tctx->registered_rings
+
+	ioWQ    *iowq.WQ       // tctx->io_wq
+	wqHooks sim.SchedHooks // io_wq_worker_sleeping/running for its workers
 }
 
 // addTctxNode makes sure the task has an io_uring_task and that ctx is
@@ -26,8 +30,12 @@ type Tctx struct {
 func (ctx *Ctx) addTctxNode(task *Task) int {
 	tctx := task.ioUring
 	if tctx == nil {
+		// io_uring_alloc_task_context
 		tctx = &Tctx{task: task}
 		tctx.taskWork.fn = tctxTaskWork
+		tctx.ioWQ = ctx.initWQOffload(task)
+		wq := tctx.ioWQ
+		tctx.wqHooks = sim.SchedHooks{Sleeping: wq.WorkerSleeping, Running: wq.WorkerRunning}
 		task.ioUring = tctx
 	}
 	for _, c := range tctx.ctxs {
@@ -36,6 +44,11 @@ func (ctx *Ctx) addTctxNode(task *Task) int {
 		}
 	}
 	tctx.ctxs = append(tctx.ctxs, ctx)
+	ctx.tctxList = append(ctx.tctxList, tctx)
+	if ctx.iowqLimitsSet && tctx.ioWQ != nil {
+		limits := ctx.iowqLimits
+		tctx.ioWQ.MaxWorkers(task.Thread, &limits)
+	}
 	return 0
 }
 

@@ -225,27 +225,3 @@ func reqTaskQueueFail(t *sim.Thread, req *Req, ret int) {
 // reqTaskCancel is the task_work that fails a request.
 // Linux: io_uring/io_uring.c:io_req_task_cancel()
 func reqTaskCancel(t *sim.Thread, req *Req) { req.ctx.reqDeferFailed(t, req, req.cqe.res) }
-
-// queueIOWQ hands a request to the async worker pool.
-// Differs from Linux: there is no io-wq yet; the request is issued blocking
-// from the submitter's task_work instead of by a worker thread
-// (docs/divergences.md).
-// Linux: io_uring/io_uring.c:io_queue_iowq()
-func (ctx *Ctx) queueIOWQ(t *sim.Thread, req *Req) {
-	if w := ctx.world(); w.Tracing() {
-		w.Emit(t, "io_uring_queue_async_work", sim.U("ctx", ctx.ID), sim.U("req", req.ID),
-			sim.X("user_data", req.cqe.userData), sim.S("opcode", rings.OpName(req.opcode)))
-	}
-	req.twFunc = reqTaskIssueBlocking
-	reqTaskWorkAdd(t, req, 0)
-}
-
-// reqTaskIssueBlocking issues a request as an io-wq worker would: blocking,
-// completing in the current batch.
-// Linux: io_uring/io_uring.c:io_wq_submit_work()
-func reqTaskIssueBlocking(t *sim.Thread, req *Req) {
-	ctx := req.ctx
-	if ret := ctx.issueSQE(t, req, IO_URING_F_COMPLETE_DEFER); ret != 0 {
-		ctx.reqDeferFailed(t, req, int32(ret))
-	}
-}

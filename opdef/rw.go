@@ -2,6 +2,7 @@ package opdef
 
 import (
 	"encoding/binary"
+	"math"
 
 	"golang.org/x/sys/unix"
 
@@ -41,6 +42,9 @@ func rwPrep(req *kernel.Req, sqe *rings.SQE, vectored bool) int {
 	rw.len = sqe.Len
 	rw.rwFlags = sqe.OpFlags
 	kernel.ReqSetBufIndex(req, sqe.BufIndex)
+	if ret := ioprioCheckCap(sqe.Ioprio); ret != 0 {
+		return ret
+	}
 	if !vectored {
 		return 0
 	}
@@ -72,12 +76,13 @@ func readvPrep(req *kernel.Req, sqe *rings.SQE) int  { return rwPrep(req, sqe, t
 func writePrep(req *kernel.Req, sqe *rings.SQE) int  { return rwPrep(req, sqe, false) }
 func writevPrep(req *kernel.Req, sqe *rings.SQE) int { return rwPrep(req, sqe, true) }
 
-// segments returns the user buffers of the request as kernel views, or
-// -EFAULT if any byte is unmapped.
-// Differs from Linux: a fault is found before any byte moves, so a partly
-// valid buffer fails whole instead of giving a short transfer.
+// segments returns the user buffers of the request as kernel views. Like
+// a copy that faults part-way, a buffer stops at the first unmapped byte:
+// the views cover only the mapped prefix, so the transfer comes up short
+// there, and a buffer that starts unmapped fails the transfer with
+// -EFAULT. The import itself checks nothing beyond the length (access_ok).
 // Linux: io_uring/rw.c:__io_import_rw_buffer(), lib/iov_iter.c:import_ubuf()
-func segments(req *kernel.Req) ([][]byte, int, int) {
+func segments(req *kernel.Req) (segs [][]byte, total int, errno int) {
 	rw := kernel.Cmd[rwData](req)
 	as := kernel.ReqMM(req)
 	var iov []iovec
@@ -86,17 +91,45 @@ func segments(req *kernel.Req) ([][]byte, int, int) {
 	} else {
 		iov = []iovec{{rw.addr, uint64(min(rw.len, uint32(vfs.MAX_RW_COUNT)))}}
 	}
-	segs := make([][]byte, 0, len(iov))
-	total := 0
 	for _, v := range iov {
-		b, errno := as.Slice(v.base, v.len)
-		if errno != 0 {
-			return nil, 0, errno
+		total += int(v.len)
+	}
+	for _, v := range iov {
+		if v.len == 0 {
+			continue
 		}
+		m := as.Lookup(v.base)
+		if m == nil {
+			if len(segs) == 0 {
+				return nil, total, -kernel.EFAULT
+			}
+			break
+		}
+		n := min(v.len, m.End()-v.base)
+		b, _ := as.Slice(v.base, n)
 		segs = append(segs, b)
-		total += len(b)
+		if n < v.len {
+			break
+		}
 	}
 	return segs, total, 0
+}
+
+// ioprioCheckCap validates an I/O priority: a known class, and no level
+// for IOPRIO_CLASS_NONE (the simulated task may use the real-time class).
+// Linux: block/ioprio.c:ioprio_check_cap()
+func ioprioCheckCap(ioprio uint16) int {
+	class, level := ioprio>>13&7, ioprio&7
+	switch class {
+	case 1, 2, 3: // IOPRIO_CLASS_RT, _BE, _IDLE
+		return 0
+	case 0: // IOPRIO_CLASS_NONE
+		if level != 0 {
+			return -kernel.EINVAL
+		}
+		return 0
+	}
+	return -kernel.EINVAL
 }
 
 // rwInitFile checks the file and the RWF flags and decides whether the
@@ -184,7 +217,9 @@ func rwDo(t *sim.Thread, req *kernel.Req, segs [][]byte, pos *int64, nonblock, w
 
 // rwIssue is io_read / io_write: a nonblocking attempt first when issued
 // inline; -EAGAIN makes the caller arm a poll (pollable file) or punt to
-// io-wq; a completed transfer shorter than asked fails the request's link.
+// io-wq. What the transfer itself returns goes through kiocb_done: a
+// result completes inline (a short one failing the link), an error
+// completes from task_work (io_rw_done -> io_complete_rw).
 // Linux: io_uring/rw.c:__io_read(), io_write(), kiocb_done()
 func rwIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32, write bool) int {
 	mode, mask := vfs.FMODE_READ, uint32(rings.EPOLLIN)
@@ -194,59 +229,71 @@ func rwIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32, write bool) int 
 	if ret := rwInitFile(req, mode); ret != 0 {
 		return ret
 	}
-	segs, total, errno := segments(req)
-	if errno != 0 {
-		return errno
-	}
+	f := kernel.ReqFile(req)
+	segs, total, fault := segments(req)
 	kernel.ReqSetResult(req, int32(total))
 	forceNonblock := issueFlags&kernel.IO_URING_F_NONBLOCK != 0
-	_, async := kernel.ReqFile(req).Op.(vfs.AsyncRW)
+	_, async := f.Op.(vfs.AsyncRW)
 	if forceNonblock && !async && !fileSupportsNowait(t, req, mask) {
 		return -kernel.EAGAIN
 	}
-	f := kernel.ReqFile(req)
 	if write && forceNonblock && !async && f.FMode&vfs.FMODE_STREAM == 0 {
 		// Buffered writes to a regular file are not tried nonblocking
 		// (no FOP_BUFFER_WASYNC): they go to io-wq.
 		return -kernel.EAGAIN
 	}
 	pos := updatePos(req)
-	if a, ok := f.Op.(vfs.AsyncRW); ok && len(segs) == 1 && pos != nil {
+	if pos != nil && (*pos < 0 || *pos > math.MaxInt64-int64(total)) {
+		return -kernel.EINVAL // rw_verify_area
+	}
+	if p, ok := f.Op.(vfs.PlainRW); ok && (write && p.PlainWrite() || !write && p.PlainRead()) &&
+		forceNonblock && f.Flags&unix.O_NONBLOCK == 0 {
+		return -kernel.EAGAIN // loop_rw_iter cannot try without blocking
+	}
+	if fault != 0 {
+		return rwDone(t, req, fault)
+	}
+	if async && len(segs) == 1 && pos != nil {
 		// Storage that completes later: queue it (-EIOCBQUEUED) and let
 		// the device's completion finish the request.
 		var ret int
 		if write {
-			ret = a.WriteAsync(t, f, segs[0], *pos, kernel.ReqCompleteRW, req)
+			ret = f.Op.(vfs.AsyncRW).WriteAsync(t, f, segs[0], *pos, kernel.ReqCompleteRW, req)
 		} else {
-			ret = a.ReadAsync(t, f, segs[0], *pos, kernel.ReqCompleteRW, req)
+			ret = f.Op.(vfs.AsyncRW).ReadAsync(t, f, segs[0], *pos, kernel.ReqCompleteRW, req)
 		}
 		if ret == -vfs.EIOCBQUEUED {
 			// kiocb_done leaves f_pos alone for a queued transfer.
 			return kernel.IOU_ISSUE_SKIP_COMPLETE
 		}
-		if ret < 0 {
-			return ret
-		}
-		kernel.ReqSetRes(req, int32(ret), 0)
-		return kernel.IOU_COMPLETE
+		return rwDone(t, req, ret)
 	}
 	locked := false
 	if kernel.ReqFlags(req)&kernel.REQ_F_CUR_POS != 0 {
 		locked = f.LockPos(t)
-		rw := kernel.Cmd[rwData](req)
-		rw.pos = f.Pos
+		kernel.Cmd[rwData](req).pos = f.Pos
 	}
-	ret := rwDo(t, req, segs, pos, forceNonblock || kernel.ReqFlags(req)&kernel.REQ_F_NOWAIT != 0, write)
+	nowait := forceNonblock || kernel.ReqFlags(req)&kernel.REQ_F_NOWAIT != 0
+	ret := rwDo(t, req, segs, pos, nowait, write)
 	if ret >= 0 && kernel.ReqFlags(req)&kernel.REQ_F_CUR_POS != 0 {
 		f.Pos = kernel.Cmd[rwData](req).pos
 	}
 	f.UnlockPos(t, locked)
-	if ret < 0 {
-		// -EAGAIN goes back to io_queue_async: poll if the file can,
-		// io-wq if not, a failure with REQ_F_NOWAIT.
+	if ret == -kernel.EAGAIN && kernel.ReqFlags(req)&kernel.REQ_F_NOWAIT == 0 && forceNonblock {
+		// Back to io_queue_async: poll if the file can, else io-wq.
 		return ret
 	}
-	// kiocb_done: a short transfer breaks the link.
+	return rwDone(t, req, ret)
+}
+
+// rwDone finishes a transfer with its result: inline for a count (a short
+// one fails the link), from task_work for an error.
+// Linux: io_uring/rw.c:kiocb_done(), io_rw_done()
+func rwDone(t *sim.Thread, req *kernel.Req, ret int) int {
+	if ret < 0 {
+		kernel.ReqCompleteRW(t, req, ret)
+		return kernel.IOU_ISSUE_SKIP_COMPLETE
+	}
 	if ret != int(kernel.ReqResult(req)) {
 		kernel.ReqSetFail(req)
 	}

@@ -139,9 +139,8 @@ func (eventfdFileOps) Read(t *sim.Thread, f *File, dst []byte, _ *int64, nonbloc
 // would exceed ULLONG_MAX-1 it sleeps until a read makes room (unless
 // O_NONBLOCK: -EAGAIN); interrupted it returns -ERESTARTSYS. It wakes the
 // queue with EPOLLIN.
-// Differs from Linux: eventfd_write is a plain .write there, which ignores
-// IOCB_NOWAIT (io_uring's loop_rw_iter answers -EAGAIN for it instead, before
-// calling); here nonblock is honoured like O_NONBLOCK.
+// eventfd_write is a plain .write (PlainRW): io_uring never calls it with
+// nonblock set on a blocking eventfd, loop_rw_iter answers -EAGAIN first.
 // Linux: fs/eventfd.c:eventfd_write()
 func (eventfdFileOps) Write(t *sim.Thread, f *File, src []byte, _ *int64, nonblock bool) int {
 	ctx := f.Private.(*EventfdCtx)
