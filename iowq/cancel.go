@@ -133,6 +133,7 @@ func (wq *WQ) cancelRunningWork(t *sim.Thread, match *cancelData) {
 // Linux.
 // Linux: io_uring/io-wq.c:io_wq_cancel_cb()
 func (wq *WQ) Cancel(t *sim.Thread, match func(*Work) bool, cancelAll bool) CancelResult {
+	defer wq.enter(t)()
 	m := &cancelData{fn: match, cancelAll: cancelAll}
 	res := wq.cancel(t, m)
 	if wq.w.Tracing() {

@@ -45,10 +45,15 @@
 //     create_worker_cb); creating a sim thread cannot fail or need the
 //     task's context, so create_worker_cont, the retry workqueue and
 //     io_wq_cancel_tw_create have nothing to do.
-//   - Differs from Linux: the scheduler does not call io_wq_worker_sleeping
-//     and io_wq_worker_running by itself; the worker loop calls them around
-//     its idle sleep, and DoWork code that blocks calls WQ.WorkerSleeping and
-//     WQ.WorkerRunning around the wait (sim has no schedule() hook).
+//   - Differs from Linux: a worker installs sim.SchedHooks on its thread
+//     (what PF_IO_WORKER makes the scheduler do) so a real sleep inside
+//     DoWork or FreeWork calls io_wq_worker_sleeping and the wakeup
+//     io_wq_worker_running; its own idle sleep calls them directly. The
+//     hooks ignore the worker's waits on iowq's own locks (spin_lock never
+//     schedules in Linux, while sim lock waits may run the hooks).
+//     WQ.WorkerSleeping and WQ.WorkerRunning are the same entry points for
+//     an owner that installs its own hooks; all are idempotent
+//     (IO_WORKER_F_RUNNING).
 //   - Differs from Linux: no worker refcounts, RCU or kfree: the Go heap keeps
 //     an exiting worker alive; an exiting flag plays io_worker_get failing.
 //   - Differs from Linux: workers run no task_work of their own

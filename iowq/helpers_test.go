@@ -107,7 +107,11 @@ func (e *env) doWork(t *sim.Thread, w *Work) {
 		e.onRun(t, it)
 	}
 	if it.block > 0 {
-		e.block(t, it.block)
+		if it.id%2 == 0 {
+			e.block(t, it.block) // explicit io_wq_worker_sleeping/running
+		} else {
+			t.Sleep(it.block) // the worker's sched hooks report it
+		}
 	}
 	e.mu.Lock(t)
 	if it.hashKey >= 0 {

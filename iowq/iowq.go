@@ -367,6 +367,7 @@ func (wq *WQ) insertWork(a *acct, work *Work, flags uint32) {
 // goes straight to the cancel path (DoWork with the flag set).
 // Linux: io_uring/io-wq.c:io_wq_enqueue()
 func (wq *WQ) Enqueue(t *sim.Thread, work *Work) {
+	defer wq.enter(t)()
 	flags := work.Flags.Load()
 	a := wq.workGetAcct(flags)
 

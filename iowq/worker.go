@@ -17,6 +17,13 @@ type worker struct {
 	exiting     atomic.Bool // its reference is gone (io_worker_get fails)
 	createState atomic.Bool // bit 0 of create_state
 	notify      atomic.Bool // TIF_NOTIFY_SIGNAL: cancel or exit kicked it
+
+	// internal > 0 while the worker runs iowq's own code rather than
+	// DoWork/FreeWork: its lock waits are spin_lock waits, which never
+	// reach io_wq_worker_sleeping in Linux, so the hooks ignore them.
+	// Only the worker's own thread touches it.
+	internal int32
+	hooks    sim.SchedHooks
 	init        sim.Completion
 
 	lock    sim.SpinLock // guards curWork for other threads
@@ -111,7 +118,6 @@ func (wq *WQ) createWorker(t *sim.Thread, a *acct) bool {
 // nr_workers, nr_running and worker_refs; on failure it undoes the counts.
 // Linux: io_uring/io-wq.c:create_io_worker()
 func (wq *WQ) createIOWorker(t *sim.Thread, a *acct) bool {
-	t.SetState(sim.TaskRunning)
 	wk := &worker{wq: wq, acct: a}
 	th := wq.w.Go(t, wq.name, wk.run)
 	if th.State() == sim.TaskDead { // the world shut down: create_io_thread failed
@@ -251,12 +257,13 @@ func (wq *WQ) workerFor(t *sim.Thread) *worker {
 // WorkerSleeping tells the io-wq that its worker t is about to block (in
 // DoWork): it no longer counts as running, and if it was the account's last
 // running worker while runnable work is queued, another worker is woken or
-// created. The scheduler calls it in Linux; here DoWork code calls it
-// before a blocking wait (and WorkerRunning after). No-op if t is not a
-// worker of wq.
+// created. The scheduler calls it in Linux; here the worker's own
+// sim.SchedHooks do, and an owner that replaces them (or waits without
+// sleeping in sim) calls it before the wait and WorkerRunning after.
+// Idempotent; no-op if t is not a worker of wq or runs iowq code.
 // Linux: io_uring/io-wq.c:io_wq_worker_sleeping()
 func (wq *WQ) WorkerSleeping(t *sim.Thread) {
-	if wk := wq.workerFor(t); wk != nil {
+	if wk := wq.workerFor(t); wk != nil && wk.internal == 0 {
 		wk.sleeping(t)
 	}
 }
@@ -264,9 +271,24 @@ func (wq *WQ) WorkerSleeping(t *sim.Thread) {
 // WorkerRunning undoes WorkerSleeping once t runs again.
 // Linux: io_uring/io-wq.c:io_wq_worker_running()
 func (wq *WQ) WorkerRunning(t *sim.Thread) {
-	if wk := wq.workerFor(t); wk != nil {
+	if wk := wq.workerFor(t); wk != nil && wk.internal == 0 {
 		wk.running(t)
 	}
+}
+
+// enter marks the calling thread, if it is one of wq's workers, as running
+// iowq code (Enqueue or Cancel called from DoWork/FreeWork) until the
+// returned function runs.
+func (wq *WQ) enter(t *sim.Thread) func() {
+	if !CurrentIsWorker(t) {
+		return func() {}
+	}
+	wk := wq.workerFor(t)
+	if wk == nil {
+		return func() {}
+	}
+	wk.internal++
+	return func() { wk.internal-- }
 }
 
 // sleeping is io_wq_worker_sleeping for a known worker.
@@ -470,10 +492,14 @@ func (wk *worker) handleWork(t *sim.Thread) {
 				wq.emit(t, "io_worker_handle_work", sim.U("work", work.ID), sim.S("acct", acctName(a)),
 					sim.I("hash", hash), sim.I("cancel", int64(work.Flags.Load()&IO_WQ_WORK_CANCEL)))
 			}
+			wk.internal--
 			wq.doWork(t, work)
+			wk.internal++
 			wk.assignCurrentWork(t, nil)
 
+			wk.internal--
 			linked := wq.freeWork(t, work)
+			wk.internal++
 			work = nextHashed
 			if work == nil && linked != nil && !isHashed(linked.Flags.Load()) {
 				work, linked = linked, nil
@@ -530,6 +556,21 @@ func (wk *worker) run(t *sim.Thread) {
 	}
 	wq, a := wk.wq, wk.acct
 	exitMask, lastTimeout := false, false
+	wk.internal = 1
+	// PF_IO_WORKER: the scheduler reports the worker's sleeps in DoWork.
+	wk.hooks = sim.SchedHooks{
+		Sleeping: func(t *sim.Thread) {
+			if wk.internal == 0 {
+				wk.sleeping(t)
+			}
+		},
+		Running: func(t *sim.Thread) {
+			if wk.internal == 0 {
+				wk.running(t)
+			}
+		},
+	}
+	t.SetSchedHooks(&wk.hooks)
 	wk.flags.Or(ioWorkerFUp | ioWorkerFRunning)
 	reason := "exit"
 
