@@ -24,7 +24,7 @@ type worker struct {
 	// Only the worker's own thread touches it.
 	internal int32
 	hooks    sim.SchedHooks
-	init        sim.Completion
+	init     sim.Completion
 
 	lock    sim.SpinLock // guards curWork for other threads
 	curWork *Work
