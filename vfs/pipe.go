@@ -34,6 +34,9 @@ type pipeBuffer struct {
 	offset int
 	len    int
 	flags  uint32
+	// shared: the page is also referenced from another buffer (tee, a
+	// partial pipe-to-pipe splice), so it must not be recycled.
+	shared bool
 }
 
 // Pipe is a pipe's shared state (struct pipe_inode_info): a ring of page
@@ -60,6 +63,7 @@ type Pipe struct {
 	ringSize   uint32
 	bufs       []pipeBuffer
 	tmpPage    []byte // one-deep page cache (pipe->tmp_page)
+	ino        uint64 // the inode number (the read end's ID): lock order of two pipes
 }
 
 // pipeFileOps are both ends' file operations (pipefifo_fops).
@@ -114,7 +118,7 @@ func NewPipe(rid, wid uint64, flags uint32) (r, w *File, errno int) {
 	if flags&^uint32(unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_DIRECT) != 0 {
 		return nil, nil, -int(unix.EINVAL)
 	}
-	p := &Pipe{maxUsage: PIPE_DEF_BUFFERS, ringSize: PIPE_DEF_BUFFERS, bufs: make([]pipeBuffer, PIPE_DEF_BUFFERS)}
+	p := &Pipe{maxUsage: PIPE_DEF_BUFFERS, ringSize: PIPE_DEF_BUFFERS, bufs: make([]pipeBuffer, PIPE_DEF_BUFFERS), ino: rid}
 	p.readers.Store(1)
 	p.writers.Store(1)
 	name := fmt.Sprintf("pipe:[%d]", rid)
@@ -375,11 +379,12 @@ func (pipeFileOps) Release(t *sim.Thread, f *File) {
 }
 
 // releaseBuf drops a consumed buffer's page, keeping it as the one-deep
-// page cache if that is empty.
+// page cache if that is empty and no other buffer shares the page.
 // Linux: fs/pipe.c:anon_pipe_buf_release()
 func (p *Pipe) releaseBuf(b *pipeBuffer) {
-	if p.tmpPage == nil {
+	if p.tmpPage == nil && !b.shared {
 		p.tmpPage = b.page
 	}
 	b.page = nil
+	b.shared = false
 }
