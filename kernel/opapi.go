@@ -5,6 +5,8 @@ package kernel
 // package.
 
 import (
+	"golang.org/x/sys/unix"
+
 	"github.com/uringsim/uringsim/mm"
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
@@ -116,20 +118,132 @@ func ReqCompleteRW(t *sim.Thread, token any, res int) {
 	reqTaskWorkAdd(t, req, IOU_F_TWQ_LAZY_WAKE)
 }
 
-// ReqFileGetNormal looks up descriptor fd in the submitting task's table
-// and returns the file with a reference the caller drops with Put, or nil
-// (a second file of an op, such as splice's input).
-// Linux: io_uring/io_uring.c:io_file_get_normal()
-func ReqFileGetNormal(t *sim.Thread, req *Req, fd int) *vfs.File {
-	return req.task.Proc.Files.Get(t, fd)
+// Path-based ops (openclose.c, fs.c, statx.c): the VFS entry points they
+// call, on the submitting task's tmpfs and descriptor table.
+
+// ReqGetname copies the path name at user address addr (getname); with
+// allowEmpty an empty name is kept (getname_uflags with AT_EMPTY_PATH).
+// Linux: fs/namei.c:getname_flags()
+func ReqGetname(req *Req, addr uint64, allowEmpty bool) (string, int) {
+	return getname(req.task.Proc.MM, addr, allowEmpty)
 }
 
-// ReqFileGetFixed looks up slot idx of the ring's registered file table
-// and returns its file (no reference is taken: the table holds one), or
-// nil for an empty or out-of-range slot.
-// Differs from Linux: there is no registered file table yet, so every
-// lookup fails (docs/divergences.md, fixed files).
-// Linux: io_uring/filetable.h:io_slot_file(), io_uring/splice.c:io_splice_get_file()
-func ReqFileGetFixed(t *sim.Thread, req *Req, idx int, issueFlags uint32) *vfs.File {
-	return nil
+// CopyOpenHow reads a struct open_how of size bytes (at least
+// OPEN_HOW_SIZE_VER0) from user memory: -E2BIG when bytes past the known
+// struct are not zero, -EFAULT for unmapped memory.
+// Linux: include/linux/uaccess.h:copy_struct_from_user(), lib/usercopy.c:check_zeroed_user()
+func CopyOpenHow(as *mm.AddressSpace, addr, size uint64) (vfs.OpenHow, int) {
+	const ksize = vfs.OPEN_HOW_SIZE_VER0
+	if size > ksize {
+		for a, end := addr+ksize, addr+size; a < end; {
+			if end < a || !accessOK(a, 1) {
+				return vfs.OpenHow{}, -EFAULT
+			}
+			m := as.Lookup(a)
+			if m == nil {
+				return vfs.OpenHow{}, -EFAULT
+			}
+			b, _ := as.Slice(a, min(end, m.End())-a)
+			for _, c := range b {
+				if c != 0 {
+					return vfs.OpenHow{}, -int(unix.E2BIG)
+				}
+			}
+			a += uint64(len(b))
+		}
+	}
+	var raw [ksize]byte
+	if !accessOK(addr, ksize) || as.CopyFromUser(raw[:], addr) != 0 {
+		return vfs.OpenHow{}, -EFAULT
+	}
+	return decodeOpenHow(raw[:]), 0
+}
+
+// ReqFilpOpen opens path relative to dfd for the request's task
+// (do_filp_open); the file comes back with one reference.
+// Linux: fs/namei.c:do_filp_open()
+func ReqFilpOpen(t *sim.Thread, req *Req, dfd int32, path string, op *vfs.OpenFlags) (*vfs.File, int) {
+	return doFilpOpen(req.task, t, dfd, path, op)
+}
+
+// ReqInstallFd installs f in the task's descriptor table (O_CLOEXEC from
+// flags) and returns the descriptor, or -EMFILE (dropping f).
+// Linux: fs/file.c:__get_unused_fd_flags(), fd_install()
+func ReqInstallFd(t *sim.Thread, req *Req, f *vfs.File, flags uint64) int {
+	return installFile(req.task, t, f, flags)
+}
+
+// FixedFdInstall installs f in the ring's registered file table at slot
+// (1-based; IORING_FILE_INDEX_ALLOC picks a free one and returns it). With
+// no table registered it fails with -ENXIO (-ENFILE when allocating) and
+// drops f.
+// Linux: io_uring/filetable.c:io_fixed_fd_install(), __io_fixed_fd_install(), io_install_fixed_file()
+func FixedFdInstall(t *sim.Thread, req *Req, issueFlags uint32, f *vfs.File, slot uint32) int {
+	// No registered file table exists yet (docs/divergences.md: fixed files).
+	f.Put(t)
+	if slot == rings.IORING_FILE_INDEX_ALLOC {
+		return -int(unix.ENFILE) // io_file_bitmap_get: no bitmap
+	}
+	return -ENXIO
+}
+
+// FixedFdRemove removes registered file offset (0-based): -ENXIO with no
+// table registered.
+// Linux: io_uring/filetable.c:io_fixed_fd_remove()
+func FixedFdRemove(t *sim.Thread, req *Req, issueFlags uint32, offset uint32) int {
+	return -ENXIO
+}
+
+// ReqCloseFd closes descriptor fd of the task as IORING_OP_CLOSE does:
+// -EBADF for no file or an io_uring file.
+// Linux: io_uring/openclose.c:io_close()
+func ReqCloseFd(t *sim.Thread, req *Req, fd int32) int {
+	files := &req.task.Proc.Files
+	f := files.Get(t, int(fd))
+	if f == nil {
+		return -EBADF
+	}
+	ring := isRingFile(f)
+	f.Put(t)
+	if ring {
+		return -EBADF
+	}
+	return files.Close(t, int(fd))
+}
+
+// ReqMkdirat is do_mkdirat for the request's task.
+func ReqMkdirat(t *sim.Thread, req *Req, dfd int32, path string, mode uint32) int {
+	return doMkdirat(req.task, t, dfd, path, mode)
+}
+
+// ReqUnlinkat is do_unlinkat / do_rmdir (AT_REMOVEDIR) for the request's task.
+func ReqUnlinkat(t *sim.Thread, req *Req, dfd int32, path string, flags uint32) int {
+	return doUnlinkat(req.task, t, dfd, path, flags)
+}
+
+// ReqSymlinkat is do_symlinkat for the request's task.
+func ReqSymlinkat(t *sim.Thread, req *Req, target string, newdfd int32, newpath string) int {
+	return doSymlinkat(req.task, t, target, newdfd, newpath)
+}
+
+// ReqLinkat is do_linkat for the request's task.
+func ReqLinkat(t *sim.Thread, req *Req, olddfd int32, oldpath string, newdfd int32, newpath string, flags uint32) int {
+	return doLinkat(req.task, t, olddfd, oldpath, newdfd, newpath, flags)
+}
+
+// ReqRenameat2 is do_renameat2 for the request's task.
+func ReqRenameat2(t *sim.Thread, req *Req, olddfd int32, oldpath string, newdfd int32, newpath string, flags uint32) int {
+	return doRenameat2(req.task, t, olddfd, oldpath, newdfd, newpath, flags)
+}
+
+// ReqStatx is do_statx for the request's task.
+func ReqStatx(t *sim.Thread, req *Req, dfd int32, path string, flags, mask uint32, buf uint64) int {
+	return doStatx(req.task, t, dfd, path, flags, mask, buf)
+}
+
+// ReqWarnOn is WARN_ON_ONCE(cond) in an op: an invariant violation
+// (a panic under -tags invariants), reported with what.
+// Linux: include/asm-generic/bug.h:WARN_ON_ONCE()
+func ReqWarnOn(req *Req, cond bool, what string) bool {
+	return req.ctx.k.warnOn(cond, "%s", what)
 }

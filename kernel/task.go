@@ -23,6 +23,7 @@ type Kernel struct {
 	nextFileID atomic.Uint64
 	nextProcID atomic.Uint64
 	warnings   atomic.Int64
+	tmpfs      atomic.Pointer[vfs.Tmpfs] // the root file system, made on first use (kernel/namei.go)
 }
 
 // New returns a kernel running in w with the op table t, after checking the

@@ -22,6 +22,7 @@ type ShmemInode struct {
 	pages map[int64][]byte
 	idxs  []int64 // the keys of pages, sorted (truncation walks them)
 	ino   uint64
+	node  *Inode // the namespace inode (nil for NewTmpfile's unnamed files)
 }
 
 // shmemFileOps are shmem_file_operations with shmem's setattr.
