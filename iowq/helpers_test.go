@@ -49,12 +49,13 @@ type envConfig struct {
 	trace   bool
 	data    Data
 	steps   int64
+	strat   sim.Strategy
 }
 
 func newEnv(tb testing.TB, c envConfig) *env {
 	tb.Helper()
 	e := &env{tb: tb, hashRun: map[int]int{}}
-	cfg := sim.Config{Seed: c.seed, Mode: c.mode, MaxSteps: c.steps}
+	cfg := sim.Config{Seed: c.seed, Mode: c.mode, MaxSteps: c.steps, Strategy: c.strat}
 	if c.trace {
 		e.rec = &sim.Recorder{}
 		cfg.Sink = e.rec

@@ -21,6 +21,12 @@ type mixedResult struct {
 // hashed, linked), cancels (one or all, queued or running) and max-worker
 // changes, waits for every item, then exits the io-wq.
 func runMixed(tb testing.TB, seed uint64, mode sim.Mode, trace bool, bugs Bugs) mixedResult {
+	return runMixedWith(tb, seed, mode, trace, bugs, nil)
+}
+
+// runMixedWith is runMixed under a given scheduling strategy (nil: the
+// seed's random walk).
+func runMixedWith(tb testing.TB, seed uint64, mode sim.Mode, trace bool, bugs Bugs, strat sim.Strategy) mixedResult {
 	tb.Helper()
 	r := func(e *env, n int) int { return e.w.RandN(e.m, n) }
 	w0 := sim.NewWorld(sim.Config{Seed: seed})
@@ -29,7 +35,7 @@ func runMixed(tb testing.TB, seed uint64, mode sim.Mode, trace bool, bugs Bugs) 
 	w0.Shutdown()
 
 	e := newEnv(tb, envConfig{seed: seed, mode: mode, bounded: bounded, trace: trace,
-		data: Data{NprocLimit: nproc, Bugs: bugs}, steps: 5_000_000})
+		data: Data{NprocLimit: nproc, Bugs: bugs}, steps: 5_000_000, strat: strat})
 	defer e.w.Shutdown()
 	unit := time.Microsecond
 	if mode == sim.Concurrent {
@@ -133,6 +139,14 @@ func TestMixedSeeds(t *testing.T) {
 		slow += res.slow
 	}
 	t.Logf("items that waited for an idle timeout: %d", slow)
+}
+
+// PCT schedules (depth 3) of the mixed program.
+func TestMixedPCT(t *testing.T) {
+	for seed := range uint64(200) {
+		res := runMixedWith(t, seed, sim.Deterministic, false, Bugs{}, sim.PCT(seed, 3, 20000))
+		checkMixed(t, seed, res)
+	}
 }
 
 // The same seed gives a byte-identical trace.
