@@ -118,6 +118,24 @@ func ReqCompleteRW(t *sim.Thread, token any, res int) {
 	reqTaskWorkAdd(t, req, IOU_F_TWQ_LAZY_WAKE)
 }
 
+// ReqFileGetNormal looks up descriptor fd in the submitting task's table
+// and returns the file with a reference the caller drops with Put, or nil
+// (a second file of an op, such as splice's input).
+// Linux: io_uring/io_uring.c:io_file_get_normal()
+func ReqFileGetNormal(t *sim.Thread, req *Req, fd int) *vfs.File {
+	return req.task.Proc.Files.Get(t, fd)
+}
+
+// ReqFileGetFixed looks up slot idx of the ring's registered file table
+// and returns its file (no reference is taken: the table holds one), or
+// nil for an empty or out-of-range slot.
+// Differs from Linux: there is no registered file table yet, so every
+// lookup fails (docs/divergences.md, fixed files).
+// Linux: io_uring/filetable.h:io_slot_file(), io_uring/splice.c:io_splice_get_file()
+func ReqFileGetFixed(t *sim.Thread, req *Req, idx int, issueFlags uint32) *vfs.File {
+	return nil
+}
+
 // Path-based ops (openclose.c, fs.c, statx.c): the VFS entry points they
 // call, on the submitting task's tmpfs and descriptor table.
 
