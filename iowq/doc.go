@@ -64,5 +64,22 @@
 //     the affinity mask then in force), which is what the idle exit's
 //     cpumask_test_cpu(raw_smp_processor_id(), wq->cpu_mask) tests.
 //
+// # Linux behaviour worth knowing
+//
+// Reproduced, not divergences (see race_test.go and museum_test.go):
+//
+//   - A worker finishing work is not on the free list during its first
+//     check of the queue, but it is still TASK_RUNNING then, so it loops
+//     and checks again after putting itself on the free list: an Enqueue
+//     in between always finds and wakes it. Stats.IdleFound (work found
+//     only after an idle timeout) stays 0 in correct runs; museum switch
+//     Bugs.IOWQCheckOutsideLock (M11) makes it non-zero.
+//   - A worker that decided to exit on its idle timeout stays on the free
+//     list until io_worker_exit drops its reference; an Enqueue in that
+//     window counts it as activated and creates nobody. With other workers
+//     left, the work waits for their idle timeout; when the exiting worker
+//     was the last (its CPU left the affinity mask) the work waits for the
+//     next Enqueue.
+//
 // Linux: io_uring/io-wq.c, io_uring/io-wq.h
 package iowq
