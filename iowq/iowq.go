@@ -176,8 +176,10 @@ type Data struct {
 	Task string
 	// DoWork runs one work item on thread t (io_wq_submit_work). It also
 	// runs for cancelled work, with IO_WQ_WORK_CANCEL set, so the request
-	// completes with -ECANCELED (io_run_cancel). Code in DoWork that blocks
-	// calls WQ.WorkerSleeping / WQ.WorkerRunning around the wait.
+	// completes with -ECANCELED (io_run_cancel); that call is made on the
+	// cancelling thread. When DoWork sleeps on a worker, the worker's
+	// sim.SchedHooks tell the io-wq (io_wq_worker_sleeping), which may start
+	// another worker for queued work.
 	DoWork func(t *sim.Thread, w *Work)
 	// FreeWork drops the io-wq's reference to w once DoWork returned
 	// (io_wq_free_work) and returns the linked next work to run, or nil.
