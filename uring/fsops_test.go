@@ -507,3 +507,134 @@ func TestTee(t *testing.T) {
 		return e.out
 	})
 }
+
+// TestFsOpsLinks: which failures break a link. SPLICE and TEE fail the
+// link on any result other than the full length, FADVISE on an error; the
+// sync ops, FALLOCATE, FTRUNCATE and MADVISE post their error without
+// failing the link.
+func TestFsOpsLinks(t *testing.T) {
+	useTmpfs(t)
+	differential(t, func(t *testing.T, be Backend) []string {
+		e := newFsEnv(t, be)
+		tmp := e.tempFile("0123456789", 0)
+		pr, pw := e.pipe()
+		p2r, p2w := e.pipe()
+		var out []string
+		link := func(name string, prep func(sqe *rings.SQE)) {
+			sqe := e.r.GetSQE()
+			prep(sqe)
+			sqe.UserData = 1
+			sqe.Flags |= rings.IOSQE_IO_LINK
+			sqe = e.r.GetSQE()
+			PrepNop(sqe)
+			sqe.UserData = 2
+			if _, err := e.r.Submit(); err != nil {
+				t.Fatal(err)
+			}
+			got := reapAll(t, e.r, 2)
+			out = append(out, fmt.Sprintf("%s: %v", name, got))
+		}
+		link("fsync pipe", func(sqe *rings.SQE) { PrepRW(sqe, rings.IORING_OP_FSYNC, int32(pr), 0, 0, 0) })
+		link("sfr pipe", func(sqe *rings.SQE) { PrepRW(sqe, rings.IORING_OP_SYNC_FILE_RANGE, int32(pr), 0, 0, 0) })
+		link("fallocate pipe", func(sqe *rings.SQE) { PrepRW(sqe, rings.IORING_OP_FALLOCATE, int32(pw), 1, 0, 0) })
+		link("ftruncate pipe", func(sqe *rings.SQE) { PrepRW(sqe, rings.IORING_OP_FTRUNCATE, int32(pw), 0, 0, 0) })
+		link("fadvise pipe", func(sqe *rings.SQE) { PrepRW(sqe, rings.IORING_OP_FADVISE, int32(pr), 0, 0, 0) })
+		link("fadvise pipe willneed", func(sqe *rings.SQE) {
+			PrepRW(sqe, rings.IORING_OP_FADVISE, int32(pr), 0, 0, 0)
+			sqe.OpFlags = unix.FADV_WILLNEED
+		})
+		link("madvise unaligned", func(sqe *rings.SQE) {
+			PrepRW(sqe, rings.IORING_OP_MADVISE, -1, addrOf(e.buf)+1, 4096, 0)
+			sqe.OpFlags = unix.MADV_NORMAL
+		})
+		link("fsync ok", func(sqe *rings.SQE) { PrepRW(sqe, rings.IORING_OP_FSYNC, int32(tmp), 0, 0, 0) })
+		link("splice short", func(sqe *rings.SQE) {
+			PrepRW(sqe, rings.IORING_OP_SPLICE, int32(pw), 0, 100, math.MaxUint64)
+			sqe.SpliceFdIn = int32(tmp)
+		})
+		link("splice full", func(sqe *rings.SQE) {
+			PrepRW(sqe, rings.IORING_OP_SPLICE, int32(pw), 0, 10, math.MaxUint64)
+			sqe.SpliceFdIn = int32(tmp)
+		})
+		link("tee short", func(sqe *rings.SQE) {
+			PrepRW(sqe, rings.IORING_OP_TEE, int32(p2w), 0, 100, 0)
+			sqe.SpliceFdIn = int32(pr)
+		})
+		link("splice zero", func(sqe *rings.SQE) {
+			PrepRW(sqe, rings.IORING_OP_SPLICE, int32(pw), 0, 0, math.MaxUint64)
+			sqe.SpliceFdIn = int32(tmp)
+		})
+		link("splice bad input", func(sqe *rings.SQE) {
+			PrepRW(sqe, rings.IORING_OP_SPLICE, int32(pw), 0, 0, math.MaxUint64)
+			sqe.SpliceFdIn = 9999
+		})
+		out = append(out, "pipe "+e.readPipe(pr), "copy "+e.readPipe(p2r))
+		return out
+	})
+}
+
+// TestSpliceBlocking: a splice or tee from an empty pipe waits in io-wq
+// until data arrives (or the writer goes); one into a full pipe waits for
+// room.
+func TestSpliceBlocking(t *testing.T) {
+	useTmpfs(t)
+	differential(t, func(t *testing.T, be Backend) []string {
+		e := newFsEnv(t, be)
+		tmp := e.tempFile("", 0)
+		p1r, p1w := e.pipe()
+		p2r, p2w := e.pipe()
+		var out []string
+		submit := func(ud uint64, prep func(sqe *rings.SQE)) {
+			sqe := e.r.GetSQE()
+			prep(sqe)
+			sqe.UserData = ud
+			if _, err := e.r.Submit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		splice := func(in, out int32, offOut uint64, n uint32) func(*rings.SQE) {
+			return func(sqe *rings.SQE) {
+				PrepRW(sqe, rings.IORING_OP_SPLICE, out, math.MaxUint64, n, offOut)
+				sqe.SpliceFdIn = in
+			}
+		}
+		submit(1, splice(int32(p1r), int32(p2w), math.MaxUint64, 100))
+		e.fs.Sleep(10e6)
+		out = append(out, fmt.Sprintf("ready before write: %d", e.r.CQReady()))
+		e.write(p1w, "wake up")
+		out = append(out, fmt.Sprint(reapAll(t, e.r, 1)))
+		out = append(out, "moved "+e.readPipe(p2r))
+
+		submit(2, splice(int32(p1r), int32(tmp), 0, 100))
+		e.fs.Sleep(10e6)
+		e.write(p1w, "to the file")
+		out = append(out, fmt.Sprint(reapAll(t, e.r, 1)))
+		out = append(out, "file "+e.contents(tmp))
+
+		submit(3, func(sqe *rings.SQE) {
+			PrepRW(sqe, rings.IORING_OP_TEE, int32(p2w), 0, 100, 0)
+			sqe.SpliceFdIn = int32(p1r)
+		})
+		e.fs.Sleep(10e6)
+		e.write(p1w, "teed")
+		out = append(out, fmt.Sprint(reapAll(t, e.r, 1)))
+		out = append(out, "copy "+e.readPipe(p2r), "source "+e.readPipe(p1r))
+
+		// A full output pipe: the splice waits for a reader.
+		e.write(p2w, string(bytes.Repeat([]byte{'z'}, 16*4096)))
+		e.write(p1w, "after full")
+		submit(4, splice(int32(p1r), int32(p2w), math.MaxUint64, 100))
+		e.fs.Sleep(10e6)
+		out = append(out, fmt.Sprintf("ready while full: %d", e.r.CQReady()))
+		out = append(out, fmt.Sprintf("drained %d", len(e.readPipe(p2r))))
+		out = append(out, fmt.Sprint(reapAll(t, e.r, 1)))
+		out = append(out, "moved "+e.readPipe(p2r))
+
+		// The writer goes away: the waiting splice ends with 0.
+		submit(5, splice(int32(p1r), int32(p2w), math.MaxUint64, 100))
+		e.fs.Sleep(10e6)
+		e.fs.Close(p1w)
+		out = append(out, fmt.Sprint(reapAll(t, e.r, 1)))
+		return out
+	})
+}
