@@ -638,3 +638,81 @@ func TestSpliceBlocking(t *testing.T) {
 		return out
 	})
 }
+
+// TestSpliceSlots: how spliced data occupies pipe slots. A splice from a
+// file puts each piece in a buffer of its own that later writes cannot
+// extend; a whole buffer moved from pipe to pipe keeps its mergeability,
+// a partial one (and a tee's copy) does not; an O_NONBLOCK end makes the
+// op nonblocking without SPLICE_F_NONBLOCK.
+func TestSpliceSlots(t *testing.T) {
+	useTmpfs(t)
+	differential(t, func(t *testing.T, be Backend) []string {
+		e := newFsEnv(t, be)
+		tmp := e.tempFile("0123456789", 0)
+		p1r, p1w := e.pipe()
+		p2r, p2w := e.pipe()
+		setNonblock(t, e.fs, p1w)
+		setNonblock(t, e.fs, p2w)
+		page := make([]byte, 4096)
+		// freeSlots fills the pipe page by page, counts the pages that
+		// fitted and drains it.
+		freeSlots := func(w, r int) int {
+			n := 0
+			for {
+				if _, err := e.fs.Write(w, page); err != nil {
+					break
+				}
+				n++
+			}
+			return n
+		}
+		splice := func(in int32, offIn uint64, out int32, n uint32) func(*rings.SQE) {
+			return func(sqe *rings.SQE) {
+				PrepRW(sqe, rings.IORING_OP_SPLICE, out, offIn, n, math.MaxUint64)
+				sqe.SpliceFdIn = in
+			}
+		}
+		for i := 0; i < 3; i++ {
+			e.check("one byte from the file", 1, splice(int32(tmp), uint64(i), int32(p1w), 1))
+		}
+		e.write(p1w, "x")
+		e.note("free slots after 3 splices and a write: %d", freeSlots(p1w, p1r))
+		e.note("pipe %q", e.readPipe(p1r))
+
+		e.write(p1w, "ab")
+		e.check("whole buffer to pipe 2", 2, splice(int32(p1r), math.MaxUint64, int32(p2w), 100))
+		e.write(p2w, "c")
+		e.note("free slots after a moved buffer and a write: %d", freeSlots(p2w, p2r))
+		e.note("pipe 2 %d bytes", len(e.readPipe(p2r)))
+
+		e.write(p1w, "abcd")
+		e.check("partial buffer to pipe 2", 2, splice(int32(p1r), math.MaxUint64, int32(p2w), 2))
+		e.write(p2w, "e")
+		e.write(p1w, "f")
+		e.note("free slots in 2 after a partial move: %d", freeSlots(p2w, p2r))
+		e.note("free slots in 1: %d", freeSlots(p1w, p1r))
+		got2 := e.readPipe(p2r)
+		got1 := e.readPipe(p1r)
+		e.note("pipe 2 starts %q, pipe 1 starts %q", got2[:3], got1[:3])
+
+		e.write(p1w, "tee")
+		e.check("tee", 3, func(sqe *rings.SQE) {
+			PrepRW(sqe, rings.IORING_OP_TEE, int32(p2w), 0, 10, 0)
+			sqe.SpliceFdIn = int32(p1r)
+		})
+		e.write(p2w, "!")
+		e.write(p1w, "?")
+		e.note("free slots in 2 after a tee: %d", freeSlots(p2w, p2r))
+		got2 = e.readPipe(p2r)
+		got1 = e.readPipe(p1r)
+		e.note("pipe 2 starts %q, pipe 1 starts %q", got2[:4], got1[:4])
+
+		// O_NONBLOCK on the output pipe's file: an empty input gives
+		// -EAGAIN; so does a full output for a file splice.
+		e.check("nonblocking output, empty input", eAGAIN, splice(int32(p1r), math.MaxUint64, int32(p2w), 10))
+		freeSlots(p2w, p2r)
+		e.check("nonblocking full output", eAGAIN, splice(int32(tmp), 0, int32(p2w), 10))
+		e.note("drained %d", len(e.readPipe(p2r)))
+		return e.out
+	})
+}
