@@ -1,12 +1,14 @@
 package kernel
 
 import (
+	"time"
 	"unsafe"
 
 	"github.com/uringsim/uringsim/iowq"
 	"github.com/uringsim/uringsim/mm"
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
+	"github.com/uringsim/uringsim/sqpoll"
 	"github.com/uringsim/uringsim/vfs"
 )
 
@@ -78,6 +80,10 @@ type Ctx struct {
 	iowqLimits    [2]uint32  // IORING_REGISTER_IOWQ_MAX_WORKERS values
 	iowqLimitsSet bool
 	tctxList      []*Tctx // tasks that use this ring (ctx->tctx_list)
+
+	sqData       *sqpoll.Data // ctx->sq_data with IORING_SETUP_SQPOLL
+	sqThreadIdle time.Duration
+	sqoSQWait    sim.WaitQueueHead // IORING_ENTER_SQ_WAIT waiters
 
 	file     *vfs.File
 	dying    bool // percpu_ref_kill: the ring file is going away

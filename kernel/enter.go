@@ -6,6 +6,7 @@ import (
 
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
+	"github.com/uringsim/uringsim/sqpoll"
 )
 
 // enterFlags is every IORING_ENTER_* flag Linux 6.18 accepts.
@@ -53,7 +54,19 @@ func IoUringEnter(task *Task, fd int, toSubmit, minComplete, flags uint32, argp,
 			sim.U("min_complete", uint64(minComplete)), sim.S("flags", rings.FlagNames(rings.FamilyEnterFlags, uint64(flags))))
 	}
 	ret = 0
-	if toSubmit != 0 {
+	if ctx.flags&rings.IORING_SETUP_SQPOLL != 0 {
+		// The SQ thread submits; just wake it if asked to.
+		if ctx.sqData.Thread() == nil {
+			return -EOWNERDEAD
+		}
+		if flags&rings.IORING_ENTER_SQ_WAKEUP != 0 {
+			ctx.sqData.Wake(t)
+		}
+		if flags&rings.IORING_ENTER_SQ_WAIT != 0 {
+			sqpoll.WaitSQ(t, ctx)
+		}
+		ret = int(toSubmit)
+	} else if toSubmit != 0 {
 		if r := ctx.addTctxNodeFromSubmit(task); r != 0 {
 			return r
 		}

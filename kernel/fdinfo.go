@@ -76,7 +76,12 @@ func (ctx *Ctx) showFdinfo(b *strings.Builder) {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("SqThread:\t-1\nSqThreadCpu:\t-1\nSqTotalTime:\t0\nSqWorkTime:\t0\n")
+	if sq := ctx.sqThread(); sq != nil {
+		fmt.Fprintf(b, "SqThread:\t%d\nSqThreadCpu:\t0\n", sq.ID())
+	} else {
+		b.WriteString("SqThread:\t-1\nSqThreadCpu:\t-1\n")
+	}
+	b.WriteString("SqTotalTime:\t0\nSqWorkTime:\t0\n")
 	b.WriteString("UserFiles:\t0\nUserBufs:\t0\n")
 	b.WriteString("PollList:\n")
 	b.WriteString("CqOverflowList:\n")

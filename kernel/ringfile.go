@@ -43,6 +43,9 @@ func (ringFileOps) Release(t *sim.Thread, f *vfs.File) {
 			tctx.ioWQ.Cancel(t, func(w *iowq.Work) bool { return w.Item.(*Req).ctx == ctx }, true)
 		}
 	}
+	if ctx.sqData != nil {
+		ctx.sqData.RemoveRing(t, ctx) // io_sq_thread_finish
+	}
 	ctx.released = true
 	ctx.maybeFree()
 }

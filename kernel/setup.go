@@ -262,29 +262,3 @@ func createRegion(task *Task, size uint64, flags uint32, uaddr uint64) (*mm.Regi
 	}
 	return mm.UserRegion(b), 0
 }
-
-// sqOffloadCreate validates the io-wq and SQPOLL parameters.
-// Differs from Linux: there is no SQPOLL thread yet, so IORING_SETUP_SQPOLL
-// is refused with -EINVAL (docs/divergences.md).
-// Linux: io_uring/sqpoll.c:io_sq_offload_create()
-func (ctx *Ctx) sqOffloadCreate(task *Task, p *rings.Params) int {
-	t := task.Thread
-	if ctx.flags&(rings.IORING_SETUP_ATTACH_WQ|rings.IORING_SETUP_SQPOLL) == rings.IORING_SETUP_ATTACH_WQ {
-		f := task.Proc.Files.Get(t, int(int32(p.WQFd)))
-		if f == nil {
-			return -ENXIO
-		}
-		_, isRing := f.Private.(*Ctx)
-		f.Put(t)
-		if !isRing {
-			return -EINVAL
-		}
-	}
-	if ctx.flags&rings.IORING_SETUP_SQPOLL != 0 {
-		return -EINVAL
-	}
-	if ctx.flags&rings.IORING_SETUP_SQ_AFF != 0 {
-		return -EINVAL
-	}
-	return 0
-}

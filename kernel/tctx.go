@@ -20,6 +20,7 @@ type Tctx struct {
 
 	registeredRings [ioRingFDRegMax]*vfs.File // tctx->registered_rings
 
+	twRetry *sim.LLNode    // the SQ thread's task_work left over from a capped run
 	ioWQ    *iowq.WQ       // tctx->io_wq
 	wqHooks sim.SchedHooks // io_wq_worker_sleeping/running for its workers
 }

@@ -33,6 +33,11 @@ func (ctx *Ctx) normalWorkAdd(t *sim.Thread, req *Req) {
 	if ctx.flags&rings.IORING_SETUP_TASKRUN_FLAG != 0 {
 		rings.AtomicOr(&ctx.rings.SQFlags, rings.IORING_SQ_TASKRUN)
 	}
+	// The SQ thread runs its task_work itself; tell it there is some.
+	if ctx.flags&rings.IORING_SETUP_SQPOLL != 0 {
+		ctx.sqData.NotifyTaskWork(t)
+		return
+	}
 	tctx.task.taskWorkAdd(t, &tctx.taskWork)
 }
 

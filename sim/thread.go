@@ -199,6 +199,11 @@ func (t *Thread) setStateSlow(s TaskState) {
 func (t *Thread) Schedule() {
 	w := t.w
 	if !w.det {
+		// Only real sleeps run the hooks; lock waits call scheduleConc
+		// directly (a spinlock never schedules in Linux).
+		if TaskState(t.cstate.Load()) != TaskRunning && t.sleepHook() {
+			defer t.runHook()
+		}
 		t.scheduleConc()
 		return
 	}
@@ -409,9 +414,6 @@ func (t *Thread) carryConc() {
 
 // scheduleConc is Schedule in concurrent mode.
 func (t *Thread) scheduleConc() {
-	if TaskState(t.cstate.Load()) != TaskRunning && t.sleepHook() {
-		defer t.runHook()
-	}
 	w := t.w
 	for {
 		s := TaskState(t.cstate.Load())

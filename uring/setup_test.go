@@ -32,12 +32,10 @@ const (
 // simulator-only expectation check. want is what Linux 6.18 returns (0 for
 // success); the differential test also compares the whole io_uring_params
 // the kernel wrote back.
-//
-// Known divergence, left out: a successful IORING_SETUP_SQPOLL (the
-// simulator has no SQ thread yet and refuses it with EINVAL, see
-// docs/divergences.md). SQPOLL combinations the kernel rejects before
-// creating the thread are in the table.
 var setupTable = []setupCase{
+	{name: "SQPOLL", entries: 8, flags: rings.IORING_SETUP_SQPOLL},
+	{name: "SQPOLL|SQ_AFF", entries: 8, flags: rings.IORING_SETUP_SQPOLL | rings.IORING_SETUP_SQ_AFF},
+	{name: "SQPOLL|SINGLE_ISSUER", entries: 8, flags: rings.IORING_SETUP_SQPOLL | rings.IORING_SETUP_SINGLE_ISSUER},
 	{name: "entries=0", entries: 0, want: unix.EINVAL},
 	{name: "entries=1", entries: 1},
 	{name: "entries=3", entries: 3},
@@ -161,19 +159,5 @@ func TestSetupParamsMatchLayout(t *testing.T) {
 		if res.Params != want {
 			t.Errorf("%s:\n got  %+v\n want %+v", c.name, res.Params, want)
 		}
-	}
-}
-
-// TestSQPollDivergence pins the known SQPOLL divergence: the host creates an
-// SQPOLL ring, the simulator refuses it with EINVAL. When the simulator
-// grows an SQ thread this test fails and SQPOLL joins the table.
-func TestSQPollDivergence(t *testing.T) {
-	c := setupCase{name: "SQPOLL", entries: 8, flags: rings.IORING_SETUP_SQPOLL}
-	if got := onSim(t, SimConfig{Seed: 1}, func(t *testing.T, be Backend) setupResult { return doSetup(t, be, c) }); got.Errno != unix.EINVAL {
-		t.Errorf("sim SQPOLL setup: %v, want EINVAL (docs/divergences.md); move SQPOLL into setupTable", got.Errno)
-	}
-	be := hostOrSkip(t)
-	if got := doSetup(t, be, c); got.Errno != 0 {
-		t.Logf("host SQPOLL setup: %v", got.Errno)
 	}
 }

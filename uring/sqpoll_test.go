@@ -73,3 +73,52 @@ func TestSimDeadlockEINTR(t *testing.T) {
 		t.Error("no deadlock report")
 	}
 }
+
+// TestSQPollSim: on the simulator a new SQ thread sleeps at once (Submit
+// wakes it), then submits published SQEs with no enter at all while busy,
+// goes to sleep with IORING_SQ_NEED_WAKEUP set
+// exactly sq_thread_idle after its last work (virtual time), and Submit
+// then wakes it with IORING_ENTER_SQ_WAKEUP.
+func TestSQPollSim(t *testing.T) {
+	m := NewSimMachine(SimConfig{Seed: 4})
+	defer m.Close()
+	be := &enterRecorder{Backend: m.Backend()}
+	r, err := New(be, 8, &Params{Flags: rings.IORING_SETUP_SQPOLL, SQThreadIdle: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	w := m.World()
+	submitNops(t, r, 1)
+	cqe, err := r.WaitCQETimeout(time.Second)
+	if err != nil || cqe.UserData != 1 {
+		t.Fatalf("cqe %v, %v", cqe, err)
+	}
+	r.CQESeen(cqe)
+	// Busy: entries published while the thread works need no enter.
+	be.flags = be.flags[:0]
+	submitNops(t, r, 3)
+	if len(be.flags) != 0 {
+		t.Fatalf("Submit entered (%#x) while the SQ thread was awake", be.flags)
+	}
+	cqe, err = r.WaitCQETimeout(time.Second)
+	if err != nil || cqe.UserData != 3 {
+		t.Fatalf("cqe %v, %v", cqe, err)
+	}
+	r.CQESeen(cqe)
+	// Idle: the thread sets NEED_WAKEUP and sleeps.
+	m.Task().Thread.Sleep(10 * time.Millisecond)
+	if r.SQFlags()&rings.IORING_SQ_NEED_WAKEUP == 0 {
+		t.Fatalf("SQ thread still awake at %v", w.Now())
+	}
+	be.flags = be.flags[:0]
+	submitNops(t, r, 2)
+	if len(be.flags) != 1 || be.flags[0]&rings.IORING_ENTER_SQ_WAKEUP == 0 {
+		t.Fatalf("Submit to a sleeping SQ thread entered with %#x", be.flags)
+	}
+	cqe, err = r.WaitCQETimeout(time.Second)
+	if err != nil || cqe.UserData != 2 {
+		t.Fatalf("cqe %v, %v", cqe, err)
+	}
+	r.CQESeen(cqe)
+}
