@@ -3,6 +3,7 @@ package uring
 import (
 	"encoding/binary"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -197,15 +198,45 @@ func runPathCases(t *testing.T, be Backend, cases []pathCase) []pathResult {
 // and compares, reporting each differing case by name.
 func pathDifferential(t *testing.T, cases []pathCase) {
 	t.Helper()
-	differential(t, func(t *testing.T, be Backend) []pathResult {
-		res := runPathCases(t, be, cases)
-		if testing.Verbose() && be.Host() {
-			for _, r := range res {
-				t.Logf("%s: %s %v", r.Case, r.Res, r.After)
-			}
+	var first []pathResult
+	for i, v := range simVariants {
+		got := onSim(t, v.cfg, func(t *testing.T, be Backend) []pathResult { return runPathCases(t, be, cases) })
+		if i == 0 {
+			first = got
+			continue
 		}
-		return res
-	})
+		comparePathResults(t, v.name, simVariants[0].name, got, first)
+	}
+	if t.Failed() {
+		return
+	}
+	if !HostAvailable() {
+		t.Skipf("host io_uring unavailable")
+	}
+	be, _ := HostBackend()
+	host := runPathCases(t, be, cases)
+	if testing.Verbose() {
+		for _, r := range host {
+			t.Logf("host: %s: %s %v", r.Case, r.Res, r.After)
+		}
+	}
+	comparePathResults(t, "simulator", "host kernel", first, host)
+}
+
+func comparePathResults(t *testing.T, gotName, wantName string, got, want []pathResult) {
+	t.Helper()
+	for i := range max(len(got), len(want)) {
+		var g, w pathResult
+		if i < len(got) {
+			g = got[i]
+		}
+		if i < len(want) {
+			w = want[i]
+		}
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("%s: %s and %s differ:\n %-11s %s %v\n %-11s %s %v", w.Case, gotName, wantName, gotName, g.Res, g.After, wantName, w.Res, w.After)
+		}
+	}
 }
 
 func prepOpenat(sqe *rings.SQE, dfd int32, path uint64, flags uint32, mode uint32) {

@@ -387,8 +387,9 @@ const (
 	STATX_MNT_ID_UNIQUE uint32 = 0x4000
 	// tmpfsAttributesMask is the stx_attributes_mask tmpfs reports:
 	// APPEND, IMMUTABLE, NODUMP (shmem), AUTOMOUNT, MOUNT_ROOT, DAX (vfs).
-	tmpfsAttributesMask = unix.STATX_ATTR_APPEND | unix.STATX_ATTR_IMMUTABLE | unix.STATX_ATTR_NODUMP |
-		unix.STATX_ATTR_AUTOMOUNT | unix.STATX_ATTR_MOUNT_ROOT | unix.STATX_ATTR_DAX
+	tmpfsAttributesMask = unix.STATX_ATTR_APPEND | unix.STATX_ATTR_IMMUTABLE | unix.STATX_ATTR_NODUMP | vfsAttributesMask
+	// vfsAttributesMask is what vfs_getattr_nosec reports for any file.
+	vfsAttributesMask = unix.STATX_ATTR_AUTOMOUNT | unix.STATX_ATTR_MOUNT_ROOT | unix.STATX_ATTR_DAX
 )
 
 func statxTime(d time.Duration) unix.StatxTimestamp {
@@ -454,7 +455,8 @@ func (fs *Tmpfs) Getattr(t *sim.Thread, ino *Inode, mask uint32) unix.Statx_t {
 // (eventfd, io_uring: mode 0600 without a type).
 // Linux: fs/anon_inodes.c, fs/pipe.c:get_pipe_inode()
 func GetattrFile(f *File, mask uint32) unix.Statx_t {
-	st := unix.Statx_t{Mask: STATX_BASIC_STATS | STATX_MNT_ID, Blksize: PAGE_SIZE, Nlink: 1, Mode: 0o600, Ino: f.ID}
+	st := unix.Statx_t{Mask: STATX_BASIC_STATS | STATX_MNT_ID, Blksize: PAGE_SIZE, Nlink: 1, Mode: 0o600, Ino: f.ID,
+		Attributes_mask: vfsAttributesMask}
 	switch f.Op.(type) {
 	case pipeFileOps:
 		st.Mode |= uint16(S_IFIFO)

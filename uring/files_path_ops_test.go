@@ -1,0 +1,233 @@
+package uring
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/uringsim/uringsim/rings"
+)
+
+// TestPathMore: the cases that need a descriptor set up first (statx and
+// linkat with AT_EMPTY_PATH, O_TMPFILE linking) and the generic SQE checks
+// (IOSQE_ASYNC, ioprio) on the path ops.
+func TestPathMore(t *testing.T) {
+	all := uint32(unix.STATX_ALL | unix.STATX_MNT_ID)
+	openFd := func(c *pathCtx, path string, flags int) int32 {
+		fd, err := c.ps.Openat(int(c.base), path, flags|unix.O_CLOEXEC, 0o600)
+		if err != nil {
+			panic(fmt.Sprintf("open %s: %v", path, err))
+		}
+		return int32(fd)
+	}
+	statxFd := func(name string, mk func(c *pathCtx) int32, path string, flags uint32) pathCase {
+		var buf []byte
+		return pathCase{name: name,
+			prep: func(sqe *rings.SQE, c *pathCtx) {
+				var a uint64
+				a, buf = c.buf(256)
+				prepStatx(sqe, mk(c), c.str(path), flags, all, a)
+			},
+			report: func() string {
+				var s unix.Statx_t
+				copy(statxBytes(&s), buf)
+				return fmt.Sprintf("mask=%#x mode=%o nlink=%d size=%d blocks=%d amask=%#x attr=%#x",
+					s.Mask, s.Mode, s.Nlink, s.Size, s.Blocks, s.Attributes_mask, s.Attributes)
+			}}
+	}
+	cases := []pathCase{
+		statxFd("statx empty base", func(c *pathCtx) int32 { return c.base }, "", unix.AT_EMPTY_PATH),
+		statxFd("statx empty file fd", func(c *pathCtx) int32 { return openFd(c, "file", unix.O_RDONLY) }, "", unix.AT_EMPTY_PATH),
+		statxFd("statx empty O_PATH link", func(c *pathCtx) int32 { return openFd(c, "link", unix.O_PATH|unix.O_NOFOLLOW) }, "", unix.AT_EMPTY_PATH),
+		statxFd("statx empty bad fd", func(c *pathCtx) int32 { return 999 }, "", unix.AT_EMPTY_PATH),
+		statxFd("statx rel to file fd", func(c *pathCtx) int32 { return openFd(c, "file", unix.O_RDONLY) }, "x", 0),
+		statxFd("statx empty tmpfile", func(c *pathCtx) int32 { return openFd(c, "dir", unix.O_TMPFILE|unix.O_RDWR) }, "", unix.AT_EMPTY_PATH),
+		statxFd("statx empty pipe", func(c *pathCtx) int32 {
+			r, w, err := c.fs.Pipe()
+			if err != nil {
+				panic(err)
+			}
+			_ = c.fs.Close(w)
+			return int32(r)
+		}, "", unix.AT_EMPTY_PATH),
+		statxFd("statx dir fd rel", func(c *pathCtx) int32 { return openFd(c, "dir", unix.O_RDONLY) }, "sub", 0),
+		statxFd("statx unlinked open file", func(c *pathCtx) int32 {
+			fd := openFd(c, "file", unix.O_RDONLY)
+			_ = c.ps.Unlinkat(int(c.base), "file", 0)
+			return fd
+		}, "", unix.AT_EMPTY_PATH),
+		{name: "link tmpfile", after: []string{"new"}, prep: func(sqe *rings.SQE, c *pathCtx) {
+			fd := openFd(c, ".", unix.O_TMPFILE|unix.O_RDWR)
+			PrepRW(sqe, rings.IORING_OP_LINKAT, fd, c.str(""), uint32(c.base), 0)
+			sqe.SetAddr2(c.str("new"))
+			sqe.OpFlags = unix.AT_EMPTY_PATH
+		}},
+		{name: "link tmpfile excl", after: []string{"new"}, prep: func(sqe *rings.SQE, c *pathCtx) {
+			fd := openFd(c, ".", unix.O_TMPFILE|unix.O_RDWR|unix.O_EXCL)
+			PrepRW(sqe, rings.IORING_OP_LINKAT, fd, c.str(""), uint32(c.base), 0)
+			sqe.SetAddr2(c.str("new"))
+			sqe.OpFlags = unix.AT_EMPTY_PATH
+		}},
+		{name: "link empty path file fd", after: []string{"new", "file"}, prep: func(sqe *rings.SQE, c *pathCtx) {
+			fd := openFd(c, "file", unix.O_RDONLY)
+			PrepRW(sqe, rings.IORING_OP_LINKAT, fd, c.str(""), uint32(c.base), 0)
+			sqe.SetAddr2(c.str("new"))
+			sqe.OpFlags = unix.AT_EMPTY_PATH
+		}},
+		{name: "link unlinked file fd", after: []string{"new"}, prep: func(sqe *rings.SQE, c *pathCtx) {
+			fd := openFd(c, "file", unix.O_RDONLY)
+			_ = c.ps.Unlinkat(int(c.base), "file", 0)
+			PrepRW(sqe, rings.IORING_OP_LINKAT, fd, c.str(""), uint32(c.base), 0)
+			sqe.SetAddr2(c.str("new"))
+			sqe.OpFlags = unix.AT_EMPTY_PATH
+		}},
+		{name: "open async", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat(sqe, c.base, c.str("file"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			sqe.Flags |= rings.IOSQE_ASYNC
+		}},
+		{name: "open ioprio", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat(sqe, c.base, c.str("file"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			sqe.Ioprio = 1
+		}},
+		{name: "mkdir async linked", link: true, after: []string{"new"}, prep: func(sqe *rings.SQE, c *pathCtx) {
+			PrepRW(sqe, rings.IORING_OP_MKDIRAT, c.base, c.str("new"), 0o700, 0)
+			sqe.Flags |= rings.IOSQE_ASYNC
+		}},
+		{name: "open missing linked", link: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat(sqe, c.base, c.str("nope"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		}},
+		{name: "statx missing linked", link: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			a, _ := c.buf(256)
+			prepStatx(sqe, c.base, c.str("nope"), 0, all, a)
+		}},
+		{name: "cached through symlink", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat2(sqe, c, c.base, "link", unix.O_RDONLY|unix.O_CLOEXEC, 0, 0x20, 24, false)
+		}},
+		{name: "cached through dirlink", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat2(sqe, c, c.base, "dirlink/f2", unix.O_RDONLY|unix.O_CLOEXEC, 0, 0x20, 24, false)
+		}},
+		{name: "cached dotdot", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat2(sqe, c, c.base, "dir/../file", unix.O_RDONLY|unix.O_CLOEXEC, 0, 0x20, 24, false)
+		}},
+		{name: "cached path", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat2(sqe, c, c.base, "file", unix.O_PATH|unix.O_CLOEXEC, 0, 0x20, 24, false)
+		}},
+		{name: "symlink chain 40", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			symChain(c, 39) // c39 … c0: 40 links
+			prepOpenat(sqe, c.base, c.str("c39"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		}},
+		{name: "symlink chain 41", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			symChain(c, 40)
+			prepOpenat(sqe, c.base, c.str("c40"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		}},
+		{name: "symlink chain 40 intermediate", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			symChain(c, 39)
+			prepOpenat(sqe, c.base, c.str("c39/."), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		}},
+		{name: "path 4095", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat(sqe, c.base, c.str(strings.Repeat("a/", 2047)+"a"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		}},
+		{name: "in_root dotdot chain", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat2(sqe, c, c.base, "dir/../../../dir/f2", unix.O_RDONLY|unix.O_CLOEXEC, 0, 0x10, 24, false)
+		}},
+		{name: "in_root create via abs link", fd: true, after: []string{"dir/new"}, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat2(sqe, c, c.base, "abs/dir/new", unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o600, 0x10, 24, false)
+		}},
+	}
+	pathDifferential(t, cases)
+}
+
+// symChain makes c1 -> c0 ... cn -> c(n-1), c0 -> dir.
+func symChain(c *pathCtx, n int) {
+	_ = c.ps.Symlinkat("dir", int(c.base), "c0")
+	for i := 1; i <= n; i++ {
+		_ = c.ps.Symlinkat(fmt.Sprintf("c%d", i-1), int(c.base), fmt.Sprintf("c%d", i))
+	}
+}
+
+// TestPathOpenIO: a file opened through the ring reads and writes the
+// file the name leads to (O_TRUNC, O_APPEND, O_WRONLY/O_RDONLY).
+func TestPathOpenIO(t *testing.T) {
+	differential(t, func(t *testing.T, be Backend) []string {
+		fs, err := Files(be)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, err := Paths(be)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ps.Close()
+		pathTree(t, ps, fs)
+		r := mustNew(t, be, 4, nil)
+		defer r.Close()
+		mem, _ := be.Alloc(4096)
+		defer be.Free(mem)
+		c := &pathCtx{base: int32(ps.Base()), mem: mem, ps: ps, fs: fs}
+		open := func(path string, flags uint32) int {
+			c.off = 0
+			prepOpenat(r.GetSQE(), c.base, c.str(path), flags|unix.O_CLOEXEC, 0o644)
+			if _, err := r.Submit(); err != nil {
+				t.Fatal(err)
+			}
+			return int(reapAll(t, r, 1)[0].Res)
+		}
+		var out []string
+		step := func(what string, n int, err error) {
+			out = append(out, fmt.Sprintf("%s: %d %v", what, n, errnoOfErr(err)))
+		}
+		buf := make([]byte, 64)
+		fd := open("file", unix.O_RDONLY)
+		n, err := fs.Read(fd, buf)
+		step("read "+string(buf[:max(n, 0)]), n, err)
+		n, err = fs.Write(fd, []byte("x"))
+		step("write rdonly", n, err)
+		fs.Close(fd)
+		fd = open("file", unix.O_WRONLY|unix.O_APPEND)
+		n, err = fs.Write(fd, []byte(" world"))
+		step("append", n, err)
+		n, err = fs.Read(fd, buf)
+		step("read wronly", n, err)
+		fs.Close(fd)
+		fd = open("link", unix.O_RDWR)
+		n, err = fs.Read(fd, buf)
+		step("read via link "+string(buf[:max(n, 0)]), n, err)
+		fs.Close(fd)
+		fd = open("file", unix.O_RDWR|unix.O_TRUNC)
+		n, err = fs.Read(fd, buf)
+		step("read after trunc", n, err)
+		fs.Close(fd)
+		fd = open("dir", unix.O_RDONLY)
+		n, err = fs.Read(fd, buf)
+		step("read dir", n, err)
+		fs.Close(fd)
+		fd = open("file", unix.O_PATH)
+		n, err = fs.Read(fd, buf)
+		step("read O_PATH", n, err)
+		fs.Close(fd)
+		out = append(out, describe(ps, "file"))
+		return out
+	})
+}
+
+// TestPathIopoll: the path ops are refused on an IOPOLL ring.
+func TestPathIopoll(t *testing.T) {
+	differential(t, func(t *testing.T, be Backend) []int32 {
+		r, err := New(be, 4, &Params{Flags: rings.IORING_SETUP_IOPOLL})
+		if err != nil {
+			t.Skipf("IOPOLL ring: %v", err)
+		}
+		defer r.Close()
+		var out []int32
+		for _, op := range []uint8{rings.IORING_OP_OPENAT, rings.IORING_OP_CLOSE, rings.IORING_OP_STATX, rings.IORING_OP_MKDIRAT} {
+			PrepRW(r.GetSQE(), op, -1, 0, 0, 0)
+			if _, err := r.Submit(); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, reapAll(t, r, 1)[0].Res)
+		}
+		return out
+	})
+}
