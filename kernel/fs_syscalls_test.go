@@ -29,7 +29,7 @@ func newFSEnv(t *testing.T, cfg sim.Config) *fsEnv {
 	t.Helper()
 	w := sim.NewWorld(cfg)
 	k := kernel.New(w, &opdef.Table)
-	p := k.NewProcess()
+	p := k.NewProcess(w.Main())
 	m, errno := p.MM.Mmap(1<<17, "test")
 	if errno != 0 {
 		t.Fatalf("mmap: %d", errno)
@@ -78,8 +78,8 @@ func want(t *testing.T, what string, got, exp int) {
 func TestPipeBasics(t *testing.T) {
 	e := newFSEnv(t, sim.Config{Seed: 1})
 	r, w := e.pipe(unix.O_NONBLOCK)
-	want(t, "read fd", r, 0)
-	want(t, "write fd", w, 1)
+	want(t, "read fd", r, 3) // after stdin, stdout, stderr
+	want(t, "write fd", w, 4)
 	want(t, "write", e.write(w, []byte("hello")), 5)
 	got, n := e.read(r, 100)
 	if n != 5 || string(got) != "hello" {

@@ -3,6 +3,8 @@ package kernel
 import (
 	"sync/atomic"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/uringsim/uringsim/iowq"
 	"github.com/uringsim/uringsim/mm"
 	"github.com/uringsim/uringsim/sim"
@@ -47,9 +49,15 @@ type Process struct {
 	ID    uint64
 }
 
-// NewProcess creates a process with an empty address space and fd table.
-func (k *Kernel) NewProcess() *Process {
-	return &Process{K: k, MM: mm.New(), ID: k.nextProcID.Add(1)}
+// NewProcess creates a process with an empty address space and
+// descriptors 0, 1 and 2 open on /dev/null, as a program usually starts,
+// so the descriptors it creates are numbered as on the host.
+func (k *Kernel) NewProcess(t *sim.Thread) *Process {
+	p := &Process{K: k, MM: mm.New(), ID: k.nextProcID.Add(1)}
+	for _, flags := range []uint32{unix.O_RDONLY, unix.O_WRONLY, unix.O_WRONLY} {
+		p.Files.Install(t, vfs.NewNull(k.NewFileID(), flags))
+	}
+	return p
 }
 
 // Task is a task_struct as io_uring sees it: the sim thread that runs it,

@@ -54,7 +54,7 @@ func NewSimMachine(cfg SimConfig) *Machine {
 		NoChoiceLog: cfg.NoChoiceLog,
 	})
 	k := kernel.New(w, &opdef.Table)
-	p := k.NewProcess()
+	p := k.NewProcess(w.Main())
 	task := p.NewTask(w.Main())
 	m := &Machine{w: w, k: k, p: p, task: task}
 	m.be = &simBackend{task: task, as: p.MM, main: w.Main()}
