@@ -231,3 +231,67 @@ func TestPathIopoll(t *testing.T) {
 		return out
 	})
 }
+
+// TestPathOpenFlags: the f_flags and close-on-exec flag of files opened
+// through the ring, as fdinfo shows them (the O_NONBLOCK of the inline
+// attempt does not stick; O_CREAT, O_EXCL, O_TRUNC are not kept).
+func TestPathOpenFlags(t *testing.T) {
+	differential(t, func(t *testing.T, be Backend) []string {
+		fs, _ := Files(be)
+		ps, err := Paths(be)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ps.Close()
+		pathTree(t, ps, fs)
+		r := mustNew(t, be, 4, nil)
+		defer r.Close()
+		mem, _ := be.Alloc(4096)
+		defer be.Free(mem)
+		c := &pathCtx{base: int32(ps.Base()), mem: mem, ps: ps, fs: fs}
+		var out []string
+		for _, fl := range []uint32{
+			unix.O_RDONLY,
+			unix.O_RDONLY | unix.O_CLOEXEC,
+			unix.O_WRONLY | unix.O_APPEND,
+			unix.O_RDWR | unix.O_NONBLOCK,
+			unix.O_RDWR | unix.O_CREAT | unix.O_TRUNC,
+			unix.O_RDWR | unix.O_CREAT | unix.O_EXCL,
+			unix.O_PATH,
+			unix.O_PATH | unix.O_CLOEXEC,
+			unix.O_RDONLY | unix.O_DIRECTORY,
+			unix.O_RDWR | unix.O_SYNC | unix.O_NOATIME,
+		} {
+			c.off = 0
+			name := "file"
+			if fl&unix.O_EXCL != 0 {
+				name = "newfile"
+			}
+			if fl&unix.O_DIRECTORY != 0 {
+				name = "dir"
+			}
+			prepOpenat(r.GetSQE(), c.base, c.str(name), fl, 0o600)
+			if _, err := r.Submit(); err != nil {
+				t.Fatal(err)
+			}
+			fd := int(reapAll(t, r, 1)[0].Res)
+			if fd < 0 {
+				out = append(out, fmt.Sprintf("%#o: %d", fl, fd))
+				continue
+			}
+			info, err := fs.Fdinfo(fd)
+			flags := "?"
+			for _, l := range strings.Split(info, "\n") {
+				if strings.HasPrefix(l, "flags:") {
+					flags = strings.TrimSpace(strings.TrimPrefix(l, "flags:"))
+				}
+			}
+			out = append(out, fmt.Sprintf("%#o: flags %s %v", fl, flags, err))
+			fs.Close(fd)
+		}
+		if testing.Verbose() {
+			t.Logf("%s: %v", be.Name(), out)
+		}
+		return out
+	})
+}
