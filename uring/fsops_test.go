@@ -716,3 +716,59 @@ func TestSpliceSlots(t *testing.T) {
 		return e.out
 	})
 }
+
+// TestFsOpsOpenModes: the access mode and O_APPEND of the file decide
+// -EBADF and -EINVAL: a read-only file cannot be truncated (-EINVAL) or
+// allocated (-EBADF) or spliced into; a write-only one cannot be spliced
+// from; an O_APPEND file cannot be spliced into.
+func TestFsOpsOpenModes(t *testing.T) {
+	differential(t, func(t *testing.T, be Backend) []string {
+		e := newFsEnv(t, be)
+		ps, err := Paths(be)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ps.Close()
+		rw, err := ps.Openat(ps.Base(), "f", unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.write(rw, "0123456789")
+		open := func(flags int) int32 {
+			fd, err := ps.Openat(ps.Base(), "f", flags|unix.O_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return int32(fd)
+		}
+		ro, wo, ap := open(unix.O_RDONLY), open(unix.O_WRONLY), open(unix.O_WRONLY|unix.O_APPEND)
+		pr, pw := e.pipe()
+		op := func(opcode uint8, fd int32, addr uint64, n uint32, off uint64) func(*rings.SQE) {
+			return func(sqe *rings.SQE) { PrepRW(sqe, opcode, fd, addr, n, off) }
+		}
+		splice := func(in int32, offIn uint64, out int32, offOut uint64, n uint32) func(*rings.SQE) {
+			return func(sqe *rings.SQE) {
+				PrepRW(sqe, rings.IORING_OP_SPLICE, out, offIn, n, offOut)
+				sqe.SpliceFdIn = in
+			}
+		}
+		none := uint64(math.MaxUint64)
+		e.check("ftruncate read-only", eINVAL, op(rings.IORING_OP_FTRUNCATE, ro, 0, 0, 5))
+		e.check("fallocate read-only", eBADF, op(rings.IORING_OP_FALLOCATE, ro, 1, 0, 0))
+		e.check("fsync read-only", 0, op(rings.IORING_OP_FSYNC, ro, 0, 0, 0))
+		e.check("sfr read-only", 0, op(rings.IORING_OP_SYNC_FILE_RANGE, ro, 0, 0, 0))
+		e.check("fadvise write-only", 0, op(rings.IORING_OP_FADVISE, wo, 0, 0, 0))
+		e.check("fallocate append", 0, op(rings.IORING_OP_FALLOCATE, ap, 4096, 0, 0))
+		e.check("ftruncate write-only", 0, op(rings.IORING_OP_FTRUNCATE, wo, 0, 0, 12))
+		e.check("splice read-only to pipe", 12, splice(ro, 0, int32(pw), none, 100))
+		e.note("pipe %q", e.readPipe(pr))
+		e.write(pw, "abc")
+		e.check("splice pipe to read-only", eBADF, splice(int32(pr), none, ro, 0, 3))
+		e.check("splice write-only to pipe", eBADF, splice(wo, 0, int32(pw), none, 3))
+		e.check("splice pipe to append", eINVAL, splice(int32(pr), none, ap, none, 3))
+		e.check("splice pipe to append at offset", eINVAL, splice(int32(pr), none, ap, 0, 3))
+		e.check("splice pipe to write-only", 3, splice(int32(pr), none, wo, 2, 3))
+		e.note("file %q", e.contents(int(ro)))
+		return e.out
+	})
+}

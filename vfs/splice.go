@@ -254,7 +254,12 @@ func Splice(t *sim.Thread, in *File, offIn *int64, out *File, offOut *int64, len
 		}
 		ret := -int(unix.EINVAL) // do_splice_from without splice_write
 		if hasSpliceRW(out) {
-			ret = iterFileSpliceWrite(t, ipipe, out, &offset, length, flags)
+			ret = iterFileSpliceWrite(t, ipipe, out.Op.(Writer).Write, out, &offset, length, flags)
+		} else if _, ok := out.Op.(nullFileOps); ok {
+			// splice_write_null consumes the bytes; splice_from_pipe
+			// leaves the position alone.
+			pos := offset
+			ret = iterFileSpliceWrite(t, ipipe, nullFileOps{}.Write, out, &pos, length, flags)
 		}
 		if offOut == nil {
 			out.Pos = offset
@@ -394,12 +399,11 @@ func doubleLock(t *sim.Thread, a, b *Pipe) {
 }
 
 // iterFileSpliceWrite writes what pipe p holds, up to length bytes, to the
-// file at *ppos (advancing it), waiting for data while the pipe is empty
+// file at *ppos (advancing it) with write (the file's write_iter), waiting for data while the pipe is empty
 // and has writers (unless SPLICE_F_NONBLOCK: -EAGAIN). It returns the bytes
 // written, 0 at end of file, or a negated errno.
-// Linux: fs/splice.c:iter_file_splice_write(), splice_from_pipe_next()
-func iterFileSpliceWrite(t *sim.Thread, p *Pipe, out *File, ppos *int64, length int, flags uint32) int {
-	w := out.Op.(Writer)
+// Linux: fs/splice.c:iter_file_splice_write(), splice_from_pipe_next(), drivers/char/mem.c:splice_write_null()
+func iterFileSpliceWrite(t *sim.Thread, p *Pipe, write func(*sim.Thread, *File, []byte, *int64, bool) int, out *File, ppos *int64, length int, flags uint32) int {
 	spliced, ret := 0, 0
 	needWakeup := false
 	p.mutex.Lock(t)
@@ -438,7 +442,7 @@ loop:
 			data = append(data, buf.page[buf.offset:buf.offset+n]...)
 			left -= n
 		}
-		n := w.Write(t, out, data, ppos, false)
+		n := write(t, out, data, ppos, false)
 		if n <= 0 {
 			ret = n
 			break
