@@ -27,4 +27,5 @@ const (
 	ENOENT     = int(unix.ENOENT)
 	ENODEV     = int(unix.ENODEV)
 	EALREADY   = int(unix.EALREADY)
+	ENOBUFS    = int(unix.ENOBUFS)
 )

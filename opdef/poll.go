@@ -18,15 +18,15 @@ type pollUpdateData struct {
 	updateUserData bool
 }
 
-// pollAddPrep: sqe->len holds the flags (only IORING_POLL_ADD_MULTI and
-// IORING_POLL_ADD_LEVEL), poll32_events the events.
+// pollAddPrep: sqe->len holds the flags (only IORING_POLL_ADD_MULTI;
+// IORING_POLL_ADD_LEVEL is refused here), poll32_events the events.
 // Linux: io_uring/poll.c:io_poll_add_prep()
 func pollAddPrep(req *kernel.Req, sqe *rings.SQE) int {
 	if sqe.BufIndex != 0 || sqe.Off != 0 || sqe.Addr != 0 {
 		return -kernel.EINVAL
 	}
 	flags := sqe.Len
-	if flags&^(rings.IORING_POLL_ADD_MULTI|rings.IORING_POLL_ADD_LEVEL) != 0 {
+	if flags&^rings.IORING_POLL_ADD_MULTI != 0 {
 		return -kernel.EINVAL
 	}
 	if flags&rings.IORING_POLL_ADD_MULTI != 0 && kernel.ReqFlags(req)&kernel.REQ_F_CQE_SKIP != 0 {

@@ -45,7 +45,8 @@ func rwPrep(req *kernel.Req, sqe *rings.SQE, vectored bool) int {
 	if ret := ioprioCheckCap(sqe.Ioprio); ret != 0 {
 		return ret
 	}
-	if !vectored {
+	// A buffer-selecting read imports its buffer at issue.
+	if !vectored || kernel.ReqFlags(req)&kernel.REQ_F_BUFFER_SELECT != 0 {
 		return 0
 	}
 	if rw.len > uioMaxIOV {
@@ -55,6 +56,8 @@ func rwPrep(req *kernel.Req, sqe *rings.SQE, vectored bool) int {
 	if kernel.ReqMM(req).CopyFromUser(raw, rw.addr) != 0 {
 		return -kernel.EFAULT
 	}
+	// The total is capped at MAX_RW_COUNT by shortening the iovec that
+	// crosses it; only a negative (ssize_t) length is an error.
 	iov := make([]iovec, rw.len)
 	total := uint64(0)
 	for i := range iov {
@@ -62,10 +65,10 @@ func rwPrep(req *kernel.Req, sqe *rings.SQE, vectored bool) int {
 		if int64(iov[i].len) < 0 {
 			return -kernel.EINVAL
 		}
+		if iov[i].len > uint64(vfs.MAX_RW_COUNT)-total {
+			iov[i].len = uint64(vfs.MAX_RW_COUNT) - total
+		}
 		total += iov[i].len
-	}
-	if total > uint64(vfs.MAX_RW_COUNT) {
-		return -kernel.EINVAL
 	}
 	kernel.ReqSetAsyncData(req, iov)
 	return 0
@@ -228,6 +231,11 @@ func rwIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32, write bool) int 
 	}
 	if ret := rwInitFile(req, mode); ret != 0 {
 		return ret
+	}
+	if kernel.ReqFlags(req)&kernel.REQ_F_BUFFER_SELECT != 0 {
+		// Differs from Linux: no provided buffers exist yet, so the
+		// selection always fails as an empty group does.
+		return -kernel.ENOBUFS // io_buffer_select
 	}
 	f := kernel.ReqFile(req)
 	segs, total, fault := segments(req)

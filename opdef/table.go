@@ -17,7 +17,7 @@ import (
 var Table = kernel.OpTable{
 	Issue: [rings.IORING_OP_LAST]kernel.IssueDef{
 		rings.IORING_OP_NOP: {AuditSkip: true, Iopoll: true, Prep: nopPrep, Issue: nop},
-		rings.IORING_OP_READV: {NeedsFile: true, UnboundNonregFile: true, Pollin: true, BufferSelect: false,
+		rings.IORING_OP_READV: {NeedsFile: true, UnboundNonregFile: true, Pollin: true, BufferSelect: true,
 			PlugFlag: true, AuditSkip: true, Ioprio: true, Iopoll: true, IopollQueue: true, Vectored: true,
 			Prep: readvPrep, Issue: read},
 		rings.IORING_OP_WRITEV: {NeedsFile: true, HashRegFile: true, UnboundNonregFile: true, Pollout: true,
@@ -25,7 +25,7 @@ var Table = kernel.OpTable{
 			Prep: writevPrep, Issue: write},
 		rings.IORING_OP_POLL_ADD:    {NeedsFile: true, UnboundNonregFile: true, AuditSkip: true, Prep: pollAddPrep, Issue: pollAdd},
 		rings.IORING_OP_POLL_REMOVE: {AuditSkip: true, Prep: pollRemovePrep, Issue: pollRemove},
-		rings.IORING_OP_READ: {NeedsFile: true, UnboundNonregFile: true, Pollin: true,
+		rings.IORING_OP_READ: {NeedsFile: true, UnboundNonregFile: true, Pollin: true, BufferSelect: true,
 			PlugFlag: true, AuditSkip: true, Ioprio: true, Iopoll: true, IopollQueue: true,
 			Prep: readPrep, Issue: read},
 		rings.IORING_OP_WRITE: {NeedsFile: true, HashRegFile: true, UnboundNonregFile: true, Pollout: true,
