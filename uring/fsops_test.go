@@ -769,6 +769,14 @@ func TestFsOpsOpenModes(t *testing.T) {
 		e.check("splice pipe to append at offset", eINVAL, splice(int32(pr), none, ap, 0, 3))
 		e.check("splice pipe to write-only", 3, splice(int32(pr), none, wo, 2, 3))
 		e.note("file %q", e.contents(int(ro)))
+
+		dir := int32(ps.Base())
+		e.check("fsync directory", 0, op(rings.IORING_OP_FSYNC, dir, 0, 0, 0))
+		e.check("sfr directory", 0, op(rings.IORING_OP_SYNC_FILE_RANGE, dir, 0, 0, 0))
+		e.check("fallocate directory", eBADF, op(rings.IORING_OP_FALLOCATE, dir, 1, 0, 0))
+		e.check("ftruncate directory", eINVAL, op(rings.IORING_OP_FTRUNCATE, dir, 0, 0, 0))
+		e.check("fadvise directory", 0, op(rings.IORING_OP_FADVISE, dir, 0, 0, 0))
+		e.check("splice directory to pipe", eINVAL, splice(dir, 0, int32(pw), none, 10))
 		return e.out
 	})
 }

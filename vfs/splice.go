@@ -74,6 +74,16 @@ func IsReg(f *File) bool {
 	return ok
 }
 
+// isDir reports whether the file is an open directory (S_ISDIR).
+func isDir(f *File) bool {
+	_, ok := f.Op.(dirFileOps)
+	return ok
+}
+
+// Fsync of a tmpfs directory has nothing to write back.
+// Linux: fs/libfs.c:simple_dir_operations (.fsync = noop_fsync)
+func (dirFileOps) Fsync(*sim.Thread, *File, int64, int64, bool) int { return 0 }
+
 // Fallocate is vfs_fallocate: the argument and mode checks in Linux's order,
 // then the file's fallocate (-EOPNOTSUPP without one).
 // Linux: fs/open.c:vfs_fallocate()
@@ -102,6 +112,9 @@ func Fallocate(t *sim.Thread, f *File, mode int32, off, length int64) int {
 	}
 	if PipeOf(f) != nil {
 		return -int(unix.ESPIPE)
+	}
+	if isDir(f) {
+		return -int(unix.EISDIR)
 	}
 	if !IsReg(f) {
 		return -int(unix.ENODEV)
@@ -164,7 +177,7 @@ func (ino *ShmemInode) punch(start, end int64) {
 }
 
 // SyncFileRange is sync_file_range: flags and range checks, -ESPIPE for
-// anything but a regular file, and nothing to write back.
+// anything but a regular file or a directory, and nothing to write back.
 // Linux: fs/sync.c:sync_file_range()
 func SyncFileRange(t *sim.Thread, f *File, off, nbytes int64, flags uint32) int {
 	if flags&^(SYNC_FILE_RANGE_WAIT_BEFORE|SYNC_FILE_RANGE_WRITE|SYNC_FILE_RANGE_WAIT_AFTER) != 0 {
@@ -174,7 +187,7 @@ func SyncFileRange(t *sim.Thread, f *File, off, nbytes int64, flags uint32) int 
 	if off < 0 || endbyte < 0 || endbyte < off {
 		return -int(unix.EINVAL)
 	}
-	if !IsReg(f) {
+	if !IsReg(f) && !isDir(f) {
 		return -int(unix.ESPIPE)
 	}
 	return 0
