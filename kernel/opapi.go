@@ -120,10 +120,16 @@ func ReqCompleteRW(t *sim.Thread, token any, res int) {
 
 // ReqFileGetNormal looks up descriptor fd in the submitting task's table
 // and returns the file with a reference the caller drops with Put, or nil
-// (a second file of an op, such as splice's input).
-// Linux: io_uring/io_uring.c:io_file_get_normal()
+// (a second file of an op, such as splice's input). An O_PATH file is not
+// found, as fget() does not return one.
+// Linux: io_uring/io_uring.c:io_file_get_normal(), fs/file.c:fget()
 func ReqFileGetNormal(t *sim.Thread, req *Req, fd int) *vfs.File {
-	return req.task.Proc.Files.Get(t, fd)
+	f := req.task.Proc.Files.Get(t, fd)
+	if f != nil && f.FMode&vfs.FMODE_PATH != 0 {
+		f.Put(t)
+		return nil
+	}
+	return f
 }
 
 // ReqFileGetFixed looks up slot idx of the ring's registered file table

@@ -770,6 +770,13 @@ func TestFsOpsOpenModes(t *testing.T) {
 		e.check("splice pipe to write-only", 3, splice(int32(pr), none, wo, 2, 3))
 		e.note("file %q", e.contents(int(ro)))
 
+		opath := open(unix.O_PATH)
+		e.check("splice from O_PATH", eBADF, splice(opath, 0, int32(pw), none, 3))
+		e.check("tee from O_PATH", eBADF, func(sqe *rings.SQE) {
+			PrepRW(sqe, rings.IORING_OP_TEE, int32(pw), 0, 3, 0)
+			sqe.SpliceFdIn = opath
+		})
+
 		dir := int32(ps.Base())
 		e.check("fsync directory", 0, op(rings.IORING_OP_FSYNC, dir, 0, 0, 0))
 		e.check("sfr directory", 0, op(rings.IORING_OP_SYNC_FILE_RANGE, dir, 0, 0, 0))
@@ -777,6 +784,32 @@ func TestFsOpsOpenModes(t *testing.T) {
 		e.check("ftruncate directory", eINVAL, op(rings.IORING_OP_FTRUNCATE, dir, 0, 0, 0))
 		e.check("fadvise directory", 0, op(rings.IORING_OP_FADVISE, dir, 0, 0, 0))
 		e.check("splice directory to pipe", eINVAL, splice(dir, 0, int32(pw), none, 10))
+		return e.out
+	})
+}
+
+// TestFsOpsOPath: io_uring resolves sqe->fd with fget(), which does not
+// return an O_PATH file, so every file op on one fails with -EBADF.
+func TestFsOpsOPath(t *testing.T) {
+	differentialBug(t, "the request's own file is resolved with a plain table lookup that returns O_PATH files (io_file_get_normal uses fget, which refuses them)", func(t *testing.T, be Backend) []string {
+		e := newFsEnv(t, be)
+		ps, err := Paths(be)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ps.Close()
+		fd, err := ps.Openat(ps.Base(), "f", unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.fs.Close(fd)
+		opath, err := ps.Openat(ps.Base(), "f", unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range []uint8{rings.IORING_OP_FSYNC, rings.IORING_OP_SYNC_FILE_RANGE, rings.IORING_OP_FADVISE, rings.IORING_OP_FTRUNCATE} {
+			e.note("%s: %s", rings.OpName(op), resName(e.do(func(sqe *rings.SQE) { PrepRW(sqe, op, int32(opath), 0, 0, 0) })))
+		}
 		return e.out
 	})
 }
