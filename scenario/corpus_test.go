@@ -199,7 +199,7 @@ func TestRunnerFailures(t *testing.T) {
 			"line 4: expected one of the alternatives (lines 4, 6), got cqe r ud=1 res=0 flags=0"},
 		{"sq full", "ring r entries=1\nsqe r nop\nsqe r nop\n", "line 3: sqe: the SQ of ring r is full"},
 		{"check", "mem m size=8 data=\"ab\"\ncheck m data=\"ac\"\n", `line 2: expected m data="ac", got "ab"`},
-		{"tasks", "task t\n", "tasks not supported yet"},
+		{"task", "ring r entries=4 flags=IORING_SETUP_SINGLE_ISSUER\ntask t\nsqe r nop\n@t submit r expect=1\n", "line 4: expected submit r = 1, got -EEXIST"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -159,7 +159,8 @@ func skipf(format string, args ...any) *failure {
 //   - close of a ring unmaps and closes it (io_uring_queue_exit); later
 //     commands on it fail. A closed file keeps its number for -EBADF tests.
 //   - task: on the host a goroutine locked to its own OS thread; on the
-//     simulator SKIP ("tasks not supported yet").
+//     simulator another task (sim thread) of the simulated process
+//     (uring.SimTask).
 //   - A scenario marked with KnownSimBugMarker is run like any other; the
 //     CLI and the corpus test report its simulator failure as XFAIL.
 //
@@ -296,20 +297,6 @@ type ringState struct {
 func (x *runner) setup() *failure {
 	if x.opt.Backend != BackendSim && x.opt.Backend != BackendKernel {
 		return failf(0, "unknown backend %q (want sim or kernel)", x.opt.Backend)
-	}
-	for _, c := range x.s.Cmds {
-		if c.Task != "" {
-			if f := x.tasksSupported(); f != nil {
-				return f
-			}
-			break
-		}
-		if _, ok := c.Cmd.(*TaskCmd); ok {
-			if f := x.tasksSupported(); f != nil {
-				return f
-			}
-			break
-		}
 	}
 	if x.opt.Backend == BackendKernel {
 		for _, r := range x.s.Requires {

@@ -3,35 +3,33 @@ package scenario
 import (
 	"fmt"
 	"runtime"
+
+	"github.com/uringsim/uringsim/uring"
 )
 
-// taskState is a `task NAME` of a host run: a goroutine locked to its own
+// taskState is a `task NAME`: on the host a goroutine locked to its own
 // OS thread (a thread of this process, which is what io_uring calls a
-// task), running the commands prefixed with @NAME one at a time while the
-// main task waits.
+// task); on the simulator another task of the simulated process. It runs
+// the commands prefixed with @NAME one at a time while the main task
+// waits.
 type taskState struct {
 	name string
 	work chan func()
 	done chan struct{}
-}
-
-// tasksSupported reports whether `task` and @TASK can run on this run's
-// backend.
-func (x *runner) tasksSupported() *failure {
-	if x.opt.Backend == BackendKernel {
-		return nil
-	}
-	// The simulator would need a Backend whose system calls are made by
-	// another kernel.Task (a second sim thread of the same process); uring
-	// does not offer one yet.
-	return skipf("tasks not supported yet (on the simulator)")
+	sim  *uring.SimTask // the simulator's task, nil on the host
 }
 
 func (x *runner) newTask(line int, name string) *failure {
-	if f := x.tasksSupported(); f != nil {
-		return f
-	}
 	ts := &taskState{name: name, work: make(chan func()), done: make(chan struct{})}
+	if x.tasks == nil {
+		x.tasks = map[string]*taskState{}
+	}
+	x.tasks[name] = ts
+	x.taskOrder = append(x.taskOrder, name)
+	if x.m != nil {
+		ts.sim = x.m.NewTask(name)
+		return nil
+	}
 	go func() {
 		// Never unlocked: the thread ends with the task.
 		runtime.LockOSThread()
@@ -40,18 +38,13 @@ func (x *runner) newTask(line int, name string) *failure {
 			ts.done <- struct{}{}
 		}
 	}()
-	if x.tasks == nil {
-		x.tasks = map[string]*taskState{}
-	}
-	x.tasks[name] = ts
-	x.taskOrder = append(x.taskOrder, name)
 	return nil
 }
 
 // onTask runs f on the task and waits for it; a panic there becomes a
 // failure.
 func (ts *taskState) run(line int, f func() *failure) (res *failure) {
-	ts.work <- func() {
+	g := func() {
 		defer func() {
 			if p := recover(); p != nil {
 				res = failf(line, "panic on task %s: %v", ts.name, p)
@@ -59,6 +52,11 @@ func (ts *taskState) run(line int, f func() *failure) (res *failure) {
 		}()
 		res = f()
 	}
+	if ts.sim != nil {
+		ts.sim.Run(g)
+		return res
+	}
+	ts.work <- g
 	<-ts.done
 	return res
 }
@@ -95,6 +93,10 @@ func (x *runner) stopTasks() {
 			}
 			return nil
 		})
-		close(ts.work)
+		if ts.sim != nil {
+			ts.sim.Stop()
+		} else {
+			close(ts.work)
+		}
 	}
 }

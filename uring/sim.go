@@ -57,7 +57,7 @@ func NewSimMachine(cfg SimConfig) *Machine {
 	p := k.NewProcess(w.Main())
 	task := p.NewTask(w.Main())
 	m := &Machine{w: w, k: k, p: p, task: task}
-	m.be = &simBackend{task: task, as: p.MM, main: w.Main()}
+	m.be = &simBackend{task: task, as: p.MM}
 	return m
 }
 
@@ -90,9 +90,8 @@ func (m *Machine) Close() {
 
 // simBackend is the simulated kernel's io_uring, called by the main task.
 type simBackend struct {
-	task *kernel.Task
+	task *kernel.Task // the task making the calls: the main task, or a SimTask's in Run
 	as   *mm.AddressSpace
-	main *sim.Thread
 
 	params []byte // user memory for struct io_uring_params
 }
@@ -180,7 +179,56 @@ func (b *simBackend) Free(mem []byte) error {
 	return errnoOf(b.as.Munmap(addrOf(mem), uint64(len(mem))))
 }
 
-func (b *simBackend) Yield() { b.main.Yield() }
+func (b *simBackend) Yield() { b.task.Thread.Yield() }
 
 func (*simBackend) BindThread()   {}
 func (*simBackend) UnbindThread() {}
+
+// SimTask is another user task of the machine's process: a thread of the
+// same program, with its own io_uring task context (what SINGLE_ISSUER,
+// task work and DEFER_TASKRUN key on). Its system calls are the backend's,
+// made while Run executes on it.
+type SimTask struct {
+	m     *Machine
+	task  *kernel.Task
+	fn    func()
+	start sim.Completion
+	done  sim.Completion
+	stop  bool
+}
+
+// NewTask starts another task of the process, named name.
+func (m *Machine) NewTask(name string) *SimTask {
+	st := &SimTask{m: m}
+	th := m.w.Go(m.w.Main(), name, func(t *sim.Thread) {
+		for {
+			st.start.Wait(t)
+			if st.stop {
+				return
+			}
+			prev := m.be.task
+			m.be.task = st.task
+			st.fn()
+			m.be.task = prev
+			st.done.Complete(t)
+		}
+	})
+	st.task = m.p.NewTask(th)
+	return st
+}
+
+// Run runs fn on the task, as that task, and waits for it (the world runs
+// meanwhile). Calls through the machine's Backend inside fn are made by
+// this task. Only the main thread may call Run.
+func (st *SimTask) Run(fn func()) {
+	main := st.m.w.Main()
+	st.fn = fn
+	st.start.Complete(main)
+	st.done.Wait(main)
+}
+
+// Stop ends the task's thread.
+func (st *SimTask) Stop() {
+	st.stop = true
+	st.start.Complete(st.m.w.Main())
+}
