@@ -247,6 +247,11 @@ func TestFallocate(t *testing.T) {
 		e.check("zero range", eOPNOTSUPP, falloc(int32(tmp), unix.FALLOC_FL_ZERO_RANGE, 0, 1))
 		e.check("collapse keep size", eOPNOTSUPP, falloc(int32(tmp), unix.FALLOC_FL_COLLAPSE_RANGE|unix.FALLOC_FL_KEEP_SIZE, 0, 4096))
 		e.check("unknown mode bit", eOPNOTSUPP, falloc(int32(tmp), 0x100, 0, 1))
+		e.check("unshare range", eOPNOTSUPP, falloc(int32(tmp), unix.FALLOC_FL_UNSHARE_RANGE, 0, 1))
+		e.check("write zeroes", eOPNOTSUPP, falloc(int32(tmp), 0x80, 0, 1))
+		e.check("insert range", eOPNOTSUPP, falloc(int32(tmp), unix.FALLOC_FL_INSERT_RANGE, 0, 4096))
+		e.check("no hide stale", eOPNOTSUPP, falloc(int32(tmp), unix.FALLOC_FL_NO_HIDE_STALE, 0, 1))
+		e.check("mode -1", eOPNOTSUPP, falloc(int32(tmp), math.MaxUint32, 0, 1))
 		e.check("two modes", eOPNOTSUPP, falloc(int32(tmp), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_ZERO_RANGE, 0, 1))
 		e.check("zero length", eINVAL, falloc(int32(tmp), 0, 0, 0))
 		e.check("negative length", eINVAL, falloc(int32(tmp), 0, 0, math.MaxUint64))
@@ -811,5 +816,32 @@ func TestFsOpsOPath(t *testing.T) {
 			e.note("%s: %s", rings.OpName(op), resName(e.do(func(sqe *rings.SQE) { PrepRW(sqe, op, int32(opath), 0, 0, 0) })))
 		}
 		return e.out
+	})
+}
+
+// TestSpliceCloseWhileBlocked: closing the ring while a splice waits in
+// io-wq for data cancels it; the close returns.
+func TestSpliceCloseWhileBlocked(t *testing.T) {
+	differential(t, func(t *testing.T, be Backend) string {
+		fs, err := Files(be)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := mustNew(t, be, 8, nil)
+		pr, pw, _ := fs.Pipe()
+		p2r, p2w, _ := fs.Pipe()
+		defer func() {
+			for _, fd := range []int{pr, pw, p2r, p2w} {
+				fs.Close(fd)
+			}
+		}()
+		sqe := r.GetSQE()
+		PrepRW(sqe, rings.IORING_OP_SPLICE, int32(p2w), math.MaxUint64, 10, math.MaxUint64)
+		sqe.SpliceFdIn = int32(pr)
+		if _, err := r.Submit(); err != nil {
+			t.Fatal(err)
+		}
+		fs.Sleep(10e6)
+		return fmt.Sprint(errnoOfErr(r.Close()))
 	})
 }
