@@ -205,7 +205,7 @@ func doStatx(task *Task, t *sim.Thread, dfd int32, path string, flags, mask uint
 		if ino := vfs.InodeOf(f); ino != nil {
 			st = fs.Getattr(t, ino, mask)
 		} else {
-			st = vfs.GetattrFile(f, mask)
+			st = vfs.GetattrFile(t, f, mask)
 		}
 		f.Put(t)
 	} else {

@@ -52,6 +52,13 @@ func TestPathMore(t *testing.T) {
 			_ = c.fs.Close(w)
 			return int32(r)
 		}, "", unix.AT_EMPTY_PATH),
+		statxFd("statx empty eventfd", func(c *pathCtx) int32 {
+			fd, err := c.fs.Eventfd(0)
+			if err != nil {
+				panic(err)
+			}
+			return int32(fd)
+		}, "", unix.AT_EMPTY_PATH),
 		statxFd("statx dir fd rel", func(c *pathCtx) int32 { return openFd(c, "dir", unix.O_RDONLY) }, "sub", 0),
 		statxFd("statx unlinked open file", func(c *pathCtx) int32 {
 			fd := openFd(c, "file", unix.O_RDONLY)

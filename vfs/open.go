@@ -402,6 +402,15 @@ func statxTime(d time.Duration) unix.StatxTimestamp {
 func (fs *Tmpfs) Getattr(t *sim.Thread, ino *Inode, mask uint32) unix.Statx_t {
 	fs.lock.Lock(t)
 	defer fs.lock.Unlock(t)
+	st := getattr(t, ino, mask, fs.Dev)
+	if ino == fs.root {
+		st.Attributes |= unix.STATX_ATTR_MOUNT_ROOT
+	}
+	return st
+}
+
+// getattr fills a struct statx for a tmpfs inode.
+func getattr(t *sim.Thread, ino *Inode, mask uint32, dev uint32) unix.Statx_t {
 	st := unix.Statx_t{
 		Mask:            STATX_BASIC_STATS,
 		Blksize:         PAGE_SIZE,
@@ -413,7 +422,7 @@ func (fs *Tmpfs) Getattr(t *sim.Thread, ino *Inode, mask uint32) unix.Statx_t {
 		Atime:           statxTime(ino.Atime),
 		Mtime:           statxTime(ino.Mtime),
 		Ctime:           statxTime(ino.Ctime),
-		Dev_minor:       fs.Dev,
+		Dev_minor:       dev,
 		Rdev_major:      0,
 		Rdev_minor:      ino.Rdev,
 	}
@@ -428,9 +437,6 @@ func (fs *Tmpfs) Getattr(t *sim.Thread, ino *Inode, mask uint32) unix.Statx_t {
 		if len(ino.target)+1 > SHORT_SYMLINK_LEN {
 			st.Blocks = PAGE_SIZE / 512
 		}
-	}
-	if ino == fs.root {
-		st.Attributes |= unix.STATX_ATTR_MOUNT_ROOT
 	}
 	if mask&(STATX_MTIME|STATX_CTIME) == 0 {
 		st.Mask &^= STATX_MTIME | STATX_CTIME
@@ -451,21 +457,18 @@ func (fs *Tmpfs) Getattr(t *sim.Thread, ino *Inode, mask uint32) unix.Statx_t {
 }
 
 // GetattrFile is Getattr for an open file outside the namespace: an
-// unnamed tmpfs file, a pipe (S_IFIFO 0600), or an anonymous inode
-// (eventfd, io_uring: mode 0600 without a type).
+// unnamed tmpfs file (NewTmpfile: mode 0600, no links), a pipe (S_IFIFO
+// 0600), or an anonymous inode (eventfd, io_uring: mode 0600 without a
+// type).
 // Linux: fs/anon_inodes.c, fs/pipe.c:get_pipe_inode()
-func GetattrFile(f *File, mask uint32) unix.Statx_t {
+func GetattrFile(t *sim.Thread, f *File, mask uint32) unix.Statx_t {
+	if sh, ok := f.Private.(*ShmemInode); ok && sh.node == nil {
+		return getattr(t, &Inode{Ino: sh.ino, Mode: S_IFREG | 0o600, shm: sh}, mask, 1)
+	}
 	st := unix.Statx_t{Mask: STATX_BASIC_STATS | STATX_MNT_ID, Blksize: PAGE_SIZE, Nlink: 1, Mode: 0o600, Ino: f.ID,
 		Attributes_mask: vfsAttributesMask}
-	switch f.Op.(type) {
-	case pipeFileOps:
+	if _, ok := f.Op.(pipeFileOps); ok {
 		st.Mode |= uint16(S_IFIFO)
-	case shmemFileOps:
-		sh := f.Private.(*ShmemInode)
-		st.Mode |= uint16(S_IFREG)
-		st.Nlink = 0
-		st.Size = uint64(sh.size.Load())
-		st.Attributes_mask = tmpfsAttributesMask
 	}
 	if mask&(STATX_MTIME|STATX_CTIME) == 0 {
 		st.Mask &^= STATX_MTIME | STATX_CTIME
