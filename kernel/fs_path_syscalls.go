@@ -146,6 +146,9 @@ func Statx(task *Task, dfd int32, pathname uint64, flags uint32, mask uint32, bu
 // Linux: fs/stat.c:do_readlinkat()
 func Readlinkat(task *Task, dfd int32, pathname uint64, buf uint64, bufsiz int) int {
 	defer task.ReturnToUser()
+	if bufsiz <= 0 {
+		return -EINVAL
+	}
 	path, err := getname(task.Proc.MM, pathname, true)
 	if err != 0 {
 		return err

@@ -2,6 +2,7 @@ package uring
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -301,4 +302,71 @@ func TestPathOpenFlags(t *testing.T) {
 		}
 		return out
 	})
+}
+
+// TestPathSyscallsDifferential: the plain path system calls of PathSys
+// agree with the host (no io_uring needed).
+func TestPathSyscallsDifferential(t *testing.T) {
+	run := func(be Backend) []string {
+		fs, _ := Files(be)
+		ps, err := Paths(be)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ps.Close()
+		pathTree(t, ps, fs)
+		var out []string
+		for _, p := range []string{"link", "file", "", "nope", "link/", "dirlink", "dirlink/", "loop1", "dir/../link"} {
+			body, err := ps.Readlinkat(ps.Base(), p)
+			out = append(out, fmt.Sprintf("readlink %q: %q %v", p, body, errnoOfErr(err)))
+		}
+		for _, c := range []struct {
+			p  string
+			fl int
+		}{{"dir", 0}, {"dir", unix.AT_REMOVEDIR}, {"empty", unix.AT_REMOVEDIR}, {"file", 1}, {"dangling", 0}} {
+			out = append(out, fmt.Sprintf("unlinkat %s %#x: %v", c.p, c.fl, errnoOfErr(ps.Unlinkat(ps.Base(), c.p, c.fl))))
+		}
+		out = append(out, fmt.Sprintf("mkdirat: %v", errnoOfErr(ps.Mkdirat(ps.Base(), "dir/sub", 0o700))))
+		out = append(out, fmt.Sprintf("symlinkat: %v", errnoOfErr(ps.Symlinkat("x", ps.Base(), "dir/"))))
+		fd, err := ps.Openat(ps.Base(), "dir/sub/../f2", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		out = append(out, fmt.Sprintf("openat: %v", errnoOfErr(err)))
+		if err == nil {
+			fs.Close(fd)
+		}
+		return append(out, pathSnapshotTree(ps)...)
+	}
+	var first []string
+	for i, v := range simVariants {
+		m := NewSimMachine(v.cfg)
+		got := run(m.Backend())
+		m.Close()
+		if i == 0 {
+			first = got
+		} else if !reflect.DeepEqual(got, first) {
+			t.Errorf("%s differs: %v\nwant %v", v.name, got, first)
+		}
+	}
+	if host := run(hostBackend{}); !reflect.DeepEqual(host, first) {
+		for i := range max(len(host), len(first)) {
+			var h, s string
+			if i < len(host) {
+				h = host[i]
+			}
+			if i < len(first) {
+				s = first[i]
+			}
+			if h != s {
+				t.Errorf("sim %s\n     host %s", s, h)
+			}
+		}
+	}
+}
+
+// pathSnapshotTree describes the names of pathTree.
+func pathSnapshotTree(ps PathSys) []string {
+	var out []string
+	for _, n := range []string{"file", "dir", "dir/sub", "dir/f2", "empty", "link", "dirlink", "dangling"} {
+		out = append(out, describe(ps, n))
+	}
+	return out
 }

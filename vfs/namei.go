@@ -510,7 +510,8 @@ func (fs *Tmpfs) Symlink(t *sim.Thread, target string, start Start, path string)
 }
 
 // Readlink returns a symlink's body (readlinkat of path, not following
-// its last component).
+// its last component): -EINVAL for a name that is not a symlink, -ENOENT
+// for an empty one (the dirfd itself) that is not.
 // Linux: fs/stat.c:do_readlinkat()
 func (fs *Tmpfs) Readlink(t *sim.Thread, start Start, path string, flags uint32) (string, int) {
 	fs.lock.Lock(t)
@@ -520,6 +521,9 @@ func (fs *Tmpfs) Readlink(t *sim.Thread, start Start, path string, flags uint32)
 		return "", err
 	}
 	if !ino.IsSymlink() {
+		if path == "" {
+			return "", -int(unix.ENOENT)
+		}
 		return "", -int(unix.EINVAL)
 	}
 	ino.Atime = fs.now()
