@@ -66,6 +66,19 @@ func TestPathMore(t *testing.T) {
 			_ = c.ps.Unlinkat(int(c.base), "file", 0)
 			return fd
 		}, "", unix.AT_EMPTY_PATH),
+		{name: "statx NULL name empty path", prep: func(sqe *rings.SQE, c *pathCtx) {
+			a, _ := c.buf(256)
+			prepStatx(sqe, c.base, 0, unix.AT_EMPTY_PATH, all, a)
+		}},
+		{name: "link NULL name empty path", after: []string{"new"}, prep: func(sqe *rings.SQE, c *pathCtx) {
+			fd := openFd(c, "file", unix.O_RDONLY)
+			PrepRW(sqe, rings.IORING_OP_LINKAT, fd, 0, uint32(c.base), 0)
+			sqe.SetAddr2(c.str("new"))
+			sqe.OpFlags = unix.AT_EMPTY_PATH
+		}},
+		{name: "open NULL name", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat(sqe, c.base, 0, unix.O_RDONLY, 0)
+		}},
 		{name: "link tmpfile", after: []string{"new"}, prep: func(sqe *rings.SQE, c *pathCtx) {
 			fd := openFd(c, ".", unix.O_TMPFILE|unix.O_RDWR)
 			PrepRW(sqe, rings.IORING_OP_LINKAT, fd, c.str(""), uint32(c.base), 0)
