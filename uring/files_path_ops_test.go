@@ -1,6 +1,7 @@
 package uring
 
 import (
+	"encoding/binary"
 	"fmt"
 	"reflect"
 	"strings"
@@ -382,4 +383,62 @@ func pathSnapshotTree(ps PathSys) []string {
 		out = append(out, describe(ps, n))
 	}
 	return out
+}
+
+// TestPathPreparers: the liburing-style preparers put every field where
+// the kernel reads it (a whole tree built and removed with them).
+func TestPathPreparers(t *testing.T) {
+	differential(t, func(t *testing.T, be Backend) []string {
+		fs, _ := Files(be)
+		ps, err := Paths(be)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ps.Close()
+		r := mustNew(t, be, 4, nil)
+		defer r.Close()
+		mem, _ := be.Alloc(8192)
+		defer be.Free(mem)
+		c := &pathCtx{base: int32(ps.Base()), mem: mem, ps: ps, fs: fs}
+		b := c.base
+		var out []string
+		run := func(what string, prep func(sqe *rings.SQE)) int32 {
+			prep(r.GetSQE())
+			if _, err := r.Submit(); err != nil {
+				t.Fatal(err)
+			}
+			res := reapAll(t, r, 1)[0].Res
+			if res >= 0 && strings.HasPrefix(what, "open") {
+				out = append(out, what+": fd")
+			} else {
+				out = append(out, fmt.Sprintf("%s: %d", what, res))
+			}
+			return res
+		}
+		run("mkdirat", func(s *rings.SQE) { PrepMkdirat(s, b, c.str("d"), 0o750) })
+		fd := run("openat", func(s *rings.SQE) {
+			PrepOpenat(s, b, c.str("d/f"), unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC, 0o640)
+		})
+		run("openat2", func(s *rings.SQE) {
+			PrepOpenat2(s, b, c.str("d/f"), c.how(unix.O_RDONLY|unix.O_CLOEXEC, 0, 0x08, 24, false), 24)
+		})
+		run("openat direct", func(s *rings.SQE) { PrepOpenatDirect(s, b, c.str("d/f"), unix.O_RDONLY, 0, 0) })
+		run("symlinkat", func(s *rings.SQE) { PrepSymlinkat(s, c.str("d/f"), b, c.str("l")) })
+		run("linkat", func(s *rings.SQE) { PrepLinkat(s, b, c.str("l"), b, c.str("h"), unix.AT_SYMLINK_FOLLOW) })
+		a, st := c.buf(256)
+		run("statx", func(s *rings.SQE) { PrepStatx(s, b, c.str("l"), 0, unix.STATX_BASIC_STATS, a) })
+		out = append(out, fmt.Sprintf("nlink %d", binary.LittleEndian.Uint32(st[16:])))
+		run("renameat", func(s *rings.SQE) { PrepRenameat(s, b, c.str("h"), b, c.str("d/g"), unix.RENAME_NOREPLACE) })
+		run("unlinkat dir", func(s *rings.SQE) { PrepUnlinkat(s, b, c.str("d"), unix.AT_REMOVEDIR) })
+		for _, n := range []string{"d/f", "d/g", "l"} {
+			run("unlinkat "+n, func(s *rings.SQE) { PrepUnlinkat(s, b, c.str(n), 0) })
+		}
+		run("unlinkat dir again", func(s *rings.SQE) { PrepUnlinkat(s, b, c.str("d"), unix.AT_REMOVEDIR) })
+		run("close", func(s *rings.SQE) { PrepClose(s, fd) })
+		run("close direct", func(s *rings.SQE) { PrepCloseDirect(s, 0) })
+		if testing.Verbose() {
+			t.Logf("%s: %v", be.Name(), out)
+		}
+		return out
+	})
 }
