@@ -8,10 +8,11 @@ run:
 	$(GO) run ./cmd/uringsim tour
 
 # Every test, with kernel invariants (WARN_ON_ONCE) turned into panics; then
-# the simulator's concurrent mode and the user side under the race detector.
+# the concurrent mode (real goroutines) under the race detector.
 test: vet
 	$(GO) test -tags invariants -count=1 ./...
-	$(GO) test -tags invariants -race -count=1 ./sim/ ./uring/
+	$(GO) test -tags invariants -race -count=1 ./sim/ ./iowq/ ./sqpoll/ ./uring/
+	$(GO) test -tags invariants -race -count=1 -run 'Concurrent' ./kernel/
 
 vet:
 	$(GO) vet ./...

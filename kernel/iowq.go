@@ -140,7 +140,9 @@ func (k *Kernel) wqSubmitWork(t *sim.Thread, w *iowq.Work) {
 func (k *Kernel) wqFreeWork(t *sim.Thread, w *iowq.Work) *iowq.Work {
 	req := w.Item.(*Req)
 	var nxt *Req
-	if reqRefPutAndTest(req) {
+	// wqSubmitWork made the references counted: drop ours without reading
+	// req.flags, which the task side may be writing meanwhile.
+	if req.refs.Add(-1) == 0 {
 		if req.flags&IO_REQ_LINK_FLAGS != 0 {
 			nxt = req.ctx.reqFindNext(t, req)
 		}

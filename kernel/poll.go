@@ -302,6 +302,9 @@ func (ctx *Ctx) armPollHandler(t *sim.Thread, req *Req, issueFlags uint32) int {
 	}
 	req.flags &^= REQ_F_SINGLE_POLL | REQ_F_DOUBLE_POLL
 	req.flags |= REQ_F_POLLED
+	// Once armed, a wakeup may hand the request to task_work on another
+	// thread: trace with what was known before arming.
+	id, userData, opcode := req.ID, req.cqe.userData, req.opcode
 	var ipt pollTable
 	ret := ctx.armPollHandlerInner(t, req, &ipt, mask, issueFlags)
 	if ret != 0 {
@@ -311,8 +314,8 @@ func (ctx *Ctx) armPollHandler(t *sim.Thread, req *Req, issueFlags uint32) int {
 		return ioApollAborted
 	}
 	if w := ctx.world(); w.Tracing() {
-		w.Emit(t, "io_uring_poll_arm", sim.U("ctx", ctx.ID), sim.U("req", req.ID), sim.X("user_data", req.cqe.userData),
-			sim.S("opcode", rings.OpName(req.opcode)), sim.X("mask", uint64(mask)), sim.X("events", uint64(req.apoll.poll.events)))
+		w.Emit(t, "io_uring_poll_arm", sim.U("ctx", ctx.ID), sim.U("req", id), sim.X("user_data", userData),
+			sim.S("opcode", rings.OpName(opcode)), sim.X("mask", uint64(mask)), sim.X("events", uint64(mask)))
 	}
 	return ioApollOK
 }

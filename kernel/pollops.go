@@ -36,6 +36,7 @@ func PollAdd(t *sim.Thread, req *Req, events uint32, issueFlags uint32) int {
 	} else {
 		req.apoll.doublePoll = nil
 	}
+	id, userData, opcode := req.ID, req.cqe.userData, req.opcode
 	var ipt pollTable
 	ret := ctx.armPollHandlerInner(t, req, &ipt, events, issueFlags)
 	if ret > 0 {
@@ -44,8 +45,8 @@ func PollAdd(t *sim.Thread, req *Req, events uint32, issueFlags uint32) int {
 	}
 	if ret == 0 {
 		if w := ctx.world(); w.Tracing() {
-			w.Emit(t, "io_uring_poll_arm", sim.U("ctx", ctx.ID), sim.U("req", req.ID), sim.X("user_data", req.cqe.userData),
-				sim.S("opcode", rings.OpName(req.opcode)), sim.X("mask", uint64(events)), sim.X("events", uint64(events)))
+			w.Emit(t, "io_uring_poll_arm", sim.U("ctx", ctx.ID), sim.U("req", id), sim.X("user_data", userData),
+				sim.S("opcode", rings.OpName(opcode)), sim.X("mask", uint64(events)), sim.X("events", uint64(events)))
 		}
 		return IOU_ISSUE_SKIP_COMPLETE
 	}
