@@ -179,6 +179,7 @@ func runPathOps(t testing.TB, be Backend, ops []pathOpGen) []string {
 		}
 		out = append(out, op.desc+": "+s)
 	}
+	checkTmpfs(t, be)
 	return append(out, pathSnapshot(ps)...)
 }
 

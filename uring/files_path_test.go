@@ -191,7 +191,19 @@ func runPathCases(t *testing.T, be Backend, cases []pathCase) []pathResult {
 		out = append(out, pr)
 		_ = ps.Close()
 	}
+	checkTmpfs(t, be)
 	return out
+}
+
+// checkTmpfs verifies the simulator's namespace invariants (nothing on
+// the host).
+func checkTmpfs(t testing.TB, be Backend) {
+	t.Helper()
+	if b, ok := be.(*simBackend); ok {
+		if err := b.task.Proc.K.Tmpfs().Check(b.task.Thread); err != nil {
+			t.Fatalf("tmpfs invariant: %v", err)
+		}
+	}
 }
 
 // pathDifferential runs the cases on the simulator variants and the host
