@@ -135,3 +135,26 @@ func TestOpenat2Size(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenEMFILE: an open that finds the descriptor table full fails with
+// -EMFILE before it creates anything, through the syscall and the ring.
+func TestOpenEMFILE(t *testing.T) {
+	e := newFSEnv(t, sim.Config{Seed: 1})
+	task := e.task
+	root := e.str(0, "/")
+	for {
+		fd := kernel.Openat(task, kernel.AT_FDCWD, root, unix.O_PATH, 0)
+		if fd == -int(unix.EMFILE) {
+			break
+		}
+		if fd < 0 {
+			t.Fatalf("openat: %d", fd)
+		}
+	}
+	if ret := kernel.Openat(task, kernel.AT_FDCWD, e.str(0, "x"), unix.O_CREAT|unix.O_RDWR, 0o600); ret != -int(unix.EMFILE) {
+		t.Fatalf("create with a full table: %d", ret)
+	}
+	if ret := kernel.Statx(task, kernel.AT_FDCWD, e.str(0, "x"), 0, 0, e.addr(1<<12)); ret != -int(unix.ENOENT) {
+		t.Errorf("the failed create left a file: statx %d", ret)
+	}
+}

@@ -115,8 +115,9 @@ func doFilpOpen(task *Task, t *sim.Thread, dfd int32, path string, op *vfs.OpenF
 
 // installFile puts f at the lowest free descriptor (O_CLOEXEC from
 // flags), dropping it on -EMFILE.
-// Differs from Linux: the descriptor is taken after the open, so an open
-// that finds the table full has already created its file.
+// Differs from Linux: the descriptor is taken after the open (callers
+// check vfs.FDTable.HasFree first), so only a table filled by another
+// thread meanwhile makes an open that created its file fail.
 // Linux: fs/file.c:get_unused_fd_flags(), fd_install()
 func installFile(task *Task, t *sim.Thread, f *vfs.File, flags uint64) int {
 	fd := task.Proc.Files.InstallFlags(t, f, uint32(flags))
@@ -132,6 +133,9 @@ func doSysOpenat2(task *Task, t *sim.Thread, dfd int32, path string, how *vfs.Op
 	var op vfs.OpenFlags
 	if ret := vfs.BuildOpenFlags(how, &op); ret != 0 {
 		return ret
+	}
+	if !task.Proc.Files.HasFree(t) {
+		return -EMFILE
 	}
 	f, err := doFilpOpen(task, t, dfd, path, &op)
 	if err != 0 {

@@ -271,3 +271,8 @@ func ReqStatx(t *sim.Thread, req *Req, dfd int32, path string, flags, mask uint3
 func ReqWarnOn(req *Req, cond bool, what string) bool {
 	return req.ctx.k.warnOn(cond, "%s", what)
 }
+
+// ReqFdAvailable reports whether the task's descriptor table has a free
+// descriptor (__get_unused_fd_flags would succeed), checked before an open.
+// Linux: fs/file.c:__get_unused_fd_flags()
+func ReqFdAvailable(t *sim.Thread, req *Req) bool { return req.task.Proc.Files.HasFree(t) }

@@ -101,6 +101,12 @@ func openat2(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 			op.LookupFlags |= vfs.LOOKUP_CACHED
 			op.OpenFlag |= unix.O_NONBLOCK
 		}
+		if o.fileSlot == 0 && !kernel.ReqFdAvailable(t, req) {
+			ret = -kernel.EMFILE
+			kernel.ReqSetFail(req)
+			kernel.ReqSetRes(req, int32(ret), 0)
+			return kernel.IOU_COMPLETE
+		}
 		f, err := kernel.ReqFilpOpen(t, req, o.dfd, name, &op)
 		switch {
 		case err == -kernel.EAGAIN && !resolveNonblock && nonblock:
