@@ -179,12 +179,14 @@ func TestTour(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"io_uring_submit_req", "io_uring_complete", "io_uring_fail_link",
-		"io_uring_cqe_overflow", "PASS 1_nop", "PASS 2_link_fail", "PASS 3_cq_overflow"} {
+		"io_uring_cqe_overflow", "io_uring_poll_arm", "io_uring_queue_async_work", "io_sq_thread_idle",
+		"io_uring_local_work_run", "PASS 1_nop", "PASS 2_link_fail", "PASS 3_cq_overflow",
+		"PASS 4_poll_armed_read", "PASS 5_iowq", "PASS 6_sqpoll", "PASS 7_defer_taskrun"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("tour output lacks %q", want)
 		}
 	}
-	if status, stdout, _ := cli("tour", "--list"); status != 0 || strings.Count(stdout, "\n") != 3 {
+	if status, stdout, _ := cli("tour", "--list"); status != 0 || strings.Count(stdout, "\n") != 7 {
 		t.Errorf("tour --list: status %d\n%s", status, stdout)
 	}
 	if status, _, _ := cli("tour", "9"); status != 2 {

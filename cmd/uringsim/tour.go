@@ -281,6 +281,15 @@ func (s *tourSink) Event(e *sim.Event) {
 			fmt.Fprintln(s.w, line)
 			line = indent
 		}
+		// A flag set too long for a line breaks after a '|'.
+		for len(line)+1+len(kv) > tourWidth {
+			cut := strings.LastIndex(kv[:max(0, tourWidth-len(line)-1)], "|")
+			if cut < 0 {
+				break
+			}
+			fmt.Fprintln(s.w, line+" "+kv[:cut+1])
+			line, kv = indent, kv[cut+1:]
+		}
 		line += " " + kv
 	}
 	fmt.Fprintln(s.w, line)
