@@ -212,13 +212,24 @@ func (ctx *Ctx) registerIOWQMaxWorkers(task *Task, arg uint64) int {
 			return -EINVAL
 		}
 	}
+	// On an SQPOLL ring the SQ thread issues everything: its io-wq is
+	// the one to limit, with the thread parked meanwhile.
+	tctx := task.ioUring
+	if sqd := ctx.sqData; sqd != nil {
+		sqd.Park(t)
+		defer sqd.Unpark(t)
+		tctx = nil
+		if st, ok := sqd.Task().(*sqTask); ok && sqd.Thread() != nil {
+			tctx = st.task.ioUring
+		}
+	}
 	for i, n := range newCount {
 		if n != 0 {
 			ctx.iowqLimits[i] = n
 		}
 	}
 	ctx.iowqLimitsSet = true
-	if tctx := task.ioUring; tctx != nil && tctx.ioWQ != nil {
+	if tctx != nil && tctx.ioWQ != nil {
 		if ret := tctx.ioWQ.MaxWorkers(t, &newCount); ret != 0 {
 			return ret
 		}
@@ -229,6 +240,9 @@ func (ctx *Ctx) registerIOWQMaxWorkers(task *Task, arg uint64) int {
 	binary.LittleEndian.PutUint32(b[4:], newCount[1])
 	if task.Proc.MM.CopyToUser(arg, b[:]) != 0 {
 		return -EFAULT
+	}
+	if ctx.sqData != nil {
+		return 0 // only the SQ thread creates requests
 	}
 	for _, tc := range ctx.tctxList {
 		if tc.ioWQ != nil {
@@ -243,13 +257,26 @@ func (ctx *Ctx) registerIOWQMaxWorkers(task *Task, arg uint64) int {
 // caller's io-wq workers.
 // Linux: io_uring/register.c:io_register_iowq_aff(), io-wq.c:io_wq_cpu_affinity()
 func (ctx *Ctx) registerIOWQAff(task *Task, arg uint64, length uint32) int {
+	t := task.Thread
 	tctx := task.ioUring
+	if sqd := ctx.sqData; sqd != nil {
+		sqd.Park(t)
+		defer sqd.Unpark(t)
+		tctx = nil
+		if st, ok := sqd.Task().(*sqTask); ok && sqd.Thread() != nil {
+			tctx = st.task.ioUring
+		}
+	}
 	var mask []byte
 	if arg != 0 {
 		length = min(length, cpumaskSize)
 		mask = make([]byte, length)
 		if task.Proc.MM.CopyFromUser(mask, arg) != 0 {
 			return -EFAULT
+		}
+		// cpumask operations look at nr_cpu_ids bits only.
+		for cpu := simCPUs; cpu < 8*len(mask); cpu++ {
+			mask[cpu/8] &^= 1 << (cpu % 8)
 		}
 	}
 	if tctx == nil || tctx.ioWQ == nil {
