@@ -124,11 +124,32 @@ func TestPathMore(t *testing.T) {
 			a, _ := c.buf(256)
 			prepStatx(sqe, c.base, c.str("nope"), 0, all, a)
 		}},
-		{name: "cached through symlink", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
-			prepOpenat2(sqe, c, c.base, "link", unix.O_RDONLY|unix.O_CLOEXEC, 0, 0x20, 24, false)
+		// RESOLVE_CACHED through a symlink is left out: the host fails it
+		// with -EAGAIN when its coarse clock ticked since the symlink's
+		// atime was set (docs/divergences.md), which no test controls.
+		{name: "cached file under dir", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat2(sqe, c, c.base, "dir/f2", unix.O_RDONLY|unix.O_CLOEXEC, 0, 0x20, 24, false)
 		}},
-		{name: "cached through dirlink", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
-			prepOpenat2(sqe, c, c.base, "dirlink/f2", unix.O_RDONLY|unix.O_CLOEXEC, 0, 0x20, 24, false)
+		{name: "cached through a file", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat2(sqe, c, c.base, "file/x", unix.O_RDONLY|unix.O_CLOEXEC, 0, 0x20, 24, false)
+		}},
+		{name: "cached trailing slash on file", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat2(sqe, c, c.base, "file/", unix.O_RDONLY|unix.O_CLOEXEC, 0, 0x20, 24, false)
+		}},
+		{name: "cached directory flag on file", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat2(sqe, c, c.base, "file", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0, 0x20, 24, false)
+		}},
+		{name: "cached beneath escape", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat2(sqe, c, c.base, "dir/../..", unix.O_RDONLY|unix.O_CLOEXEC, 0, 0x20|0x08, 24, false)
+		}},
+		{name: "cached beneath absolute", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat2(sqe, c, c.base, "/", unix.O_RDONLY|unix.O_CLOEXEC, 0, 0x20|0x08, 24, false)
+		}},
+		{name: "cached name too long", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat2(sqe, c, c.base, strings.Repeat("n", 300), unix.O_RDONLY|unix.O_CLOEXEC, 0, 0x20, 24, false)
+		}},
+		{name: "cached wronly dir", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat2(sqe, c, c.base, "dir", unix.O_WRONLY|unix.O_CLOEXEC, 0, 0x20, 24, false)
 		}},
 		{name: "cached dotdot", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
 			prepOpenat2(sqe, c, c.base, "dir/../file", unix.O_RDONLY|unix.O_CLOEXEC, 0, 0x20, 24, false)
