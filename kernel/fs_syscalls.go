@@ -57,39 +57,7 @@ func syscallRet(ret int) int {
 // buf is offered to the file (see vfs.Read).
 // Linux: fs/read_write.c:ksys_read(), vfs_read()
 func Read(task *Task, fd int, buf, n uint64) int {
-	defer task.ReturnToUser()
-	t := task.Thread
-	f := task.Proc.Files.Get(t, fd)
-	if f == nil {
-		return -EBADF
-	}
-	defer f.Put(t)
-	locked := f.LockPos(t)
-	defer f.UnlockPos(t, locked)
-	if ret := vfs.ReadCheck(f); ret < 0 {
-		return ret
-	}
-	if !accessOK(buf, n) {
-		return -EFAULT
-	}
-	if n > uint64(1<<63-1) {
-		return -EINVAL // rw_verify_area: (ssize_t)count < 0
-	}
-	dst, errno := task.userBuf(buf, min(n, vfs.MAX_RW_COUNT))
-	if errno != 0 {
-		return errno
-	}
-	var pos int64
-	ppos := vfs.Ppos(f)
-	if ppos != nil {
-		pos = *ppos
-		ppos = &pos
-	}
-	ret := vfs.Read(t, f, dst, ppos, false)
-	if ret >= 0 && ppos != nil && pos != f.Pos {
-		f.Pos = pos // unchanged for files that ignore it: no racing store
-	}
-	return syscallRet(ret)
+	return readWrite(task, fd, buf, n, false)
 }
 
 // Write is write(2): n bytes from user memory at buf to fd, at the file
@@ -99,6 +67,13 @@ func Read(task *Task, fd int, buf, n uint64) int {
 // mapped contiguously from buf is offered to the file.
 // Linux: fs/read_write.c:ksys_write(), vfs_write()
 func Write(task *Task, fd int, buf, n uint64) int {
+	return readWrite(task, fd, buf, n, true)
+}
+
+// readWrite is ksys_read/ksys_write: the descriptor, f_pos lock, mode,
+// access_ok and count checks, then the transfer at the file position
+// (none for a stream), advancing it.
+func readWrite(task *Task, fd int, buf, n uint64, write bool) int {
 	defer task.ReturnToUser()
 	t := task.Thread
 	f := task.Proc.Files.Get(t, fd)
@@ -108,16 +83,20 @@ func Write(task *Task, fd int, buf, n uint64) int {
 	defer f.Put(t)
 	locked := f.LockPos(t)
 	defer f.UnlockPos(t, locked)
-	if ret := vfs.WriteCheck(f); ret < 0 {
+	check := vfs.ReadCheck
+	if write {
+		check = vfs.WriteCheck
+	}
+	if ret := check(f); ret < 0 {
 		return ret
 	}
 	if !accessOK(buf, n) {
 		return -EFAULT
 	}
 	if n > uint64(1<<63-1) {
-		return -EINVAL
+		return -EINVAL // rw_verify_area: (ssize_t)count < 0
 	}
-	src, errno := task.userBuf(buf, min(n, vfs.MAX_RW_COUNT))
+	b, errno := task.userBuf(buf, min(n, vfs.MAX_RW_COUNT))
 	if errno != 0 {
 		return errno
 	}
@@ -127,9 +106,14 @@ func Write(task *Task, fd int, buf, n uint64) int {
 		pos = *ppos
 		ppos = &pos
 	}
-	ret := vfs.Write(t, f, src, ppos, false)
+	var ret int
+	if write {
+		ret = vfs.Write(t, f, b, ppos, false)
+	} else {
+		ret = vfs.Read(t, f, b, ppos, false)
+	}
 	if ret >= 0 && ppos != nil && pos != f.Pos {
-		f.Pos = pos
+		f.Pos = pos // unchanged for files that ignore it: no racing store
 	}
 	return syscallRet(ret)
 }

@@ -196,6 +196,22 @@ func (ctx *Ctx) reqFindNext(t *sim.Thread, req *Req) *Req {
 	return nxt
 }
 
+// iowqOwner is the task whose io-wq a registration acts on: the caller's,
+// or on an SQPOLL ring the SQ thread's, parked until unpark is called.
+// Linux: io_uring/register.c:io_register_iowq_max_workers(), __io_register_iowq_aff()
+func (ctx *Ctx) iowqOwner(task *Task) (tctx *Tctx, unpark func()) {
+	sqd := ctx.sqData
+	if sqd == nil {
+		return task.ioUring, func() {}
+	}
+	t := task.Thread
+	sqd.Park(t)
+	if st, ok := sqd.Task().(*sqTask); ok && sqd.Thread() != nil {
+		tctx = st.task.ioUring
+	}
+	return tctx, func() { sqd.Unpark(t) }
+}
+
 // registerIOWQMaxWorkers sets the bound and unbound worker limits (0
 // keeps one) for the caller's io-wq and every other task's on this ring,
 // and returns the old values through arg.
@@ -212,17 +228,8 @@ func (ctx *Ctx) registerIOWQMaxWorkers(task *Task, arg uint64) int {
 			return -EINVAL
 		}
 	}
-	// On an SQPOLL ring the SQ thread issues everything: its io-wq is
-	// the one to limit, with the thread parked meanwhile.
-	tctx := task.ioUring
-	if sqd := ctx.sqData; sqd != nil {
-		sqd.Park(t)
-		defer sqd.Unpark(t)
-		tctx = nil
-		if st, ok := sqd.Task().(*sqTask); ok && sqd.Thread() != nil {
-			tctx = st.task.ioUring
-		}
-	}
+	tctx, unpark := ctx.iowqOwner(task)
+	defer unpark()
 	for i, n := range newCount {
 		if n != 0 {
 			ctx.iowqLimits[i] = n
@@ -257,16 +264,8 @@ func (ctx *Ctx) registerIOWQMaxWorkers(task *Task, arg uint64) int {
 // caller's io-wq workers.
 // Linux: io_uring/register.c:io_register_iowq_aff(), io-wq.c:io_wq_cpu_affinity()
 func (ctx *Ctx) registerIOWQAff(task *Task, arg uint64, length uint32) int {
-	t := task.Thread
-	tctx := task.ioUring
-	if sqd := ctx.sqData; sqd != nil {
-		sqd.Park(t)
-		defer sqd.Unpark(t)
-		tctx = nil
-		if st, ok := sqd.Task().(*sqTask); ok && sqd.Thread() != nil {
-			tctx = st.task.ioUring
-		}
-	}
+	tctx, unpark := ctx.iowqOwner(task)
+	defer unpark()
 	var mask []byte
 	if arg != 0 {
 		length = min(length, cpumaskSize)

@@ -15,13 +15,7 @@ import (
 // the worker).
 func TestIOWQPath(t *testing.T) {
 	var rec sim.Recorder
-	m := uring.NewSimMachine(uring.SimConfig{Seed: 6, Sink: &rec})
-	defer m.Close()
-	r, err := uring.New(m.Backend(), 4, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	_, r := simRing(t, uring.SimConfig{Seed: 6, Sink: &rec}, 4, nil)
 	sqe := r.GetSQE()
 	uring.PrepNop(sqe)
 	sqe.Flags = rings.IOSQE_ASYNC

@@ -19,14 +19,8 @@ import (
 // shows io_uring_poll_arm, then io_uring_task_add, then io_uring_complete.
 func TestPollArmedPipeRead(t *testing.T) {
 	var rec sim.Recorder
-	m := uring.NewSimMachine(uring.SimConfig{Seed: 3, Sink: &rec})
-	defer m.Close()
+	m, r := simRing(t, uring.SimConfig{Seed: 3, Sink: &rec}, 4, nil)
 	task := m.Task()
-	r, err := uring.New(m.Backend(), 4, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	rfd, wfd, errno := kernel.Pipe2(task, 0)
 	if errno != 0 {
 		t.Fatalf("pipe2: %d", errno)
@@ -70,14 +64,8 @@ func TestPollArmedPipeRead(t *testing.T) {
 // TestEventfdRegistered: a registered eventfd counts CQE postings, not
 // CQEs, and stays quiet with IORING_CQ_EVENTFD_DISABLED.
 func TestEventfdRegistered(t *testing.T) {
-	m := uring.NewSimMachine(uring.SimConfig{Seed: 1})
-	defer m.Close()
+	m, r := simRing(t, uring.SimConfig{Seed: 1}, 8, nil)
 	task := m.Task()
-	r, err := uring.New(m.Backend(), 8, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	efd := kernel.Eventfd2(task, 0, unix.EFD_NONBLOCK)
 	arg, _ := m.Backend().Alloc(4096)
 	arg[0] = byte(efd)
@@ -121,14 +109,8 @@ func TestEventfdRegistered(t *testing.T) {
 // POLLIN when data arrives; a second is cancelled by POLL_REMOVE, which
 // completes with 0 before the cancelled poll's -ECANCELED.
 func TestPollAddRemove(t *testing.T) {
-	m := uring.NewSimMachine(uring.SimConfig{Seed: 5})
-	defer m.Close()
+	m, r := simRing(t, uring.SimConfig{Seed: 5}, 8, nil)
 	task := m.Task()
-	r, err := uring.New(m.Backend(), 8, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	rfd, wfd, _ := kernel.Pipe2(task, 0)
 	buf, _ := m.Backend().Alloc(4096)
 	sqe := r.GetSQE()
@@ -172,14 +154,8 @@ func TestPollAddRemove(t *testing.T) {
 // the virtual clock, and reaches the CQ through task_work.
 func TestSlowFileIOCBQueued(t *testing.T) {
 	var rec sim.Recorder
-	m := uring.NewSimMachine(uring.SimConfig{Seed: 2, Sink: &rec})
-	defer m.Close()
+	m, r := simRing(t, uring.SimConfig{Seed: 2, Sink: &rec}, 4, nil)
 	task := m.Task()
-	r, err := uring.New(m.Backend(), 4, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	fd := kernel.OpenSlowFile(task, []byte("slow bytes"), 250*time.Microsecond)
 	buf, _ := m.Backend().Alloc(4096)
 	sqe := r.GetSQE()

@@ -654,10 +654,7 @@ func (p *parser) fileCmd(w token, args []token) (Payload, error) {
 		var err error
 		switch t.key {
 		case "size":
-			c.Size, err = p.num(t, 63, false)
-			if err == nil && c.Size.Int() < 0 {
-				err = p.errf(t.line, "negative size %q", t.val)
-			}
+			c.Size, err = p.nonNegative(t, 63)
 		case "data":
 			c.Data, err = p.str(t)
 		default:
@@ -1311,10 +1308,7 @@ func (p *parser) read(w token, args []token) (Payload, error) {
 		var err error
 		switch t.key {
 		case "len":
-			c.Len, err = p.num(t, 32, false)
-			if err == nil && c.Len.Int() < 0 {
-				err = p.errf(t.line, "negative len %q", t.val)
-			}
+			c.Len, err = p.nonNegative(t, 32)
 		case "data":
 			c.Data, err = p.str(t)
 		default:
@@ -1443,10 +1437,7 @@ func (p *parser) check(w token, args []token) (Payload, error) {
 		var err error
 		switch t.key {
 		case "off":
-			c.Off, err = p.num(t, 63, false)
-			if err == nil && c.Off.Int() < 0 {
-				err = p.errf(t.line, "negative off %q", t.val)
-			}
+			c.Off, err = p.nonNegative(t, 63)
 		case "data":
 			c.Data, err = p.str(t)
 		default:
@@ -1483,4 +1474,14 @@ func (p *parser) fdinfo(w token, args []token) (Payload, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// nonNegative parses a count or offset of up to bits bits that must not be
+// negative.
+func (p *parser) nonNegative(t token, bits int) (Num, error) {
+	n, err := p.num(t, bits, false)
+	if err == nil && n.Int() < 0 {
+		err = p.errf(t.line, "negative %s %q", t.key, t.val)
+	}
+	return n, err
 }
