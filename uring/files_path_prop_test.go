@@ -15,6 +15,7 @@ import (
 type pathOpGen struct {
 	desc   string
 	fd     bool
+	keep   bool // a descriptor result is kept in the next slot
 	prep   func(sqe *rings.SQE, c *pathCtx)
 	report func() string // after a successful op
 }
@@ -48,6 +49,24 @@ func genName(t *rapid.T, label string) string {
 	return s
 }
 
+// genDfd draws the directory descriptor of an op: mostly the base, else
+// one of the descriptors kept open by earlier "keep" opens (slot i; the
+// base when there is no such slot).
+func genDfd(t *rapid.T, label string) int {
+	if rapid.IntRange(0, 2).Draw(t, label) != 0 {
+		return -1
+	}
+	return rapid.IntRange(0, 3).Draw(t, label+"-slot")
+}
+
+// dfd resolves a slot drawn by genDfd.
+func (c *pathCtx) dfd(slot int) int32 {
+	if slot >= 0 && slot < len(c.slots) {
+		return c.slots[slot]
+	}
+	return c.base
+}
+
 func genTarget(t *rapid.T) string {
 	n := rapid.IntRange(1, 2).Draw(t, "target-len")
 	var parts []string
@@ -58,7 +77,35 @@ func genTarget(t *rapid.T) string {
 }
 
 func genPathOp(t *rapid.T) pathOpGen {
-	switch rapid.IntRange(0, 9).Draw(t, "op") {
+	switch rapid.IntRange(0, 11).Draw(t, "op") {
+	case 10:
+		// Keep a descriptor open for later ops: a directory (O_PATH or
+		// O_DIRECTORY), a file, or an O_TMPFILE.
+		p := genName(t, "keep")
+		fl := uint32(rapid.SampledFrom([]int{unix.O_PATH, unix.O_RDONLY | unix.O_DIRECTORY, unix.O_RDONLY,
+			unix.O_TMPFILE | unix.O_RDWR, unix.O_TMPFILE | unix.O_RDWR | unix.O_EXCL, unix.O_PATH | unix.O_NOFOLLOW}).Draw(t, "keepflags"))
+		d := genDfd(t, "keep-dfd")
+		return pathOpGen{desc: fmt.Sprintf("keep %d:%s %#o", d, p, fl), fd: true, keep: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat(sqe, c.dfd(d), c.str(p), fl|unix.O_CLOEXEC, 0o600)
+		}}
+	case 11:
+		// linkat(AT_EMPTY_PATH) of a kept descriptor, or statx of one.
+		d, n := genDfd(t, "empty-dfd"), genName(t, "empty-new")
+		if rapid.Bool().Draw(t, "empty-statx") {
+			var buf []byte
+			return pathOpGen{desc: fmt.Sprintf("statx-empty %d", d), prep: func(sqe *rings.SQE, c *pathCtx) {
+				var a uint64
+				a, buf = c.buf(256)
+				PrepStatx(sqe, c.dfd(d), c.str(""), unix.AT_EMPTY_PATH, unix.STATX_BASIC_STATS, a)
+			}, report: func() string {
+				var st unix.Statx_t
+				copy(statxBytes(&st), buf)
+				return fmt.Sprintf("mode=%o nlink=%d size=%d", st.Mode, st.Nlink, st.Size)
+			}}
+		}
+		return pathOpGen{desc: fmt.Sprintf("link-empty %d %s", d, n), prep: func(sqe *rings.SQE, c *pathCtx) {
+			PrepLinkat(sqe, c.dfd(d), c.str(""), c.base, c.str(n), unix.AT_EMPTY_PATH)
+		}}
 	case 9:
 		p := genName(t, "statx")
 		fl := uint32(rapid.SampledFrom([]int{0, unix.AT_SYMLINK_NOFOLLOW}).Draw(t, "sflags"))
@@ -73,9 +120,9 @@ func genPathOp(t *rapid.T) pathOpGen {
 			return fmt.Sprintf("mode=%o nlink=%d size=%d", st.Mode, st.Nlink, st.Size)
 		}}
 	case 0:
-		p := genName(t, "mkdir")
-		return pathOpGen{desc: "mkdir " + p, prep: func(sqe *rings.SQE, c *pathCtx) {
-			PrepRW(sqe, rings.IORING_OP_MKDIRAT, c.base, c.str(p), 0o755, 0)
+		p, d := genName(t, "mkdir"), genDfd(t, "mkdir-dfd")
+		return pathOpGen{desc: fmt.Sprintf("mkdir %d:%s", d, p), prep: func(sqe *rings.SQE, c *pathCtx) {
+			PrepRW(sqe, rings.IORING_OP_MKDIRAT, c.dfd(d), c.str(p), 0o755, 0)
 		}}
 	case 1, 2:
 		p := genName(t, "open")
@@ -88,14 +135,16 @@ func genPathOp(t *rapid.T) pathOpGen {
 		if rapid.IntRange(0, 15).Draw(t, "tmpfile") == 0 {
 			fl = unix.O_TMPFILE | unix.O_RDWR
 		}
-		return pathOpGen{desc: fmt.Sprintf("open %s %#o", p, fl), fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
-			prepOpenat(sqe, c.base, c.str(p), fl|unix.O_CLOEXEC, 0o644)
+		d := genDfd(t, "open-dfd")
+		return pathOpGen{desc: fmt.Sprintf("open %d:%s %#o", d, p, fl), fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
+			prepOpenat(sqe, c.dfd(d), c.str(p), fl|unix.O_CLOEXEC, 0o644)
 		}}
 	case 3:
 		p := genName(t, "unlink")
 		fl := uint32(rapid.SampledFrom([]int{0, unix.AT_REMOVEDIR}).Draw(t, "rmdir"))
-		return pathOpGen{desc: fmt.Sprintf("unlink %s %#x", p, fl), prep: func(sqe *rings.SQE, c *pathCtx) {
-			PrepRW(sqe, rings.IORING_OP_UNLINKAT, c.base, c.str(p), 0, 0)
+		d := genDfd(t, "unlink-dfd")
+		return pathOpGen{desc: fmt.Sprintf("unlink %d:%s %#x", d, p, fl), prep: func(sqe *rings.SQE, c *pathCtx) {
+			PrepRW(sqe, rings.IORING_OP_UNLINKAT, c.dfd(d), c.str(p), 0, 0)
 			sqe.OpFlags = fl
 		}}
 	case 4:
@@ -115,8 +164,9 @@ func genPathOp(t *rapid.T) pathOpGen {
 	case 6, 7:
 		o, n := genName(t, "rename-old"), genName(t, "rename-new")
 		fl := uint32(rapid.SampledFrom([]int{0, 0, unix.RENAME_NOREPLACE, unix.RENAME_EXCHANGE, unix.RENAME_WHITEOUT}).Draw(t, "rflags"))
-		return pathOpGen{desc: fmt.Sprintf("rename %s %s %#x", o, n, fl), prep: func(sqe *rings.SQE, c *pathCtx) {
-			PrepRW(sqe, rings.IORING_OP_RENAMEAT, c.base, c.str(o), uint32(c.base), 0)
+		d1, d2 := genDfd(t, "rename-dfd1"), genDfd(t, "rename-dfd2")
+		return pathOpGen{desc: fmt.Sprintf("rename %d:%s %d:%s %#x", d1, o, d2, n, fl), prep: func(sqe *rings.SQE, c *pathCtx) {
+			PrepRW(sqe, rings.IORING_OP_RENAMEAT, c.dfd(d1), c.str(o), uint32(c.dfd(d2)), 0)
 			sqe.SetAddr2(c.str(n))
 			sqe.OpFlags = fl
 		}}
@@ -191,12 +241,19 @@ func runPathOps(t testing.TB, be Backend, ops []pathOpGen) []string {
 			s = unix.Errno(-res).Error()
 		} else if op.fd {
 			s = "fd"
-			_ = fs.Close(int(res))
+			if op.keep && len(c.slots) < 4 {
+				c.slots = append(c.slots, res)
+			} else {
+				_ = fs.Close(int(res))
+			}
 		}
 		if res >= 0 && op.report != nil {
 			s += " " + op.report()
 		}
 		out = append(out, op.desc+": "+s)
+	}
+	for _, fd := range c.slots {
+		_ = fs.Close(int(fd))
 	}
 	checkTmpfs(t, be)
 	return append(out, pathSnapshot(ps)...)

@@ -15,11 +15,12 @@ import (
 // pathCtx is what a path-op case prepares its SQE with: the base
 // directory's descriptor and names placed in user memory of the backend.
 type pathCtx struct {
-	base int32
-	mem  []byte
-	off  int
-	ps   PathSys
-	fs   FileSys
+	base  int32
+	slots []int32 // descriptors kept open by the property test
+	mem   []byte
+	off   int
+	ps    PathSys
+	fs    FileSys
 }
 
 // str places s, NUL-terminated, in user memory and returns its address.

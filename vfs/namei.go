@@ -89,6 +89,7 @@ type Inode struct {
 	entries  []dirent    // directories, sorted by name
 	parent   *Inode      // directories: the directory holding it
 	linkable bool        // I_LINKABLE: an O_TMPFILE file that may be linked
+	dead     bool        // S_DEAD: a removed directory (IS_DEADDIR)
 	fs       *Tmpfs
 }
 
@@ -332,10 +333,10 @@ func (nd *nameidata) lookupName(dir *Inode, name string) (*Inode, int) {
 	if nd.flags&LOOKUP_CACHED != 0 {
 		return nil, -int(unix.EAGAIN)
 	}
-	if len(name) > NAME_MAX {
-		return nil, -int(unix.ENAMETOOLONG)
+	if dir.dead || len(name) <= NAME_MAX {
+		return nil, -int(unix.ENOENT)
 	}
-	return nil, -int(unix.ENOENT)
+	return nil, -int(unix.ENAMETOOLONG)
 }
 
 // walkComponent resolves one component of dir, following a symlink when
@@ -478,6 +479,9 @@ func (fs *Tmpfs) Lookup(t *sim.Thread, start Start, path string, flags uint32) (
 func lookupExcl(nd *nameidata, dir *Inode, name string, create, excl bool) (*Inode, int) {
 	c := dir.lookup(name)
 	if c == nil {
+		if dir.dead {
+			return nil, -int(unix.ENOENT) // no child dentry for a dead directory
+		}
 		if len(name) > NAME_MAX {
 			return nil, -int(unix.ENAMETOOLONG)
 		}
@@ -616,6 +620,7 @@ func (fs *Tmpfs) Unlink(t *sim.Thread, start Start, path string, rmdir bool) int
 	}
 	dir.unlink(last)
 	victim.Nlink = 0
+	victim.dead = true
 	return 0
 }
 
@@ -763,6 +768,7 @@ func (fs *Tmpfs) Rename(t *sim.Thread, oldStart Start, oldPath string, newStart 
 		ndir.unlink(nlast)
 		if dst.IsDir() {
 			dst.Nlink = 0
+			dst.dead = true
 		} else {
 			dst.Nlink--
 		}

@@ -310,6 +310,9 @@ func (fs *Tmpfs) openLocked(start Start, path string, op *OpenFlags) (*Inode, st
 				return nil, "", false, -int(unix.EISDIR)
 			}
 			if ino = dir.lookup(last); ino == nil {
+				if dir.dead {
+					return nil, "", false, -int(unix.ENOENT)
+				}
 				if len(last) > NAME_MAX {
 					return nil, "", false, -int(unix.ENAMETOOLONG)
 				}
