@@ -385,6 +385,38 @@ func (nd *nameidata) pickLink(dir, link *Inode) (*Inode, string, int) {
 	return dir, body, 0
 }
 
+// modified stamps a write or truncation: mtime and ctime become now. The
+// caller holds the shmem inode's lock, under which a regular file's
+// timestamps live.
+// Linux: fs/inode.c:file_update_time(); mm/shmem.c:shmem_setattr()
+func (sh *ShmemInode) modified() {
+	if n := sh.node; n != nil {
+		now := n.fs.now()
+		n.Mtime, n.Ctime = now, now
+	}
+}
+
+// accessed stamps a read: atime becomes now when relatime says so.
+// Linux: include/linux/fs.h:file_accessed(), fs/inode.c:touch_atime()
+func (sh *ShmemInode) accessed() {
+	if n := sh.node; n != nil {
+		if now := n.fs.now(); atimeNeedsUpdate(n, now) {
+			n.Atime = now
+		}
+	}
+}
+
+// setCtime sets the change time; a regular file's under its shmem lock.
+func (ino *Inode) setCtime(t *sim.Thread, now time.Duration) {
+	if ino.shm != nil {
+		ino.shm.lock.Lock(t)
+		ino.Ctime = now
+		ino.shm.lock.Unlock(t)
+		return
+	}
+	ino.Ctime = now
+}
+
 // atimeNeedsUpdate is the relatime rule: the access time moves when it is
 // not newer than the modification or change time, or a day old, and not
 // already now.
@@ -606,7 +638,7 @@ func (fs *Tmpfs) Unlink(t *sim.Thread, start Start, path string, rmdir bool) int
 		}
 		dir.unlink(last)
 		victim.Nlink--
-		victim.Ctime = fs.now()
+		victim.setCtime(t, fs.now())
 		return 0
 	}
 	if !victim.IsDir() {
@@ -648,7 +680,7 @@ func (fs *Tmpfs) Link(t *sim.Thread, oldStart Start, oldPath string, newStart St
 		old.linkable = false
 	}
 	old.Nlink++
-	old.Ctime = fs.now()
+	old.setCtime(t, fs.now())
 	dir.link(last, old)
 	return 0
 }
@@ -757,7 +789,8 @@ func (fs *Tmpfs) Rename(t *sim.Thread, oldStart Start, oldPath string, newStart 
 		if dst.IsDir() {
 			dst.parent = odir
 		}
-		src.Ctime, dst.Ctime = now, now
+		src.setCtime(t, now)
+		dst.setCtime(t, now)
 		odir.Mtime, odir.Ctime, ndir.Mtime, ndir.Ctime = now, now, now, now
 		return 0
 	}
@@ -772,7 +805,7 @@ func (fs *Tmpfs) Rename(t *sim.Thread, oldStart Start, oldPath string, newStart 
 		} else {
 			dst.Nlink--
 		}
-		dst.Ctime = now
+		dst.setCtime(t, now)
 	}
 	odir.unlink(olast)
 	if flags&unix.RENAME_WHITEOUT != 0 {
@@ -780,6 +813,6 @@ func (fs *Tmpfs) Rename(t *sim.Thread, oldStart Start, oldPath string, newStart 
 		odir.link(olast, fs.newInode(S_IFCHR))
 	}
 	ndir.link(nlast, src)
-	src.Ctime = now
+	src.setCtime(t, now)
 	return 0
 }

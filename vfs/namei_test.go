@@ -216,3 +216,54 @@ func TestBuildOpenFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestTimestamps: writes and truncation set mtime and ctime, reads set
+// atime by the relatime rule, link and unlink set ctime, all on the
+// clock the tmpfs was given.
+func TestTimestamps(t *testing.T) {
+	w := sim.NewWorld(sim.Config{Seed: 1})
+	t.Cleanup(w.Shutdown)
+	th := w.Main()
+	now := time.Second
+	fs := vfs.NewTmpfs(func() time.Duration { return now }, 1)
+	root := func() (*vfs.Inode, int) { return fs.Root(), 0 }
+	how := vfs.BuildOpenHow(unix.O_CREAT|unix.O_RDWR, 0o644)
+	var op vfs.OpenFlags
+	vfs.BuildOpenFlags(&how, &op)
+	f, err := fs.Open(th, root, "f", &op, 1)
+	if err != 0 {
+		t.Fatal(err)
+	}
+	times := func() [3]int64 {
+		st := fs.Getattr(th, vfs.InodeOf(f), 0xfff)
+		return [3]int64{st.Atime.Sec, st.Mtime.Sec, st.Ctime.Sec}
+	}
+	check := func(what string, want [3]int64) {
+		t.Helper()
+		if got := times(); got != want {
+			t.Errorf("%s: a/m/ctime %v, want %v", what, got, want)
+		}
+	}
+	check("created", [3]int64{1, 1, 1})
+	now = 2 * time.Second
+	pos := int64(0)
+	vfs.Write(th, f, []byte("x"), &pos, false)
+	check("written", [3]int64{1, 2, 2})
+	now = 3 * time.Second
+	pos = 0
+	vfs.Read(th, f, make([]byte, 1), &pos, false)
+	check("read", [3]int64{3, 2, 2})
+	now = 4 * time.Second
+	pos = 0
+	vfs.Read(th, f, make([]byte, 1), &pos, false)
+	check("read again (relatime)", [3]int64{3, 2, 2})
+	now = 5 * time.Second
+	fs.Link(th, root, "f", root, "g", 0)
+	check("linked", [3]int64{3, 2, 5})
+	now = 6 * time.Second
+	f.Op.(vfs.Truncater).Truncate(th, f, 0)
+	check("truncated", [3]int64{3, 6, 6})
+	if err := fs.Check(th); err != nil {
+		t.Error(err)
+	}
+}

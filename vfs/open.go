@@ -412,8 +412,13 @@ func (fs *Tmpfs) Getattr(t *sim.Thread, ino *Inode, mask uint32) unix.Statx_t {
 	return st
 }
 
-// getattr fills a struct statx for a tmpfs inode.
+// getattr fills a struct statx for a tmpfs inode (a regular file's size,
+// blocks and timestamps read under its shmem lock).
 func getattr(t *sim.Thread, ino *Inode, mask uint32, dev uint32) unix.Statx_t {
+	if sh := ino.shm; sh != nil {
+		sh.lock.Lock(t)
+		defer sh.lock.Unlock(t)
+	}
 	st := unix.Statx_t{
 		Mask:            STATX_BASIC_STATS,
 		Blksize:         PAGE_SIZE,
@@ -426,16 +431,12 @@ func getattr(t *sim.Thread, ino *Inode, mask uint32, dev uint32) unix.Statx_t {
 		Mtime:           statxTime(ino.Mtime),
 		Ctime:           statxTime(ino.Ctime),
 		Dev_minor:       dev,
-		Rdev_major:      0,
 		Rdev_minor:      ino.Rdev,
 	}
 	switch {
 	case ino.IsReg():
-		sh := ino.shm
-		sh.lock.Lock(t)
-		st.Size = uint64(sh.size.Load())
-		st.Blocks = uint64(len(sh.idxs)) * (PAGE_SIZE / 512)
-		sh.lock.Unlock(t)
+		st.Size = uint64(ino.shm.size.Load())
+		st.Blocks = uint64(len(ino.shm.idxs)) * (PAGE_SIZE / 512)
 	case ino.IsSymlink():
 		if len(ino.target)+1 > SHORT_SYMLINK_LEN {
 			st.Blocks = PAGE_SIZE / 512

@@ -110,6 +110,7 @@ func (shmemFileOps) Read(t *sim.Thread, f *File, dst []byte, off *int64, nonbloc
 	n := int(min(int64(len(dst)), size-pos))
 	ino.readAt(dst[:n], pos)
 	*off = pos + int64(n)
+	ino.accessed()
 	return n
 }
 
@@ -139,6 +140,7 @@ func (shmemFileOps) Write(t *sim.Thread, f *File, src []byte, off *int64, nonblo
 		ino.size.Store(end)
 	}
 	*off = pos + int64(n)
+	ino.modified()
 	return n
 }
 
@@ -165,6 +167,7 @@ func (shmemFileOps) Truncate(t *sim.Thread, f *File, size int64) int {
 		}
 	}
 	ino.size.Store(size)
+	ino.modified()
 	return 0
 }
 
