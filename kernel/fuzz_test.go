@@ -29,7 +29,8 @@ func FuzzSQE(f *testing.F) {
 	f.Fuzz(func(t *testing.T, mode uint8, data []byte) {
 		flags := []uint32{0, rings.IORING_SETUP_SQE128 | rings.IORING_SETUP_CQE32,
 			rings.IORING_SETUP_SUBMIT_ALL, rings.IORING_SETUP_NO_SQARRAY | rings.IORING_SETUP_CQE_MIXED,
-			rings.IORING_SETUP_SINGLE_ISSUER | rings.IORING_SETUP_DEFER_TASKRUN}[int(mode)%5]
+			rings.IORING_SETUP_SINGLE_ISSUER | rings.IORING_SETUP_DEFER_TASKRUN,
+			rings.IORING_SETUP_SQPOLL}[int(mode)%6]
 		m := uring.NewSimMachine(uring.SimConfig{Seed: uint64(mode)})
 		defer m.Close()
 		r, err := uring.New(m.Backend(), 8, &uring.Params{Flags: flags, CQEntries: 4})
