@@ -212,15 +212,11 @@ type nameidata struct {
 	total int // nd->total_link_count
 }
 
-// NewWalk starts a walk with lookup flags; scope is the directory a
-// RESOLVE_BENEATH / RESOLVE_IN_ROOT walk is confined to (the dirfd), nil
-// otherwise.
-func (fs *Tmpfs) newWalk(flags uint32, scope *Inode) *nameidata {
-	nd := &nameidata{fs: fs, root: fs.root, flags: flags}
-	if flags&LOOKUP_IS_SCOPED != 0 && scope != nil {
-		nd.root = scope
-	}
-	return nd
+// newWalk starts a walk with lookup flags. A scoped walk
+// (RESOLVE_BENEATH, RESOLVE_IN_ROOT) gets its root, the dirfd, from
+// pathInit.
+func (fs *Tmpfs) newWalk(flags uint32) *nameidata {
+	return &nameidata{fs: fs, root: fs.root, flags: flags}
 }
 
 // Start is where a relative walk begins: the directory of the dirfd
@@ -503,7 +499,7 @@ func (nd *nameidata) parentAt(start Start, path string) (dir *Inode, last string
 func (fs *Tmpfs) Lookup(t *sim.Thread, start Start, path string, flags uint32) (*Inode, int) {
 	fs.lock.Lock(t)
 	defer fs.lock.Unlock(t)
-	return fs.newWalk(flags, nil).lookupAt(start, path)
+	return fs.newWalk(flags).lookupAt(start, path)
 }
 
 // lookupExcl is lookup_one_qstr_excl: the entry, ENOENT when absent and
@@ -551,7 +547,7 @@ func (nd *nameidata) filenameCreate(start Start, path string, wantDir bool) (*In
 func (fs *Tmpfs) Mkdir(t *sim.Thread, start Start, path string, mode uint32) int {
 	fs.lock.Lock(t)
 	defer fs.lock.Unlock(t)
-	nd := fs.newWalk(0, nil)
+	nd := fs.newWalk(0)
 	dir, last, err := nd.filenameCreate(start, path, true)
 	if err != 0 {
 		return err
@@ -565,7 +561,7 @@ func (fs *Tmpfs) Mkdir(t *sim.Thread, start Start, path string, mode uint32) int
 func (fs *Tmpfs) Symlink(t *sim.Thread, target string, start Start, path string) int {
 	fs.lock.Lock(t)
 	defer fs.lock.Unlock(t)
-	nd := fs.newWalk(0, nil)
+	nd := fs.newWalk(0)
 	dir, last, err := nd.filenameCreate(start, path, false)
 	if err != 0 {
 		return err
@@ -586,7 +582,7 @@ func (fs *Tmpfs) Symlink(t *sim.Thread, target string, start Start, path string)
 func (fs *Tmpfs) Readlink(t *sim.Thread, start Start, path string, flags uint32) (string, int) {
 	fs.lock.Lock(t)
 	defer fs.lock.Unlock(t)
-	ino, err := fs.newWalk(flags, nil).lookupAt(start, path)
+	ino, err := fs.newWalk(flags).lookupAt(start, path)
 	if err != 0 {
 		return "", err
 	}
@@ -605,7 +601,7 @@ func (fs *Tmpfs) Readlink(t *sim.Thread, start Start, path string, flags uint32)
 func (fs *Tmpfs) Unlink(t *sim.Thread, start Start, path string, rmdir bool) int {
 	fs.lock.Lock(t)
 	defer fs.lock.Unlock(t)
-	nd := fs.newWalk(0, nil)
+	nd := fs.newWalk(0)
 	dir, last, typ, trailing, err := nd.parentAt(start, path)
 	if err != 0 {
 		return err
@@ -662,11 +658,11 @@ func (fs *Tmpfs) Unlink(t *sim.Thread, start Start, path string, rmdir bool) int
 func (fs *Tmpfs) Link(t *sim.Thread, oldStart Start, oldPath string, newStart Start, newPath string, lookupFlags uint32) int {
 	fs.lock.Lock(t)
 	defer fs.lock.Unlock(t)
-	old, err := fs.newWalk(lookupFlags, nil).lookupAt(oldStart, oldPath)
+	old, err := fs.newWalk(lookupFlags).lookupAt(oldStart, oldPath)
 	if err != 0 {
 		return err
 	}
-	dir, last, err := fs.newWalk(0, nil).filenameCreate(newStart, newPath, false)
+	dir, last, err := fs.newWalk(0).filenameCreate(newStart, newPath, false)
 	if err != 0 {
 		return err
 	}
@@ -698,11 +694,11 @@ func (fs *Tmpfs) Rename(t *sim.Thread, oldStart Start, oldPath string, newStart 
 	exchange := flags&unix.RENAME_EXCHANGE != 0
 	fs.lock.Lock(t)
 	defer fs.lock.Unlock(t)
-	odir, olast, otyp, otrail, err := fs.newWalk(0, nil).parentAt(oldStart, oldPath)
+	odir, olast, otyp, otrail, err := fs.newWalk(0).parentAt(oldStart, oldPath)
 	if err != 0 {
 		return err
 	}
-	ndir, nlast, ntyp, ntrail, err := fs.newWalk(0, nil).parentAt(newStart, newPath)
+	ndir, nlast, ntyp, ntrail, err := fs.newWalk(0).parentAt(newStart, newPath)
 	if err != 0 {
 		return err
 	}

@@ -263,7 +263,7 @@ func (fs *Tmpfs) pathName(dir *Inode, name string) string {
 }
 
 func (fs *Tmpfs) openLocked(start Start, path string, op *OpenFlags) (*Inode, string, bool, int) {
-	nd := fs.newWalk(op.LookupFlags, nil)
+	nd := fs.newWalk(op.LookupFlags)
 	if op.OpenFlag&O_TMPFILE_ != 0 {
 		nd.flags |= LOOKUP_DIRECTORY
 		dir, err := nd.lookupAt(start, path)
