@@ -87,6 +87,9 @@ func getnameUflags(as *mm.AddressSpace, addr uint64, flags uint32) (string, int)
 // cwd) for AT_FDCWD, else the directory the descriptor names; -EBADF for
 // a bad descriptor, -ENOTDIR for a file outside the namespace (path_init
 // checks the directory itself).
+// Differs from Linux: a file outside the namespace (pipe, eventfd, ring,
+// OpenTmpfile's unnamed file) is -ENOTDIR even with an empty name, so
+// linkat(AT_EMPTY_PATH) cannot give an OpenTmpfile file a name.
 // Linux: fs/namei.c:path_init()
 func (task *Task) startAt(t *sim.Thread, dfd int32) vfs.Start {
 	return func() (*vfs.Inode, int) {

@@ -203,7 +203,8 @@ func ReqInstallFd(t *sim.Thread, req *Req, f *vfs.File, flags uint64) int {
 // drops f.
 // Linux: io_uring/filetable.c:io_fixed_fd_install(), __io_fixed_fd_install(), io_install_fixed_file()
 func FixedFdInstall(t *sim.Thread, req *Req, issueFlags uint32, f *vfs.File, slot uint32) int {
-	// No registered file table exists yet (docs/divergences.md: fixed files).
+	// Differs from Linux: no registered file table exists yet, so this is
+	// always what a ring without one gets (docs/divergences.md).
 	f.Put(t)
 	if slot == rings.IORING_FILE_INDEX_ALLOC {
 		return -int(unix.ENFILE) // io_file_bitmap_get: no bitmap

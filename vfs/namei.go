@@ -107,7 +107,9 @@ func (ino *Inode) IsSymlink() bool { return ino.Mode&S_IFMT == S_IFLNK }
 // lock serialises every namespace operation (it stands for i_rwsem of
 // each directory, rename_lock and the dcache).
 // Differs from Linux: one lock for the whole namespace instead of one per
-// directory; lookups never race with renames.
+// directory; lookups never race with renames. No size or inode limits
+// (never -ENOSPC), a fixed umask of 022, and no permission checks: the
+// simulated process is root with every capability.
 // Linux: mm/shmem.c:shmem_fill_super()
 type Tmpfs struct {
 	lock    sim.Mutex
@@ -135,6 +137,8 @@ func (fs *Tmpfs) Lock(t *sim.Thread)   { fs.lock.Lock(t) }
 func (fs *Tmpfs) Unlock(t *sim.Thread) { fs.lock.Unlock(t) }
 
 // newInode allocates an inode of mode with the current time.
+// Differs from Linux: timestamps come from the virtual clock at one
+// granularity (no coarse clock, no multigrain ctime).
 // Linux: mm/shmem.c:__shmem_get_inode()
 func (fs *Tmpfs) newInode(mode uint32) *Inode {
 	fs.nextIno++
@@ -225,6 +229,8 @@ func (fs *Tmpfs) newWalk(flags uint32) *nameidata {
 type Start func() (*Inode, int)
 
 // pathInit picks the starting directory and strips leading slashes.
+// Differs from Linux: there is one mount and no /proc, so
+// LOOKUP_NO_XDEV and LOOKUP_NO_MAGICLINKS never refuse anything.
 // Linux: fs/namei.c:path_init()
 func (nd *nameidata) pathInit(path string, start Start) (*Inode, string, int) {
 	var cur *Inode

@@ -174,6 +174,8 @@ func BuildOpenFlags(how *OpenHow, op *OpenFlags) int {
 }
 
 // dirFileOps are an open directory's operations (simple_dir_operations).
+// Differs from Linux: no getdents64 (iterate_shared), and lseek keeps the
+// position instead of dcache_dir_lseek.
 type dirFileOps struct{}
 
 func (dirFileOps) Release(*sim.Thread, *File) {}
@@ -401,6 +403,8 @@ func statxTime(d time.Duration) unix.StatxTimestamp {
 
 // Getattr fills a struct statx for ino as shmem_getattr and
 // vfs_getattr_nosec do for request mask mask.
+// Differs from Linux: stx_dev is 0:Dev, stx_mnt_id 1 (1<<32 unique),
+// inode numbers count from 1 per tmpfs.
 // Linux: fs/stat.c:vfs_getattr_nosec(), generic_fillattr(), fill_mg_cmtime(); mm/shmem.c:shmem_getattr()
 func (fs *Tmpfs) Getattr(t *sim.Thread, ino *Inode, mask uint32) unix.Statx_t {
 	fs.lock.Lock(t)
