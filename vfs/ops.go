@@ -259,6 +259,20 @@ func Llseek(t *sim.Thread, f *File, off int64, whence int) int64 {
 // was interrupted. cond is evaluated without any lock of the caller held.
 // Linux: include/linux/wait.h:wait_event_interruptible_exclusive()
 func waitEventInterruptibleExclusive(t *sim.Thread, q *sim.WaitQueueHead, reason string, cond func() bool) int {
+	return waitEvent(t, q, reason, cond, true)
+}
+
+// waitEventInterruptible sleeps on q until cond holds, queued non-exclusive
+// (wait_event_interruptible). It returns 0 or -ERESTARTSYS.
+// Linux: include/linux/wait.h:wait_event_interruptible()
+func waitEventInterruptible(t *sim.Thread, q *sim.WaitQueueHead, reason string, cond func() bool) int {
+	return waitEvent(t, q, reason, cond, false)
+}
+
+// waitEvent is the loop of the wait_event_interruptible family
+// (___wait_event): prepare, test, sleep, until cond or a signal.
+// Linux: include/linux/wait.h:___wait_event()
+func waitEvent(t *sim.Thread, q *sim.WaitQueueHead, reason string, cond func() bool, exclusive bool) int {
 	if cond() {
 		return 0
 	}
@@ -266,7 +280,11 @@ func waitEventInterruptibleExclusive(t *sim.Thread, q *sim.WaitQueueHead, reason
 	t.SetWaitReason(reason)
 	ret := 0
 	for {
-		q.PrepareToWaitExclusive(t, &e, sim.TaskInterruptible)
+		if exclusive {
+			q.PrepareToWaitExclusive(t, &e, sim.TaskInterruptible)
+		} else {
+			q.PrepareToWait(t, &e, sim.TaskInterruptible)
+		}
 		if cond() {
 			break
 		}

@@ -344,32 +344,6 @@ func Tee(t *sim.Thread, in, out *File, length int, flags uint32) int {
 	return linkPipe(t, ipipe, opipe, length)
 }
 
-// waitEventInterruptible sleeps on q until cond holds, queued non-exclusive
-// (wait_event_interruptible). It returns 0 or -ERESTARTSYS.
-// Linux: include/linux/wait.h:wait_event_interruptible()
-func waitEventInterruptible(t *sim.Thread, q *sim.WaitQueueHead, reason string, cond func() bool) int {
-	if cond() {
-		return 0
-	}
-	e := sim.WaitQueueEntry{Func: sim.AutoremoveWakeFunction}
-	t.SetWaitReason(reason)
-	ret := 0
-	for {
-		q.PrepareToWait(t, &e, sim.TaskInterruptible)
-		if cond() {
-			break
-		}
-		if t.SignalPending() {
-			ret = -ERESTARTSYS
-			break
-		}
-		t.Schedule()
-	}
-	q.FinishWait(t, &e)
-	t.SetWaitReason("")
-	return ret
-}
-
 // waitReadable and waitWritable drop the pipe mutex, sleep until the pipe
 // is readable (writable) and take the mutex again.
 // Linux: fs/pipe.c:pipe_wait_readable(), pipe_wait_writable()
