@@ -84,12 +84,10 @@ func getnameUflags(as *mm.AddressSpace, addr uint64, flags uint32) (string, int)
 }
 
 // startAt returns where a relative walk from dfd begins: the root (the
-// cwd) for AT_FDCWD, else the directory the descriptor names; -EBADF for
-// a bad descriptor, -ENOTDIR for a file outside the namespace (path_init
-// checks the directory itself).
-// Differs from Linux: a file outside the namespace (pipe, eventfd, ring,
-// OpenTmpfile's unnamed file) is -ENOTDIR even with an empty name, so
-// linkat(AT_EMPTY_PATH) cannot give an OpenTmpfile file a name.
+// cwd) for AT_FDCWD, else the inode the descriptor names (a stand-in on
+// another mount for a file outside the namespace); -EBADF for a bad
+// descriptor. path_init's -ENOTDIR for a non-directory with a non-empty
+// name is the walk's.
 // Linux: fs/namei.c:path_init()
 func (task *Task) startAt(t *sim.Thread, dfd int32) vfs.Start {
 	return func() (*vfs.Inode, int) {
@@ -101,11 +99,7 @@ func (task *Task) startAt(t *sim.Thread, dfd int32) vfs.Start {
 			return nil, -EBADF
 		}
 		defer f.Put(t)
-		ino := vfs.DirOf(f)
-		if ino == nil {
-			return nil, -int(unix.ENOTDIR)
-		}
-		return ino, 0
+		return vfs.DirOf(f), 0
 	}
 }
 

@@ -80,6 +80,37 @@ func TestPathMore(t *testing.T) {
 		{name: "open NULL name", fd: true, prep: func(sqe *rings.SQE, c *pathCtx) {
 			prepOpenat(sqe, c.base, 0, unix.O_RDONLY, 0)
 		}},
+		{name: "link pipe", after: []string{"new"}, prep: func(sqe *rings.SQE, c *pathCtx) {
+			r, w, err := c.fs.Pipe()
+			if err != nil {
+				panic(err)
+			}
+			_ = c.fs.Close(w)
+			PrepLinkat(sqe, int32(r), c.str(""), c.base, c.str("new"), unix.AT_EMPTY_PATH)
+		}},
+		{name: "link pipe onto existing", prep: func(sqe *rings.SQE, c *pathCtx) {
+			r, w, err := c.fs.Pipe()
+			if err != nil {
+				panic(err)
+			}
+			_ = c.fs.Close(w)
+			PrepLinkat(sqe, int32(r), c.str(""), c.base, c.str("file"), unix.AT_EMPTY_PATH)
+		}},
+		{name: "link eventfd", prep: func(sqe *rings.SQE, c *pathCtx) {
+			fd, err := c.fs.Eventfd(0)
+			if err != nil {
+				panic(err)
+			}
+			PrepLinkat(sqe, int32(fd), c.str(""), c.base, c.str("new"), unix.AT_EMPTY_PATH)
+		}},
+		{name: "mkdir under pipe", prep: func(sqe *rings.SQE, c *pathCtx) {
+			r, w, err := c.fs.Pipe()
+			if err != nil {
+				panic(err)
+			}
+			_ = c.fs.Close(w)
+			PrepMkdirat(sqe, int32(r), c.str("x"), 0o700)
+		}},
 		{name: "link tmpfile", after: []string{"new"}, prep: func(sqe *rings.SQE, c *pathCtx) {
 			fd := openFd(c, ".", unix.O_TMPFILE|unix.O_RDWR)
 			PrepRW(sqe, rings.IORING_OP_LINKAT, fd, c.str(""), uint32(c.base), 0)
@@ -354,6 +385,13 @@ func TestPathSyscallsDifferential(t *testing.T) {
 		for _, p := range []string{"link", "file", "", "nope", "link/", "dirlink", "dirlink/", "loop1", "dir/../link"} {
 			body, err := ps.Readlinkat(ps.Base(), p)
 			out = append(out, fmt.Sprintf("readlink %q: %q %v", p, body, errnoOfErr(err)))
+		}
+		if r, w, err := fs.Pipe(); err == nil {
+			_, err1 := ps.Readlinkat(r, "")
+			_, err2 := ps.Readlinkat(r, "x")
+			out = append(out, fmt.Sprintf("readlink pipe: %v %v", errnoOfErr(err1), errnoOfErr(err2)))
+			fs.Close(r)
+			fs.Close(w)
 		}
 		for _, c := range []struct {
 			p  string

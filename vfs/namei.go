@@ -90,6 +90,7 @@ type Inode struct {
 	parent   *Inode      // directories: the directory holding it
 	linkable bool        // I_LINKABLE: an O_TMPFILE file that may be linked
 	dead     bool        // S_DEAD: a removed directory (IS_DEADDIR)
+	foreign  bool        // a file on another mount (DirOf of a file outside the namespace)
 	fs       *Tmpfs
 }
 
@@ -671,6 +672,9 @@ func (fs *Tmpfs) Link(t *sim.Thread, oldStart Start, oldPath string, newStart St
 	dir, last, err := fs.newWalk(0).filenameCreate(newStart, newPath, false)
 	if err != 0 {
 		return err
+	}
+	if old.foreign {
+		return -int(unix.EXDEV)
 	}
 	if old.IsDir() {
 		return -int(unix.EPERM)

@@ -201,9 +201,24 @@ func InodeOf(f *File) *Inode {
 	return nil
 }
 
-// DirOf returns the directory a dirfd names: the file's inode, or nil for
-// a file outside the namespace (pipes, eventfds, rings, unnamed tmpfiles).
-func DirOf(f *File) *Inode { return InodeOf(f) }
+// DirOf returns the inode a dirfd names: the file's namespace inode, or
+// for a file outside the namespace (pipes, eventfds, rings, unnamed
+// tmpfiles) a stand-in on another mount, which is not a directory, can be
+// named by an empty path (AT_EMPTY_PATH) and cannot be linked into the
+// tmpfs (-EXDEV).
+func DirOf(f *File) *Inode {
+	if ino := InodeOf(f); ino != nil {
+		return ino
+	}
+	mode := uint32(0o600)
+	switch f.Op.(type) {
+	case pipeFileOps:
+		mode |= S_IFIFO
+	case shmemFileOps:
+		mode |= S_IFREG
+	}
+	return &Inode{Ino: f.ID, Mode: mode, Nlink: 1, foreign: true}
+}
 
 // Open opens path as do_filp_open does, creating it with O_CREAT. id is
 // the new file's identity. The file is returned with one reference.
