@@ -3,6 +3,7 @@ package kernel
 import (
 	"golang.org/x/sys/unix"
 
+	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/vfs"
 )
 
@@ -74,13 +75,12 @@ func Write(task *Task, fd int, buf, n uint64) int {
 // access_ok and count checks, then the transfer at the file position
 // (none for a stream), advancing it.
 func readWrite(task *Task, fd int, buf, n uint64, write bool) int {
-	defer task.ReturnToUser()
-	t := task.Thread
-	f := task.Proc.Files.Get(t, fd)
-	if f == nil {
-		return -EBADF
-	}
-	defer f.Put(t)
+	return fdSyscall(task, fd, func(t *sim.Thread, f *vfs.File) int {
+		return task.readWriteFile(t, f, buf, n, write)
+	})
+}
+
+func (task *Task) readWriteFile(t *sim.Thread, f *vfs.File, buf, n uint64, write bool) int {
 	locked := f.LockPos(t)
 	defer f.UnlockPos(t, locked)
 	check := vfs.ReadCheck
@@ -201,14 +201,9 @@ func Ftruncate(task *Task, fd int, length int64) int {
 // fsync (pipes, eventfds).
 // Linux: fs/sync.c:do_fsync(), vfs_fsync()
 func Fsync(task *Task, fd int, datasync bool) int {
-	defer task.ReturnToUser()
-	t := task.Thread
-	f := task.Proc.Files.Get(t, fd)
-	if f == nil {
-		return -EBADF
-	}
-	defer f.Put(t)
-	return vfs.Fsync(t, f, 0, 1<<63-1, datasync)
+	return fdSyscall(task, fd, func(t *sim.Thread, f *vfs.File) int {
+		return vfs.Fsync(t, f, 0, 1<<63-1, datasync)
+	})
 }
 
 // Lseek is lseek(2): the new position, -ESPIPE on a pipe (and on a ring),
@@ -235,18 +230,13 @@ func Lseek(task *Task, fd int, offset int64, whence int) int64 {
 // file that is not a socket (every file of the simulator so far).
 // Linux: net/socket.c:__sys_shutdown()
 func Shutdown(task *Task, fd int, how int) int {
-	defer task.ReturnToUser()
-	t := task.Thread
-	f := task.Proc.Files.Get(t, fd)
-	if f == nil {
-		return -EBADF
-	}
-	defer f.Put(t)
-	s, ok := f.Op.(vfs.Shutdowner)
-	if !ok {
-		return -int(unix.ENOTSOCK)
-	}
-	return s.Shutdown(t, f, how)
+	return fdSyscall(task, fd, func(t *sim.Thread, f *vfs.File) int {
+		s, ok := f.Op.(vfs.Shutdowner)
+		if !ok {
+			return -int(unix.ENOTSOCK)
+		}
+		return s.Shutdown(t, f, how)
+	})
 }
 
 // setflMask are the file status flags F_SETFL may change.
@@ -263,6 +253,38 @@ const setflMask = unix.O_APPEND | unix.O_NONBLOCK | unix.O_NDELAY | unix.O_DIREC
 // O_ASYNC arms no SIGIO.
 // Linux: fs/fcntl.c:do_fcntl(), setfl()
 func Fcntl(task *Task, fd int, cmd int, arg uint64) int {
+	return fdSyscall(task, fd, func(t *sim.Thread, f *vfs.File) int {
+		switch cmd {
+		case unix.F_GETFD:
+			ce, errno := task.Proc.Files.CloseOnExec(t, fd)
+			if errno != 0 {
+				return errno
+			}
+			if ce {
+				return unix.FD_CLOEXEC
+			}
+			return 0
+		case unix.F_SETFD:
+			return task.Proc.Files.SetCloseOnExec(t, fd, arg&unix.FD_CLOEXEC != 0)
+		case unix.F_GETFL:
+			return int(f.Flags)
+		case unix.F_SETFL:
+			flags := uint32(arg)
+			if flags&unix.O_DIRECT != 0 && f.FMode&vfs.FMODE_CAN_ODIRECT == 0 {
+				return -EINVAL
+			}
+			f.Flags = flags&setflMask | f.Flags&^setflMask
+			return 0
+		}
+		return -EINVAL
+	})
+}
+
+// fdSyscall runs fn on the file at fd the way a system call on a descriptor
+// does: -EBADF for a free descriptor, the reference (fdget) dropped after,
+// pending task work run on the way back to user space.
+// Linux: include/linux/file.h:CLASS(fd)
+func fdSyscall(task *Task, fd int, fn func(t *sim.Thread, f *vfs.File) int) int {
 	defer task.ReturnToUser()
 	t := task.Thread
 	f := task.Proc.Files.Get(t, fd)
@@ -270,27 +292,5 @@ func Fcntl(task *Task, fd int, cmd int, arg uint64) int {
 		return -EBADF
 	}
 	defer f.Put(t)
-	switch cmd {
-	case unix.F_GETFD:
-		ce, errno := task.Proc.Files.CloseOnExec(t, fd)
-		if errno != 0 {
-			return errno
-		}
-		if ce {
-			return unix.FD_CLOEXEC
-		}
-		return 0
-	case unix.F_SETFD:
-		return task.Proc.Files.SetCloseOnExec(t, fd, arg&unix.FD_CLOEXEC != 0)
-	case unix.F_GETFL:
-		return int(f.Flags)
-	case unix.F_SETFL:
-		flags := uint32(arg)
-		if flags&unix.O_DIRECT != 0 && f.FMode&vfs.FMODE_CAN_ODIRECT == 0 {
-			return -EINVAL
-		}
-		f.Flags = flags&setflMask | f.Flags&^setflMask
-		return 0
-	}
-	return -EINVAL
+	return fn(t, f)
 }
