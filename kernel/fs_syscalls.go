@@ -80,6 +80,7 @@ func readWrite(task *Task, fd int, buf, n uint64, write bool) int {
 	})
 }
 
+// readWriteFile is the part of ksys_read/ksys_write after fdget_pos.
 func (task *Task) readWriteFile(t *sim.Thread, f *vfs.File, buf, n uint64, write bool) int {
 	locked := f.LockPos(t)
 	defer f.UnlockPos(t, locked)
