@@ -25,6 +25,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -tags invariants -run='^$$' -fuzz=FuzzSQE -fuzztime=$(FUZZTIME) ./kernel/
 	$(GO) test -tags invariants -run='^$$' -fuzz=FuzzRingGarbage -fuzztime=$(FUZZTIME) ./kernel/
+	$(GO) test -tags invariants -run='^$$' -fuzz=FuzzEntryArgs -fuzztime=$(FUZZTIME) ./kernel/
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./scenario/
 
 # The scenario corpus on the simulator and on the host kernel's io_uring,

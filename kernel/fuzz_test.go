@@ -5,6 +5,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/uringsim/uringsim/kernel"
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/uring"
 )
@@ -110,5 +111,37 @@ func FuzzRingGarbage(f *testing.F) {
 				_, _ = r.Backend().Enter(r.FD(), val%8, val%3, rings.IORING_ENTER_GETEVENTS, 0, 0)
 			}
 		}
+	})
+}
+
+// FuzzEntryArgs calls the three entry points with arbitrary arguments:
+// io_uring_setup with arbitrary io_uring_params bytes, io_uring_register
+// with any opcode, argument bytes and count, io_uring_enter with any
+// flags and argument. Whatever the arguments, the simulator must answer
+// with a result or an errno, never panic or hang.
+func FuzzEntryArgs(f *testing.F) {
+	f.Add(uint32(8), make([]byte, 120), uint32(rings.IORING_REGISTER_PROBE), uint32(4), uint32(0), make([]byte, 64))
+	f.Add(uint32(1), make([]byte, 120), uint32(rings.IORING_REGISTER_IOWQ_MAX_WORKERS), uint32(2), uint32(rings.IORING_ENTER_EXT_ARG), []byte{1, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, entries uint32, params []byte, op, nr, enterFlags uint32, arg []byte) {
+		m := uring.NewSimMachine(uring.SimConfig{Seed: 1, MaxSteps: 1_000_000})
+		defer m.Close()
+		task := m.Task()
+		mem, err := m.Backend().Alloc(8192)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := uint64(uintptrOf(mem))
+		copy(mem, params)
+		// Keep the SQ small so a fuzzed setup stays cheap.
+		fd := kernel.IoUringSetup(task, entries%64, base)
+		if fd < 0 {
+			fd = kernel.IoUringSetup(task, 4, base+4096) // a zeroed, valid setup
+		}
+		copy(mem[256:4096], arg)
+		kernel.IoUringRegister(task, fd, op, base+256, nr)
+		kernel.IoUringRegister(task, fd, op, base+uint64(len(arg))*7919, nr) // maybe unmapped
+		kernel.IoUringEnter(task, fd, nr%8, 0, enterFlags&^rings.IORING_ENTER_GETEVENTS, base+256, uint64(len(arg)))
+		kernel.IoUringEnter(task, int(op%8), 1, 0, enterFlags, base+256, uint64(len(arg)))
+		kernel.Close(task, fd)
 	})
 }
