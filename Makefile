@@ -27,6 +27,8 @@ fuzz:
 	$(GO) test -tags invariants -run='^$$' -fuzz=FuzzRingGarbage -fuzztime=$(FUZZTIME) ./kernel/
 	$(GO) test -tags invariants -run='^$$' -fuzz=FuzzEntryArgs -fuzztime=$(FUZZTIME) ./kernel/
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./scenario/
+	$(GO) test -tags invariants -run='^$$' -fuzz=FuzzRun -fuzztime=$(FUZZTIME) ./scenario/
+	$(GO) test -tags invariants -run='^$$' -fuzz=FuzzPathOps -fuzztime=$(FUZZTIME) ./uring/
 
 # The scenario corpus on the simulator and on the host kernel's io_uring,
 # ending with a table: scenario, sim, host, identical (reaped CQE streams).
