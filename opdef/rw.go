@@ -156,6 +156,11 @@ func rwInitFile(req *kernel.Req, mode uint32) int {
 	if f.Flags&unix.O_NONBLOCK != 0 {
 		kernel.ReqAddFlags(req, kernel.REQ_F_SUPPORT_NOWAIT)
 	}
+	// An IOPOLL ring needs O_DIRECT I/O on a file with ->iopoll, which no
+	// simulated file has yet.
+	if kernel.ReqRingFlags(req)&rings.IORING_SETUP_IOPOLL != 0 {
+		return -kernel.EOPNOTSUPP
+	}
 	if f.FMode&vfs.FMODE_NOWAIT != 0 {
 		kernel.ReqAddFlags(req, kernel.REQ_F_SUPPORT_NOWAIT)
 	}
