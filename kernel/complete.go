@@ -97,21 +97,6 @@ func (ctx *Ctx) commitCQRingFlush(t *sim.Thread) {
 	}
 }
 
-// postAuxCQE posts a CQE not tied to a request's completion (multishot
-// progress, notifications), overflowing it if the ring is full.
-// Linux: io_uring/io_uring.c:io_post_aux_cqe()
-func (ctx *Ctx) postAuxCQE(t *sim.Thread, userData uint64, res int32, cflags uint32) bool {
-	ctx.completionLock.Lock(t)
-	i, ok := ctx.getCQE(false, false)
-	if ok {
-		ctx.writeCQE(t, i, userData, res, cflags, nil, nil)
-	} else {
-		ctx.cqeOverflow(t, userData, res, cflags, [2]uint64{})
-	}
-	ctx.cqUnlockPost(t)
-	return true
-}
-
 // reqCompleteDefer queues req for the batched completion flush.
 // Linux: io_uring/io_uring.h:io_req_complete_defer()
 func (ctx *Ctx) reqCompleteDefer(req *Req) {
