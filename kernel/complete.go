@@ -36,7 +36,7 @@ func (ctx *Ctx) cqeOverflow(t *sim.Thread, userData uint64, res int32, cflags ui
 			sim.I("res", int64(res)), sim.S("cflags", rings.FlagNames(rings.FamilyCQEFlags, uint64(cflags))))
 	}
 	if len(ctx.overflowList) == 0 {
-		ctx.checkCQ |= ioCheckCQOverflow
+		ctx.checkCQ.Or(ioCheckCQOverflow)
 		rings.AtomicOr(&ctx.rings.SQFlags, rings.IORING_SQ_CQ_OVERFLOW)
 	}
 	o := overflowCQE{cqe: rings.CQE{UserData: userData, Res: res, Flags: cflags}}

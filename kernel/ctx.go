@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -58,9 +59,9 @@ type Ctx struct {
 	// Completion side.
 	completionLock sim.SpinLock
 	cachedCQTail   uint32
-	cqeCached      uint32 // next free CQE slot index within the cached range (io_ring_ctx.cqe_cached)
-	cqeSentinel    uint32 // end of the cached range (cqe_sentinel)
-	checkCQ        uint32
+	cqeCached      uint32        // next free CQE slot index within the cached range (io_ring_ctx.cqe_cached)
+	cqeSentinel    uint32        // end of the cached range (cqe_sentinel)
+	checkCQ        atomic.Uint32 // IO_CHECK_CQ_* bits, read locklessly by waiters
 	overflowList   []overflowCQE
 	cqWait         sim.WaitQueueHead
 	cqWaitNr       uint32
@@ -70,8 +71,8 @@ type Ctx struct {
 	taskComplete  bool // DEFER_TASKRUN without IOPOLL or SQPOLL: only the submitter posts
 	locklessCQ    bool
 	submitterTask *Task
-	workLList     sim.LList // ctx->work_llist: DEFER_TASKRUN local task_work
-	retryLList    *sim.LLNode
+	workLList     sim.LList                  // ctx->work_llist: DEFER_TASKRUN local task_work
+	retryLList    atomic.Pointer[sim.LLNode] // local work left over from a capped run; read locklessly
 
 	pollList []*Req  // polled requests, for cancellation (the cancel hash)
 	evfd     *ioEvFd // registered eventfd (ctx->io_ev_fd)

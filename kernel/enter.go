@@ -96,7 +96,7 @@ func IoUringEnter(task *Task, fd int, toSubmit, minComplete, flags uint32, argp,
 			ret = ret2
 			// EBADR reports dropped CQEs once; the user has now been told.
 			if ret2 == -EBADR {
-				ctx.checkCQ &^= ioCheckCQDropped
+				ctx.checkCQ.And(^ioCheckCQDropped)
 			}
 		}
 	}

@@ -35,7 +35,7 @@ func (ctx *Ctx) cqringOverflowFlush(t *sim.Thread, dying bool) {
 	clear(ctx.overflowList[rest:])
 	ctx.overflowList = ctx.overflowList[:rest]
 	if len(ctx.overflowList) == 0 {
-		ctx.checkCQ &^= ioCheckCQOverflow
+		ctx.checkCQ.And(^ioCheckCQOverflow)
 		rings.AtomicAndNot(&ctx.rings.SQFlags, rings.IORING_SQ_CQ_OVERFLOW)
 	}
 	ctx.cqUnlockPost(t)

@@ -115,7 +115,7 @@ func (ctx *Ctx) flushAndPut(t *sim.Thread) {
 // localWorkPending reports DEFER_TASKRUN work waiting to run.
 // Linux: io_uring/io_uring.h:io_local_work_pending()
 func (ctx *Ctx) localWorkPending() bool {
-	return !ctx.workLList.Empty() || ctx.retryLList != nil
+	return !ctx.workLList.Empty() || ctx.retryLList.Load() != nil
 }
 
 // runLocalWorkLocked runs DEFER_TASKRUN work with uringLock held: retried
@@ -134,11 +134,13 @@ func (ctx *Ctx) runLocalWorkLocked(task *Task, minEvents, maxEvents int) int {
 	ret, loops := 0, 0
 	for {
 		minEvents -= ret
-		ret = ctx.runLocalWorkLoop(t, &ctx.retryLList, maxEvents)
-		if ctx.retryLList == nil {
+		retry := ctx.retryLList.Load()
+		ret = ctx.runLocalWorkLoop(t, &retry, maxEvents)
+		ctx.retryLList.Store(retry)
+		if retry == nil {
 			node := sim.Reverse(ctx.workLList.DelAll(t))
 			ret += ctx.runLocalWorkLoop(t, &node, maxEvents-ret)
-			ctx.retryLList = node
+			ctx.retryLList.Store(node)
 			loops++
 			if ctx.runLocalWorkContinue(ret, minEvents) {
 				continue

@@ -28,7 +28,7 @@ func (iowq *waitQueue) shouldWake() bool {
 // flush or local task_work.
 // Linux: io_uring/io_uring.h:io_has_work()
 func (ctx *Ctx) hasWork() bool {
-	return ctx.checkCQ&ioCheckCQOverflow != 0 || ctx.localWorkPending()
+	return ctx.checkCQ.Load()&ioCheckCQOverflow != 0 || ctx.localWorkPending()
 }
 
 // cqringWait waits until minEvents CQEs are available (or a timeout, a
@@ -44,7 +44,7 @@ func (ctx *Ctx) cqringWait(task *Task, minEvents int, flags uint32, ext *extArg)
 		ctx.runLocalWork(task, minEvents, max(IO_LOCAL_TW_DEFAULT_MAX, minEvents))
 	}
 	task.runTaskWork(t)
-	if ctx.checkCQ&ioCheckCQOverflow != 0 {
+	if ctx.checkCQ.Load()&ioCheckCQOverflow != 0 {
 		ctx.cqringDoOverflowFlush(t)
 	}
 	if int(ctx.cqringEventsUser()) >= minEvents {
@@ -95,7 +95,7 @@ func (ctx *Ctx) cqringWait(task *Task, minEvents int, flags uint32, ext *extArg)
 		if ret < 0 {
 			break
 		}
-		if check := ctx.checkCQ; check != 0 {
+		if check := ctx.checkCQ.Load(); check != 0 {
 			if check&ioCheckCQOverflow != 0 {
 				ctx.cqringDoOverflowFlush(t)
 			}
@@ -125,7 +125,7 @@ func (ctx *Ctx) cqringWait(task *Task, minEvents int, flags uint32, ext *extArg)
 // Linux: io_uring/io_uring.c:io_cqring_wait_schedule(), io_cqring_schedule_timeout()
 func (ctx *Ctx) cqringWaitSchedule(task *Task, iowq *waitQueue, start, timeout time.Duration, hasTimeout bool) int {
 	t := task.Thread
-	if ctx.checkCQ != 0 || ctx.localWorkPending() || task.taskWorkPending() {
+	if ctx.checkCQ.Load() != 0 || ctx.localWorkPending() || task.taskWorkPending() {
 		return 1
 	}
 	if t.SignalPending() {
