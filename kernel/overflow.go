@@ -11,10 +11,13 @@ import (
 // dropped. Called with uringLock held.
 // Linux: io_uring/io_uring.c:__io_cqring_overflow_flush()
 func (ctx *Ctx) cqringOverflowFlush(t *sim.Thread, dying bool) {
+	ctx.completionLock.Lock(t)
+	// Linux reads the cached tail before taking the lock (a benign race);
+	// here it is read under it.
 	if !dying && ctx.cqringEvents() == ctx.cqEntries {
+		ctx.completionLock.Unlock(t)
 		return
 	}
-	ctx.completionLock.Lock(t)
 	n := 0
 	for n < len(ctx.overflowList) {
 		o := &ctx.overflowList[n]
