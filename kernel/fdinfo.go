@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/vfs"
 
 	"github.com/uringsim/uringsim/rings"
@@ -31,20 +32,28 @@ func Fdinfo(task *Task, fd int) (string, int) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "pos:\t%d\nflags:\t0%o\nmnt_id:\t0\nino:\t%d\n", f.Pos, flags, f.ID)
 	if ctx, ok := f.Private.(*Ctx); ok {
-		ctx.showFdinfo(&b)
+		ctx.showFdinfo(t, &b)
 	} else if s, ok := f.Op.(vfs.Fdinfoer); ok {
 		b.WriteString(s.ShowFdinfo(f))
 	}
 	return b.String(), 0
 }
 
-func (ctx *Ctx) showFdinfo(b *strings.Builder) {
+func (ctx *Ctx) showFdinfo(t *sim.Thread, b *strings.Builder) {
+	// Linux reads the cached head and tail racily (data_race()); take the
+	// locks that guard them instead.
+	ctx.uringLock.Lock(t)
+	cachedSQHead := ctx.cachedSQHead
+	ctx.uringLock.Unlock(t)
+	ctx.completionLock.Lock(t)
+	cachedCQTail := ctx.cachedCQTail
+	ctx.completionLock.Unlock(t)
 	r := ctx.rings
 	sqMask, cqMask := ctx.sqEntries-1, ctx.cqEntries-1
 	sqHead, sqTail := rings.LoadAcquire(&r.SQ.Head), rings.LoadAcquire(&r.SQ.Tail)
 	cqHead, cqTail := rings.LoadAcquire(&r.CQ.Head), rings.LoadAcquire(&r.CQ.Tail)
-	fmt.Fprintf(b, "SqMask:\t0x%x\nSqHead:\t%d\nSqTail:\t%d\nCachedSqHead:\t%d\n", sqMask, sqHead, sqTail, ctx.cachedSQHead)
-	fmt.Fprintf(b, "CqMask:\t0x%x\nCqHead:\t%d\nCqTail:\t%d\nCachedCqTail:\t%d\n", cqMask, cqHead, cqTail, ctx.cachedCQTail)
+	fmt.Fprintf(b, "SqMask:\t0x%x\nSqHead:\t%d\nSqTail:\t%d\nCachedSqHead:\t%d\n", sqMask, sqHead, sqTail, cachedSQHead)
+	fmt.Fprintf(b, "CqMask:\t0x%x\nCqHead:\t%d\nCqTail:\t%d\nCachedCqTail:\t%d\n", cqMask, cqHead, cqTail, cachedCQTail)
 	fmt.Fprintf(b, "SQEs:\t%d\n", sqTail-sqHead)
 	for i := uint32(0); i < min(sqTail-sqHead, ctx.sqEntries); i++ {
 		if ctx.sqArray == nil {
@@ -85,8 +94,10 @@ func (ctx *Ctx) showFdinfo(b *strings.Builder) {
 	b.WriteString("UserFiles:\t0\nUserBufs:\t0\n")
 	b.WriteString("PollList:\n")
 	b.WriteString("CqOverflowList:\n")
+	ctx.completionLock.Lock(t)
 	for _, o := range ctx.overflowList {
 		fmt.Fprintf(b, "  user_data=%d, res=%d, flags=%x\n", o.cqe.UserData, o.cqe.Res, o.cqe.Flags)
 	}
+	ctx.completionLock.Unlock(t)
 	b.WriteString("NAPI:\tdisabled\n")
 }

@@ -48,11 +48,12 @@ func (ctx *Ctx) SQFlags() *uint32 { return &ctx.rings.SQFlags }
 // SQThreadIdle is ctx->sq_thread_idle.
 func (ctx *Ctx) SQThreadIdle() time.Duration { return ctx.sqThreadIdle }
 
-// SQFull is io_sqring_full.
+// SQFull is io_sqring_full: by the shared head, not the cached one, which
+// the SQ thread may have moved past entries it has not committed yet.
 // Linux: io_uring/io_uring.h:io_sqring_full()
 func (ctx *Ctx) SQFull(t *sim.Thread) bool {
 	r := ctx.rings
-	return rings.ReadOnce(&r.SQ.Tail)-ctx.cachedSQHead == ctx.sqEntries
+	return rings.ReadOnce(&r.SQ.Tail)-rings.ReadOnce(&r.SQ.Head) == ctx.sqEntries
 }
 
 // SQWait is ctx->sqo_sq_wait (IORING_ENTER_SQ_WAIT sleeps there).

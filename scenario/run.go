@@ -60,6 +60,9 @@ type RunOptions struct {
 	// a kernel that loops without end is reported as a livelock (a FAIL)
 	// instead of spinning until Limit. 0: DefaultMaxSteps; -1: unlimited.
 	MaxSteps int64
+	// Mode is the simulator's execution mode: sim.Deterministic (the zero
+	// value) or sim.Concurrent (real goroutines and real time).
+	Mode sim.Mode
 }
 
 // Status is the outcome of one scenario on one backend.
@@ -325,7 +328,7 @@ func (x *runner) setup() *failure {
 		case steps < 0:
 			steps = 0
 		}
-		x.m = uring.NewSimMachine(uring.SimConfig{Seed: seed, Sink: x.opt.Sink, MaxSteps: steps})
+		x.m = uring.NewSimMachine(uring.SimConfig{Seed: seed, Sink: x.opt.Sink, MaxSteps: steps, Mode: x.opt.Mode})
 		x.be = x.m.Backend()
 	}
 	x.files = newFileSys(x.be)

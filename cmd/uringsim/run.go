@@ -18,7 +18,8 @@ import (
 	"github.com/uringsim/uringsim/sim"
 )
 
-const runUsage = `usage: uringsim run [--backend=sim|kernel|both] [--seed=N] [--trace=text|json|chrome] [--trace-out=FILE] [-v] PATH...
+const runUsage = `usage: uringsim run [--backend=sim|kernel|both] [--seed=N] [--mode=deterministic|concurrent]
+                   [--trace=text|json|chrome] [--trace-out=FILE] [-v] PATH...
 
 Runs scenario files (shared/SCENARIO.md). A PATH is a .scn file or a
 directory, searched recursively for *.scn files (in sorted order).
@@ -29,7 +30,9 @@ totals. With --backend=both each scenario runs on the simulator and on the
 host kernel, and a line SAME name / DIFF name: ... says whether the two
 reaped CQE streams are identical; a table follows the totals.
 
---seed overrides the scenarios' seed= on the simulator. --trace writes the
+--seed overrides the scenarios' seed= on the simulator. --mode=concurrent
+runs the simulator on real goroutines and real time instead of the
+deterministic scheduler (no seed, no reproducible trace). --trace writes the
 simulator's trace to stderr, or to --trace-out (chrome: one scenario only).
 -v echoes each command before it runs.
 
@@ -45,6 +48,7 @@ type runConfig struct {
 	trace    string
 	traceOut string
 	verbose  bool
+	mode     sim.Mode
 	paths    []string
 }
 
@@ -57,6 +61,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runConfig, error) {
 	fset.StringVar(&cfg.trace, "trace", "", "text, json or chrome")
 	fset.StringVar(&cfg.traceOut, "trace-out", "", "trace file (default stderr)")
 	fset.BoolVar(&cfg.verbose, "v", false, "echo commands")
+	mode := fset.String("mode", "deterministic", "simulator mode: deterministic or concurrent")
 	// Flags and paths may be interleaved.
 	for {
 		if err := fset.Parse(args); err != nil {
@@ -78,6 +83,14 @@ func parseRunFlags(args []string, stderr io.Writer) (*runConfig, error) {
 	case "", "text", "json", "chrome":
 	default:
 		return nil, fmt.Errorf("--trace=%s: want text, json or chrome", cfg.trace)
+	}
+	switch *mode {
+	case "deterministic":
+		cfg.mode = sim.Deterministic
+	case "concurrent":
+		cfg.mode = sim.Concurrent
+	default:
+		return nil, fmt.Errorf("--mode=%s: want deterministic or concurrent", *mode)
 	}
 	if cfg.traceOut != "" && cfg.trace == "" {
 		return nil, errors.New("--trace-out needs --trace")
@@ -233,7 +246,7 @@ func runRun(args []string, stdout, stderr io.Writer) (status int) {
 	for _, l := range scs {
 		var results []scenario.Result
 		for _, be := range backends {
-			opt := scenario.RunOptions{Backend: be, Seed: cfg.seed, SeedSet: cfg.seedSet, Out: stdout}
+			opt := scenario.RunOptions{Backend: be, Seed: cfg.seed, SeedSet: cfg.seedSet, Out: stdout, Mode: cfg.mode}
 			if be == scenario.BackendSim {
 				opt.Sink = sink
 			}
