@@ -12,7 +12,7 @@ run:
 test: vet
 	$(GO) test -tags invariants -count=1 ./...
 	$(GO) test -tags invariants -race -count=1 ./sim/ ./iowq/ ./sqpoll/ ./uring/
-	$(GO) test -tags invariants -race -count=1 -run 'Concurrent' ./kernel/
+	$(GO) test -tags invariants -race -count=1 -run 'Concurrent' ./kernel/ ./scenario/
 
 vet:
 	$(GO) vet ./...

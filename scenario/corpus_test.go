@@ -97,6 +97,23 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
+// TestCorpusConcurrent runs the corpus on the simulator in concurrent mode
+// (real goroutines, real time): every scenario passes there too. make test
+// runs it under the race detector.
+func TestCorpusConcurrent(t *testing.T) {
+	scs, bugs := corpusBugs(t)
+	for _, sc := range scs {
+		if _, known := bugs[sc.Name]; known {
+			continue
+		}
+		t.Run(sc.Name, func(t *testing.T) {
+			if r := run(t, sc, RunOptions{Backend: BackendSim, Mode: sim.Concurrent}); r.Status == Fail {
+				t.Errorf("concurrent: %s", r.String())
+			}
+		})
+	}
+}
+
 // TestTraceDeterministic: the same scenario and seed give a byte-identical
 // text trace twice.
 func TestTraceDeterministic(t *testing.T) {
