@@ -133,5 +133,8 @@ func (ctx *Ctx) registerEnableRings(task *Task) int {
 		ctx.submitterTask = task
 	}
 	ctx.flags &^= rings.IORING_SETUP_R_DISABLED
+	if ctx.sqData != nil {
+		ctx.sqData.Wake(task.Thread) // it skipped the disabled ring
+	}
 	return 0
 }
