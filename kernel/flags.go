@@ -90,13 +90,6 @@ const (
 	ioCheckCQDropped  uint32 = 1 << 1
 )
 
-// Limits of io_uring_setup.
-// Linux: io_uring/io_uring.h:IORING_MAX_ENTRIES, IORING_MAX_CQ_ENTRIES
-const (
-	IORING_MAX_ENTRIES    = 32768
-	IORING_MAX_CQ_ENTRIES = 2 * IORING_MAX_ENTRIES
-)
-
 // Task-work tuning constants.
 // Linux: io_uring/io_uring.c:IO_LOCAL_TW_DEFAULT_MAX, IO_CQ_WAKE_INIT, IO_CQ_WAKE_FORCE
 const (

@@ -1,11 +1,9 @@
 package kernel
 
 import (
-	"math/bits"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
-
-	"unsafe"
 
 	"github.com/uringsim/uringsim/mm"
 	"github.com/uringsim/uringsim/rings"
@@ -96,56 +94,6 @@ func sanitiseParams(p *rings.Params) int {
 	return 0
 }
 
-func roundupPow2(v uint32) uint32 {
-	if v <= 1 {
-		return 1
-	}
-	return 1 << bits.Len32(v-1)
-}
-
-// fillParams sizes the rings and fills in the offsets user space needs.
-// Linux: io_uring/io_uring.c:io_uring_fill_params()
-func fillParams(entries uint32, p *rings.Params) int {
-	if entries == 0 {
-		return -EINVAL
-	}
-	if entries > IORING_MAX_ENTRIES {
-		if p.Flags&rings.IORING_SETUP_CLAMP == 0 {
-			return -EINVAL
-		}
-		entries = IORING_MAX_ENTRIES
-	}
-	p.SQEntries = roundupPow2(entries)
-	if p.Flags&rings.IORING_SETUP_CQSIZE != 0 {
-		if p.CQEntries == 0 {
-			return -EINVAL
-		}
-		if p.CQEntries > IORING_MAX_CQ_ENTRIES {
-			if p.Flags&rings.IORING_SETUP_CLAMP == 0 {
-				return -EINVAL
-			}
-			p.CQEntries = IORING_MAX_CQ_ENTRIES
-		}
-		p.CQEntries = roundupPow2(p.CQEntries)
-		if p.CQEntries < p.SQEntries {
-			return -EINVAL
-		}
-	} else {
-		p.CQEntries = 2 * p.SQEntries
-	}
-	l, ok := rings.RingsLayout(p.Flags, p.SQEntries, p.CQEntries)
-	if !ok {
-		return -EOVERFLOW
-	}
-	sqUser, cqUser := p.SQOff.UserAddr, p.CQOff.UserAddr
-	p.SQOff, p.CQOff = l.SQOff, l.CQOff
-	p.SQOff.Array = 0 // filled in once the rings exist
-	if p.Flags&rings.IORING_SETUP_NO_MMAP != 0 {
-		p.SQOff.UserAddr, p.CQOff.UserAddr = sqUser, cqUser
-	}
-	return 0
-}
-
 // create builds the ring once the parameters are known to be sane.
 // Linux: io_uring/io_uring.c:io_uring_create()
 func create(task *Task, entries uint32, p *rings.Params, uparams uint64) int {
@@ -153,8 +101,8 @@ func create(task *Task, entries uint32, p *rings.Params, uparams uint64) int {
 	if ret := sanitiseParams(p); ret != 0 {
 		return ret
 	}
-	if ret := fillParams(entries, p); ret != 0 {
-		return ret
+	if err := rings.FillParams(entries, p); err != nil { // io_uring_fill_params
+		return -int(err.(unix.Errno))
 	}
 	k := task.Proc.K
 	ctx := &Ctx{k: k, ID: k.nextCtxID.Add(1), flags: p.Flags, cqWaitNr: IO_CQ_WAKE_INIT}
