@@ -74,8 +74,8 @@ type Ctx struct {
 	workLList     sim.LList                  // ctx->work_llist: DEFER_TASKRUN local task_work
 	retryLList    atomic.Pointer[sim.LLNode] // local work left over from a capped run; read locklessly
 
-	pollList []*Req  // polled requests, for cancellation (the cancel hash)
-	evfd     *ioEvFd // registered eventfd (ctx->io_ev_fd)
+	cancelTable ioHashTable // armed polls by user_data (ctx->cancel_table)
+	evfd        *ioEvFd     // registered eventfd (ctx->io_ev_fd)
 
 	hashMap       *iowq.Hash // ctx->hash_map, shared by the tasks' io-wqs
 	iowqLimits    [2]uint32  // IORING_REGISTER_IOWQ_MAX_WORKERS values

@@ -422,22 +422,16 @@ func pollTaskFunc(t *sim.Thread, req *Req) {
 	}
 }
 
-// pollAddHash records a polled request for cancellation lookups (the
-// cancel hash; a list here, searched in insertion order).
+// pollAddHash records a polled request for cancellation lookups.
 // Linux: io_uring/poll.c:io_poll_req_insert()
 func (ctx *Ctx) pollAddHash(req *Req) {
-	ctx.pollList = append(ctx.pollList, req)
+	ctx.cancelTable.insert(req)
 }
 
 // pollDelHash removes req from the cancel lookup.
-// Linux: io_uring/poll.c hash_del(&req->hash_node)
+// Linux: io_uring/poll.c:io_poll_tw_hash_eject() (hash_del(&req->hash_node))
 func (ctx *Ctx) pollDelHash(req *Req) {
-	for i, r := range ctx.pollList {
-		if r == req {
-			ctx.pollList = append(ctx.pollList[:i], ctx.pollList[i+1:]...)
-			return
-		}
-	}
+	ctx.cancelTable.del(req)
 }
 
 // reqPostCQE posts an extra CQE for a multishot request from task_work.

@@ -53,31 +53,31 @@ func PollAdd(t *sim.Thread, req *Req, events uint32, issueFlags uint32) int {
 	return ret
 }
 
-// pollRemoveAll cancels every armed poll of the ring (ring teardown).
-// Linux: io_uring/poll.c:io_poll_remove_all()
+// pollRemoveAll cancels every armed poll of the ring (ring teardown),
+// walking the cancel table bucket by bucket.
+// Linux: io_uring/poll.c:io_poll_remove_all(), io_poll_remove_all_table()
 func (ctx *Ctx) pollRemoveAll(t *sim.Thread) {
-	for len(ctx.pollList) > 0 {
-		req := ctx.pollList[0]
+	ctx.cancelTable.each(func(req *Req) {
 		if ctx.pollDisarm(t, req) != 0 {
 			ctx.pollDelHash(req) // its owner runs: it completes on its own
-			continue
+			return
 		}
 		reqSetFail(req)
 		req.cqe.res, req.cqe.flags = int32(-ECANCELED), 0
 		req.twFunc = reqTaskComplete
 		reqTaskWorkAdd(t, req, 0)
-	}
+	})
 }
 
-// pollFind finds a polled request by user_data.
+// pollFind finds a polled request by user_data, the newest of its hash
+// bucket first; pollOnly skips internally polled requests (POLL_REMOVE
+// finds only POLL_ADDs).
 // Linux: io_uring/poll.c:io_poll_find()
-func (ctx *Ctx) pollFind(userData uint64) *Req {
-	for _, r := range ctx.pollList {
-		if r.cqe.userData == userData {
-			return r
-		}
+func (ctx *Ctx) pollFind(userData uint64, pollOnly bool) *Req {
+	if !pollOnly {
+		return ctx.cancelTable.find(userData, nil)
 	}
-	return nil
+	return ctx.cancelTable.find(userData, func(r *Req) bool { return r.opcode == rings.IORING_OP_POLL_ADD })
 }
 
 // pollDisarm takes a polled request away from its wakeups, if its owner
@@ -101,7 +101,7 @@ func (ctx *Ctx) pollDisarm(t *sim.Thread, req *Req) int {
 // Linux: io_uring/poll.c:io_poll_remove()
 func PollRemove(t *sim.Thread, req *Req, old uint64, updateEvents bool, events uint32, updateUserData bool, newUserData uint64, issueFlags uint32) int {
 	ctx := req.ctx
-	preq := ctx.pollFind(old)
+	preq := ctx.pollFind(old, true)
 	if ret := ctx.pollDisarm(t, preq); ret != 0 {
 		reqSetFail(req)
 		return ret

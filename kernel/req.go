@@ -51,6 +51,7 @@ type Req struct {
 	pollRefs    atomic.Int32
 	apollEvents uint32
 	apoll       *asyncPoll
+	hashNode    hashNode // in ctx.cancelTable while armed
 
 	compNext *Req                          // comp_list / free-list linkage
 	twNode   sim.LLNode                    // io_task_work.node
@@ -94,6 +95,9 @@ func (ctx *Ctx) allocReq() *Req {
 // Linux: io_uring/io_uring.c:io_req_add_to_cache()
 func (ctx *Ctx) reqAddToCache(req *Req) {
 	ctx.nrReqAllocated--
+	if ctx.k.warnOn(req.hashed(), "request freed while in the cancel table") {
+		ctx.cancelTable.del(req)
+	}
 	req.compNext = ctx.submitState.freeList
 	ctx.submitState.freeList = req
 	if ctx.nrReqAllocated == 0 && ctx.released {
