@@ -20,7 +20,7 @@ import (
 // Linux: fs/proc/fd.c:seq_show(), io_uring/fdinfo.c:io_uring_show_fdinfo()
 func Fdinfo(task *Task, fd int) (string, int) {
 	t := task.Thread
-	f := task.Proc.Files.Get(t, fd)
+	f := task.Proc.Files.GetRaw(t, fd) // /proc shows O_PATH files too
 	if f == nil {
 		return "", -EBADF
 	}

@@ -94,7 +94,7 @@ func (task *Task) startAt(t *sim.Thread, dfd int32) vfs.Start {
 		if dfd == AT_FDCWD {
 			return task.Proc.K.Tmpfs().Root(), 0
 		}
-		f := task.Proc.Files.Get(t, int(dfd))
+		f := task.Proc.Files.GetRaw(t, int(dfd)) // fdget_raw: an O_PATH dirfd works
 		if f == nil {
 			return nil, -EBADF
 		}
@@ -199,7 +199,7 @@ func doStatx(task *Task, t *sim.Thread, dfd int32, path string, flags, mask uint
 	fs := task.Proc.K.Tmpfs()
 	var st unix.Statx_t
 	if path == "" && flags&AT_EMPTY_PATH != 0 && dfd != AT_FDCWD {
-		f := task.Proc.Files.Get(t, int(dfd))
+		f := task.Proc.Files.GetRaw(t, int(dfd)) // fdget_raw: an O_PATH dirfd works
 		if f == nil {
 			return -EBADF
 		}

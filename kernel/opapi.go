@@ -124,12 +124,7 @@ func ReqCompleteRW(t *sim.Thread, token any, res int) {
 // found, as fget() does not return one.
 // Linux: io_uring/io_uring.c:io_file_get_normal(), fs/file.c:fget()
 func ReqFileGetNormal(t *sim.Thread, req *Req, fd int) *vfs.File {
-	f := req.task.Proc.Files.Get(t, fd)
-	if f != nil && f.FMode&vfs.FMODE_PATH != 0 {
-		f.Put(t)
-		return nil
-	}
-	return f
+	return req.task.Proc.Files.Get(t, fd)
 }
 
 // ReqFileGetFixed looks up slot idx of the ring's registered file table

@@ -315,7 +315,8 @@ func (ctx *Ctx) issueSQE(t *sim.Thread, req *Req, issueFlags uint32) int {
 	return ret
 }
 
-// assignFile resolves the request's fd through the task's descriptor table.
+// assignFile resolves the request's fd through the task's descriptor table
+// (fget: an O_PATH file is not found, so the request fails -EBADF).
 // Linux: io_uring/io_uring.c:io_assign_file(), io_file_get_normal()
 func (ctx *Ctx) assignFile(t *sim.Thread, req *Req) bool {
 	if req.flags&REQ_F_FIXED_FILE != 0 {

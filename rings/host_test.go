@@ -144,13 +144,13 @@ func TestHostProbeLastOp(t *testing.T) {
 	p := Params{}
 	fd, ok := hostSetup(t, 1, &p)
 	if !ok {
-		t.Skip("host rejects a plain ring")
+		t.Skip("host io_uring rejects a plain ring (io_uring disabled for this user?)")
 	}
 	defer unix.Close(fd)
 	buf := make([]uint64, (ProbeSize+256*unsafe.Sizeof(ProbeOp{}))/8)
 	_, _, errno := unix.Syscall6(unix.SYS_IO_URING_REGISTER, uintptr(fd), IORING_REGISTER_PROBE, uintptr(unsafe.Pointer(&buf[0])), 256, 0, 0)
 	if errno != 0 {
-		t.Skipf("probe: %v", errno)
+		t.Skipf("host io_uring has no IORING_REGISTER_PROBE: %v", errno)
 	}
 	probe := (*Probe)(unsafe.Pointer(&buf[0]))
 	if p.Features != hostFeatures618 {

@@ -48,15 +48,6 @@ func onSim[T any](t *testing.T, cfg SimConfig, f func(t *testing.T, be Backend) 
 // available here.
 func differential[T any](t *testing.T, f func(t *testing.T, be Backend) T) {
 	t.Helper()
-	differentialBug(t, "", f)
-}
-
-// differentialBug is differential for a case the simulated kernel is known
-// to get wrong: when the simulator and the host differ the test is skipped
-// with simBug (the description of the bug) instead of failing, and it
-// passes by itself once the bug is fixed.
-func differentialBug[T any](t *testing.T, simBug string, f func(t *testing.T, be Backend) T) {
-	t.Helper()
 	var first T
 	for i, v := range simVariants {
 		got := onSim(t, v.cfg, f)
@@ -75,15 +66,7 @@ func differentialBug[T any](t *testing.T, simBug string, f func(t *testing.T, be
 		t.Skipf("host io_uring unavailable; simulator gave %+v", first)
 	}
 	be, _ := HostBackend()
-	host := f(t, be)
-	if simBug != "" {
-		if !reflect.DeepEqual(first, host) {
-			t.Skipf("known sim kernel bug: %s\n sim  %+v\n host %+v", simBug, first, host)
-		}
-		t.Logf("known sim kernel bug no longer reproduces: %s", simBug)
-		return
-	}
-	if !reflect.DeepEqual(first, host) {
+	if host := f(t, be); !reflect.DeepEqual(first, host) {
 		t.Errorf("simulator and host kernel differ:\n sim  %+v\n host %+v", first, host)
 	}
 }

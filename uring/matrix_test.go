@@ -71,10 +71,9 @@ var (
 // are ready when it returns and sq_flags depend on timing; only the submit
 // counts and the CQE stream are compared for them.
 var matrixCases = []struct {
-	name   string
-	sqes   []sqeSpec
-	racy   bool
-	simBug string
+	name string
+	sqes []sqeSpec
+	racy bool
 }{
 	{name: "link ok", sqes: []sqeSpec{link, link, plain}},
 	{name: "link fail head", sqes: []sqeSpec{failLink, link, plain, plain}},
@@ -128,7 +127,7 @@ func TestNopMatrix(t *testing.T) {
 	for _, rf := range matrixRings {
 		for _, c := range matrixCases {
 			t.Run(fmt.Sprintf("%s/%s", rings.FlagNames(rings.FamilySetupFlags, uint64(rf)), c.name), func(t *testing.T) {
-				differentialBug(t, c.simBug, func(t *testing.T, be Backend) matrixResult {
+				differential(t, func(t *testing.T, be Backend) matrixResult {
 					res := runMatrixCase(t, be, rf, c.sqes, c.racy)
 					if c.racy {
 						// Work left to io-wq completes in whatever order the

@@ -452,11 +452,6 @@ func TestDisabledRing(t *testing.T) {
 		t.Run(rings.FlagNames(rings.FamilySetupFlags, uint64(flags)), func(t *testing.T) {
 			differential(t, func(t *testing.T, be Backend) []unix.Errno {
 				r, err := New(be, 4, &Params{Flags: flags})
-				if err == unix.EEXIST && !be.Host() && flags&rings.IORING_SETUP_SINGLE_ISSUER != 0 {
-					t.Skip("known sim kernel bug: io_uring_setup(R_DISABLED|SINGLE_ISSUER) fails with EEXIST " +
-						"(kernel/setup.go:create calls addTctxNode, which enforces SINGLE_ISSUER; " +
-						"Linux's io_uring_create uses __io_uring_add_tctx_node, which does not)")
-				}
 				if err != nil {
 					t.Fatalf("%s: New: %v", be.Name(), err)
 				}
@@ -484,7 +479,7 @@ func TestDisabledRing(t *testing.T) {
 // table gives a ring New can map and run NOPs on, with the same results.
 func TestRingFlagCombinations(t *testing.T) {
 	for _, c := range setupTable {
-		if c.want != 0 || c.simBug != "" || c.entries > 4096 && c.flags&clamp == 0 || c.flags&rings.IORING_SETUP_IOPOLL != 0 {
+		if c.want != 0 || c.entries > 4096 && c.flags&clamp == 0 || c.flags&rings.IORING_SETUP_IOPOLL != 0 {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {

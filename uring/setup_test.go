@@ -17,10 +17,6 @@ type setupCase struct {
 	wqFd    uint32
 	resv    uint32 // written to resv[1]
 	want    unix.Errno
-	// simBug, when set, names a known bug of the simulated kernel: if the
-	// simulator gets this row wrong the test is skipped with that text
-	// (and runs again by itself once the bug is fixed).
-	simBug string
 }
 
 const (
@@ -78,9 +74,7 @@ var setupTable = []setupCase{
 	{name: "CQE32", entries: 8, flags: rings.IORING_SETUP_CQE32},
 	{name: "SQE128|CQE32|NO_SQARRAY", entries: 64, flags: rings.IORING_SETUP_SQE128 | rings.IORING_SETUP_CQE32 | rings.IORING_SETUP_NO_SQARRAY},
 	{name: "R_DISABLED", entries: 8, flags: rings.IORING_SETUP_R_DISABLED},
-	{name: "R_DISABLED|SINGLE_ISSUER", entries: 8, flags: rings.IORING_SETUP_R_DISABLED | rings.IORING_SETUP_SINGLE_ISSUER,
-		simBug: "io_uring_setup(R_DISABLED|SINGLE_ISSUER) fails with EEXIST: kernel/setup.go:create calls addTctxNode, " +
-			"which enforces SINGLE_ISSUER; Linux's io_uring_create calls __io_uring_add_tctx_node, which does not"},
+	{name: "R_DISABLED|SINGLE_ISSUER", entries: 8, flags: rings.IORING_SETUP_R_DISABLED | rings.IORING_SETUP_SINGLE_ISSUER},
 	{name: "SUBMIT_ALL", entries: 8, flags: rings.IORING_SETUP_SUBMIT_ALL},
 	{name: "IOPOLL", entries: 8, flags: rings.IORING_SETUP_IOPOLL},
 	{name: "HYBRID_IOPOLL alone", entries: 8, flags: rings.IORING_SETUP_HYBRID_IOPOLL, want: unix.EINVAL},
@@ -121,9 +115,6 @@ func TestSetupTable(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			differential(t, func(t *testing.T, be Backend) setupResult {
 				got := doSetup(t, be, c)
-				if got.Errno != c.want && c.simBug != "" && !be.Host() {
-					t.Skip("known sim kernel bug: " + c.simBug)
-				}
 				if got.Errno != c.want {
 					t.Errorf("%s: setup(%d, cq %d, flags %#x) = %v, want %v", be.Name(), c.entries, c.cq, c.flags, got.Errno, c.want)
 				}
@@ -138,7 +129,7 @@ func TestSetupTable(t *testing.T) {
 // it), and the sizes are rounded and clamped as io_uring_fill_params does.
 func TestSetupParamsMatchLayout(t *testing.T) {
 	for _, c := range setupTable {
-		if c.want != 0 || c.simBug != "" {
+		if c.want != 0 {
 			continue
 		}
 		m := NewSimMachine(SimConfig{Seed: 1})

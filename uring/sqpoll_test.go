@@ -54,7 +54,7 @@ func TestSQPollWakeupHost(t *testing.T) {
 		r.CQESeen(cqe)
 	}
 	if !woke {
-		t.Skip("the SQ thread never went to sleep")
+		t.Errorf("the SQ thread never set IORING_SQ_NEED_WAKEUP within 2s of an idle time of 1ms")
 	}
 }
 

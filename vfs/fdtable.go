@@ -81,12 +81,27 @@ func (ft *FDTable) CloseOnExec(t *sim.Thread, fd int) (bool, int) {
 	return ft.cloexec[fd], 0
 }
 
-// Get returns the file at fd with a new reference, or nil (fget).
-// Linux: fs/file.c:fget()
+// Get returns the file at fd with a new reference, or nil (fget): an
+// O_PATH file is not returned, so every system call and io_uring request
+// that does I/O on a descriptor sees -EBADF for one.
+// Linux: fs/file.c:fget(), __fget(fd, FMODE_PATH)
 func (ft *FDTable) Get(t *sim.Thread, fd int) *File {
+	return ft.get(t, fd, FMODE_PATH)
+}
+
+// GetRaw is Get that also returns O_PATH files (fget_raw): the directory
+// descriptor of a *at() call, /proc/PID/fdinfo.
+// Linux: fs/file.c:fget_raw()
+func (ft *FDTable) GetRaw(t *sim.Thread, fd int) *File {
+	return ft.get(t, fd, 0)
+}
+
+// get is __fget: the file at fd unless its f_mode has a bit of mask.
+// Linux: fs/file.c:__fget_files()
+func (ft *FDTable) get(t *sim.Thread, fd int, mask uint32) *File {
 	ft.lock.Lock(t)
 	defer ft.lock.Unlock(t)
-	if fd < 0 || fd >= len(ft.fds) || ft.fds[fd] == nil {
+	if fd < 0 || fd >= len(ft.fds) || ft.fds[fd] == nil || ft.fds[fd].FMode&mask != 0 {
 		return nil
 	}
 	return ft.fds[fd].Get()
