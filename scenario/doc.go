@@ -40,6 +40,11 @@
 //   - Names are identifiers; pipe and socketpair add NAME.r/NAME.w and
 //     NAME.0/NAME.1. Declaring a name twice is an error; close does not
 //     undeclare (a closed fd stays usable to test -EBADF).
+//   - fdinfo output is printed (and its fields checked) with every hex
+//     number that is an address in the run's user memory written MEM+0xOFF
+//     (scratchN+0xOFF for the runner's own timespec/sockaddr/iovec memory):
+//     what a run prints depends on the seed only, not on where mmap put
+//     the memory (TestCorpusTwoProcesses in cmd/uringsim checks it).
 //   - IORING_REGISTER_PBUF_RING declares the mem pbufN (N = bgid); a second
 //     registration of the same bgid (on another ring) reuses the name.
 //   - Inside unordered/either blocks a cqe line may repeat the block's ring;

@@ -722,6 +722,7 @@ func (x *runner) fdinfo(line int, c *FdinfoCmd) *failure {
 	x.printf("fdinfo %s:", c.Ring)
 	fields := map[string]string{}
 	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		l = x.symbolizeAddrs(l)
 		x.printf("  %s", l)
 		k, v, ok := strings.Cut(l, ":")
 		if ok {
