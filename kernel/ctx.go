@@ -77,6 +77,9 @@ type Ctx struct {
 	cancelTable ioHashTable // armed polls by user_data (ctx->cancel_table)
 	evfd        *ioEvFd     // registered eventfd (ctx->io_ev_fd)
 
+	iopoll        iopollState // IORING_SETUP_IOPOLL
+	syscallIopoll bool        // ctx->syscall_iopoll: IOPOLL without SQPOLL
+
 	hashMap       *iowq.Hash // ctx->hash_map, shared by the tasks' io-wqs
 	iowqLimits    [2]uint32  // IORING_REGISTER_IOWQ_MAX_WORKERS values
 	iowqLimitsSet bool

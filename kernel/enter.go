@@ -87,8 +87,16 @@ func IoUringEnter(task *Task, fd int, toSubmit, minComplete, flags uint32, argp,
 	if flags&rings.IORING_ENTER_GETEVENTS != 0 {
 		var ret2 int
 		ext := extArg{argsz: argsz}
-		ret2 = ctx.getExtArg(task, flags, argp, &ext)
-		if ret2 == 0 {
+		if ctx.syscallIopoll {
+			// Poll instead of sleeping; the lock keeps io-wq from
+			// issuing polled requests meanwhile.
+			ctx.uringLock.Lock(t)
+			ret2 = ctx.getExtArg(task, flags, argp, &ext)
+			if ret2 == 0 {
+				ret2 = ctx.iopollCheck(task, int(minComplete))
+			}
+			ctx.uringLock.Unlock(t)
+		} else if ret2 = ctx.getExtArg(task, flags, argp, &ext); ret2 == 0 {
 			minComplete = min(minComplete, ctx.cqEntries)
 			ret2 = ctx.cqringWait(task, int(minComplete), flags, &ext)
 		}

@@ -47,6 +47,7 @@ const (
 	REQ_F_SQE_COPIED        uint64 = 1 << 39
 	REQ_F_IOWQ_POLL_ARMED   uint64 = 1 << 40
 	REQ_F_PARTIAL_IO        uint64 = 1 << 41
+	REQ_F_IOPOLL_STATE      uint64 = 1 << 42 // a hybrid poller has slept once for the request
 	IO_REQ_LINK_FLAGS              = REQ_F_LINK | REQ_F_HARDLINK
 	IO_DISARM_MASK                 = REQ_F_ARM_LTIMEOUT | REQ_F_LINK_TIMEOUT | REQ_F_FAIL
 	IO_REQ_CLEAN_FLAGS             = REQ_F_BUFFER_SELECTED | REQ_F_NEED_CLEANUP | REQ_F_POLLED | REQ_F_INFLIGHT | REQ_F_CREDS | REQ_F_ASYNC_DATA

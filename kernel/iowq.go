@@ -3,6 +3,7 @@ package kernel
 import (
 	"encoding/binary"
 	"math"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -52,7 +53,7 @@ func (ctx *Ctx) prepAsyncWork(req *Req) {
 		if def.HashRegFile || ctx.flags&rings.IORING_SETUP_IOPOLL != 0 {
 			iowq.HashWork(&req.work, req.file.ID)
 		}
-	} else if def.UnboundNonregFile {
+	} else if def.UnboundNonregFile && (req.file == nil || !vfs.IsBlockDevice(req.file)) {
 		req.work.Flags.Or(iowq.IO_WQ_WORK_UNBOUND)
 	}
 }
@@ -120,7 +121,14 @@ func (k *Kernel) wqSubmitWork(t *sim.Thread, w *iowq.Work) {
 			break
 		}
 		if !needsPoll {
-			break
+			// Polled I/O can get -EAGAIN even when issued blocking
+			// (no request slot on the device side): retry after a
+			// cond_resched.
+			if ctx.flags&rings.IORING_SETUP_IOPOLL == 0 {
+				break
+			}
+			t.Sleep(time.Microsecond)
+			continue
 		}
 		if ctx.armPollHandler(t, req, issueFlags) == ioApollOK {
 			return

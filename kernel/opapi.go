@@ -5,6 +5,8 @@ package kernel
 // package.
 
 import (
+	"unsafe"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/uringsim/uringsim/mm"
@@ -272,3 +274,67 @@ func ReqWarnOn(req *Req, cond bool, what string) bool {
 // descriptor (__get_unused_fd_flags would succeed), checked before an open.
 // Linux: fs/file.c:__get_unused_fd_flags()
 func ReqFdAvailable(t *sim.Thread, req *Req) bool { return req.task.Proc.Files.HasFree(t) }
+
+// Polled I/O (IORING_SETUP_IOPOLL) and driver commands (IORING_OP_URING_CMD).
+
+// ReqIopollInit clears the request's completed mark before it is issued
+// for polling (req->iopoll_completed = 0).
+// Linux: io_uring/rw.c:io_rw_init_file()
+func ReqIopollInit(req *Req) { req.iopollCompleted.Store(false) }
+
+// ReqCompleteRWIopoll is a read or write's ki_complete on an IOPOLL ring
+// (called from the poller): it records the result and marks the request
+// completed for doIopoll to reap. A short transfer does not fail the link
+// here, as in the kernel.
+// Linux: io_uring/rw.c:io_complete_rw_iopoll()
+func ReqCompleteRWIopoll(t *sim.Thread, token any, res int) {
+	req := token.(*Req)
+	req.cqe.res, req.cqe.flags = int32(res), 0
+	req.iopollCompleted.Store(true)
+}
+
+// ReqSQECmd returns a copy of the SQE's command area (sqe->cmd): 16
+// bytes, 80 on an IORING_SETUP_SQE128 ring.
+// Linux: io_uring/uring_cmd.c:io_uring_cmd_sqe_copy()
+func ReqSQECmd(req *Req, sqe *rings.SQE) []byte {
+	n := rings.SQECmdSize
+	if req.ctx.sqeShift == 1 {
+		n = rings.SQE128CmdSize
+	}
+	return append([]byte(nil), unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(sqe), rings.SQECmdOffset)), n)...)
+}
+
+// ReqUringCmdDone completes a driver command that returned -EIOCBQUEUED:
+// called from the device's completion (interrupt or poll context) with the
+// command's result and, for a 32-byte CQE, its first extra word. As the
+// NVMe driver does, the completion is finished from task_work
+// (io_uring_cmd_do_in_task_lazy): there it fails the link on a negative
+// result and posts the CQE, or on an IOPOLL ring marks the request
+// completed for io_do_iopoll.
+// Linux: drivers/nvme/host/ioctl.c:nvme_uring_cmd_end_io(); io_uring/uring_cmd.c:__io_uring_cmd_done()
+func ReqUringCmdDone(t *sim.Thread, token any, res int, res2 uint64) {
+	req := token.(*Req)
+	req.cqe.res, req.cqe.flags = int32(res), 0
+	req.bigCQE = [2]uint64{res2, 0}
+	req.twFunc = uringCmdDone
+	reqTaskWorkAdd(t, req, IOU_F_TWQ_LAZY_WAKE)
+}
+
+// uringCmdDone is the task_work half of ReqUringCmdDone.
+func uringCmdDone(t *sim.Thread, req *Req) {
+	ctx := req.ctx
+	if req.cqe.res < 0 {
+		reqSetFail(req)
+	}
+	switch {
+	case ctx.flags&rings.IORING_SETUP_CQE_MIXED != 0:
+		req.cqe.flags |= rings.IORING_CQE_F_32
+	case ctx.flags&rings.IORING_SETUP_CQE32 == 0:
+		req.bigCQE = [2]uint64{}
+	}
+	if ctx.flags&rings.IORING_SETUP_IOPOLL != 0 {
+		req.iopollCompleted.Store(true)
+		return
+	}
+	ctx.reqCompleteDefer(req)
+}

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/uringsim/uringsim/iowq"
@@ -52,6 +53,10 @@ type Req struct {
 	apollEvents uint32
 	apoll       *asyncPoll
 	hashNode    hashNode // in ctx.cancelTable while armed
+
+	// IOPOLL (io_uring/rw.c): set by the completion, read by io_do_iopoll.
+	iopollCompleted atomic.Bool
+	iopollStart     time.Duration
 
 	compNext *Req                          // comp_list / free-list linkage
 	twNode   sim.LLNode                    // io_task_work.node

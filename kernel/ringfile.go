@@ -32,6 +32,7 @@ func (ringFileOps) Release(t *sim.Thread, f *vfs.File) {
 	ctx := f.Private.(*Ctx)
 	ctx.uringLock.Lock(t)
 	ctx.dying = true
+	ctx.iopollTryReapEvents(t)
 	ctx.cqringOverflowFlush(t, true)
 	if ctx.evfd != nil {
 		ctx.eventfdUnregister(t)

@@ -29,6 +29,9 @@ func (ctx *Ctx) SQPollSubmit(t *sim.Thread, toSubmit uint32) int {
 	task := ctx.sqData.Task().(*sqTask).task
 	ret := 0
 	ctx.uringLock.Lock(t)
+	if len(ctx.iopoll.list) != 0 {
+		ctx.doIopoll(t, true)
+	}
 	if toSubmit != 0 && !ctx.dying && ctx.flags&rings.IORING_SETUP_R_DISABLED == 0 {
 		ret = ctx.submitSQEs(task, toSubmit)
 	}
@@ -38,9 +41,6 @@ func (ctx *Ctx) SQPollSubmit(t *sim.Thread, toSubmit uint32) int {
 	}
 	return ret
 }
-
-// IOPollPending: no IOPOLL device exists yet.
-func (ctx *Ctx) IOPollPending() bool { return false }
 
 // SQFlags is the shared sq_flags word.
 func (ctx *Ctx) SQFlags() *uint32 { return &ctx.rings.SQFlags }

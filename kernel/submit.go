@@ -310,6 +310,10 @@ func (ctx *Ctx) issueSQE(t *sim.Thread, req *Req, issueFlags uint32) int {
 		}
 		return 0
 	case IOU_ISSUE_SKIP_COMPLETE:
+		// A polled request waits on the iopoll list for io_do_iopoll.
+		if ctx.flags&rings.IORING_SETUP_IOPOLL != 0 && def.IopollQueue {
+			ctx.iopollReqIssued(t, req, issueFlags)
+		}
 		return 0
 	}
 	return ret

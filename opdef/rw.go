@@ -156,10 +156,16 @@ func rwInitFile(req *kernel.Req, mode uint32) int {
 	if f.Flags&unix.O_NONBLOCK != 0 {
 		kernel.ReqAddFlags(req, kernel.REQ_F_SUPPORT_NOWAIT)
 	}
-	// An IOPOLL ring needs O_DIRECT I/O on a file with ->iopoll, which no
-	// simulated file has yet.
+	// An IOPOLL ring needs O_DIRECT I/O on a file with ->iopoll; without
+	// one, RWF_HIPRI (IOCB_HIPRI) is refused.
 	if kernel.ReqRingFlags(req)&rings.IORING_SETUP_IOPOLL != 0 {
-		return -kernel.EOPNOTSUPP
+		_, polls := f.Op.(vfs.Iopoller)
+		if f.Flags&unix.O_DIRECT == 0 || !polls {
+			return -kernel.EOPNOTSUPP
+		}
+		kernel.ReqIopollInit(req)
+	} else if rw.rwFlags&unix.RWF_HIPRI != 0 {
+		return -kernel.EINVAL
 	}
 	if f.FMode&vfs.FMODE_NOWAIT != 0 {
 		kernel.ReqAddFlags(req, kernel.REQ_F_SUPPORT_NOWAIT)
@@ -250,7 +256,9 @@ func rwIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32, write bool) int 
 	if forceNonblock && !async && !fileSupportsNowait(t, req, mask) {
 		return -kernel.EAGAIN
 	}
-	if write && forceNonblock && !async && f.FMode&vfs.FMODE_STREAM == 0 {
+	direct, isDirect := f.Op.(vfs.DirectIO)
+	isDirect = isDirect && f.Flags&unix.O_DIRECT != 0
+	if write && forceNonblock && !async && !isDirect && f.FMode&vfs.FMODE_STREAM == 0 {
 		// Buffered writes to a regular file are not tried nonblocking
 		// (no FOP_BUFFER_WASYNC): they go to io-wq.
 		return -kernel.EAGAIN
@@ -265,6 +273,9 @@ func rwIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32, write bool) int 
 	}
 	if fault != 0 {
 		return rwDone(t, req, fault)
+	}
+	if isDirect && pos != nil {
+		return rwDirect(t, req, direct, segs, *pos, write, forceNonblock)
 	}
 	if async && len(segs) == 1 && pos != nil {
 		// Storage that completes later: queue it (-EIOCBQUEUED) and let
@@ -299,10 +310,41 @@ func rwIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32, write bool) int 
 	return rwDone(t, req, ret)
 }
 
+// rwDirect queues a direct transfer (IOCB_DIRECT) on the file's device:
+// it completes later through ki_complete — from the device's interrupt, or
+// on an IOPOLL ring (IOCB_HIPRI) when io_do_iopoll finds it. A nonblocking
+// attempt the device cannot take (-EAGAIN) goes back to be retried from
+// io-wq; any other result completes as kiocb_done says.
+// Linux: io_uring/rw.c:__io_read(), io_write(), kiocb_done()
+func rwDirect(t *sim.Thread, req *kernel.Req, d vfs.DirectIO, segs [][]byte, pos int64, write, forceNonblock bool) int {
+	rw := kernel.Cmd[rwData](req)
+	iopoll := kernel.ReqRingFlags(req)&rings.IORING_SETUP_IOPOLL != 0
+	io := &vfs.Kiocb{Write: write, Segs: segs, Pos: pos, Hipri: iopoll,
+		Nowait: forceNonblock || kernel.ReqFlags(req)&kernel.REQ_F_NOWAIT != 0,
+		DSync:  rw.rwFlags&(unix.RWF_DSYNC|unix.RWF_SYNC) != 0,
+		Done:   kernel.ReqCompleteRW, Token: req}
+	if iopoll {
+		io.Done = kernel.ReqCompleteRWIopoll
+	}
+	ret := d.DirectIO(t, kernel.ReqFile(req), io)
+	switch {
+	case ret == -vfs.EIOCBQUEUED:
+		return kernel.IOU_ISSUE_SKIP_COMPLETE
+	case ret == -kernel.EAGAIN && forceNonblock && kernel.ReqFlags(req)&kernel.REQ_F_NOWAIT == 0:
+		return ret
+	}
+	return rwDone(t, req, ret)
+}
+
 // rwDone finishes a transfer with its result: inline for a count (a short
-// one fails the link), from task_work for an error.
+// one fails the link), from task_work for an error; on an IOPOLL ring
+// every result goes through the poller's completion.
 // Linux: io_uring/rw.c:kiocb_done(), io_rw_done()
 func rwDone(t *sim.Thread, req *kernel.Req, ret int) int {
+	if kernel.ReqRingFlags(req)&rings.IORING_SETUP_IOPOLL != 0 {
+		kernel.ReqCompleteRWIopoll(t, req, ret)
+		return kernel.IOU_ISSUE_SKIP_COMPLETE
+	}
 	if ret < 0 {
 		kernel.ReqCompleteRW(t, req, ret)
 		return kernel.IOU_ISSUE_SKIP_COMPLETE

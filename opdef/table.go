@@ -50,6 +50,8 @@ var Table = kernel.OpTable{
 		rings.IORING_OP_MKDIRAT:   {Prep: mkdiratPrep, Issue: mkdirat},
 		rings.IORING_OP_SYMLINKAT: {Prep: symlinkatPrep, Issue: symlinkat},
 		rings.IORING_OP_LINKAT:    {Prep: linkatPrep, Issue: linkat},
+		rings.IORING_OP_URING_CMD: {BufferSelect: true, NeedsFile: true, PlugFlag: true, Iopoll: true, IopollQueue: true,
+			Prep: uringCmdPrep, Issue: uringCmd},
 	},
 	Cold: [rings.IORING_OP_LAST]kernel.ColdDef{
 		rings.IORING_OP_NOP:              {Name: "NOP"},
