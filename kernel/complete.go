@@ -170,6 +170,9 @@ func (ctx *Ctx) putReqResources(t *sim.Thread, req *Req) {
 		req.tctx.inflight--
 		req.tctx = nil
 	}
+	if req.flags&REQ_F_BUFFER_SELECTED != 0 {
+		kbufDropLegacy(req) // io_clean_op
+	}
 	req.task = nil
 	req.asyncData = nil
 	req.link = nil

@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/uringsim/uringsim/iowq"
+	"github.com/uringsim/uringsim/kbuf"
 	"github.com/uringsim/uringsim/mm"
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
@@ -41,7 +42,9 @@ type Ctx struct {
 	sqeShift   uint32 // 1 for 128-byte SQEs (IORING_SETUP_SQE128)
 
 	// Submission side, under uringLock.
-	uringLock    sim.Mutex
+	uringLock sim.Mutex
+	// bufTable is ctx->io_bl_xa: the provided-buffer groups (kbuf).
+	bufTable     kbuf.Table
 	cachedSQHead uint32
 	submitState  submitState
 	reqSeq       uint64 // request IDs for traces

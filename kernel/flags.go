@@ -48,6 +48,7 @@ const (
 	REQ_F_IOWQ_POLL_ARMED   uint64 = 1 << 40
 	REQ_F_PARTIAL_IO        uint64 = 1 << 41
 	REQ_F_IOPOLL_STATE      uint64 = 1 << 42 // a hybrid poller has slept once for the request
+	REQ_F_BUF_MORE          uint64 = 1 << 43
 	IO_REQ_LINK_FLAGS              = REQ_F_LINK | REQ_F_HARDLINK
 	IO_DISARM_MASK                 = REQ_F_ARM_LTIMEOUT | REQ_F_LINK_TIMEOUT | REQ_F_FAIL
 	IO_REQ_CLEAN_FLAGS             = REQ_F_BUFFER_SELECTED | REQ_F_NEED_CLEANUP | REQ_F_POLLED | REQ_F_INFLIGHT | REQ_F_CREDS | REQ_F_ASYNC_DATA
@@ -76,12 +77,15 @@ const (
 )
 
 // Return codes of an issue handler beyond a negative errno.
-// Linux: io_uring/io_uring.h:enum IOU_COMPLETE, IOU_ISSUE_SKIP_COMPLETE, IOU_RETRY
+// Linux: io_uring/io_uring.h:enum IOU_COMPLETE, IOU_ISSUE_SKIP_COMPLETE, IOU_RETRY, IOU_REQUEUE
 const (
 	IOU_COMPLETE            = 0
 	IOU_ISSUE_SKIP_COMPLETE = -(EIOCBQUEUED)
 	IOU_RETRY               = -EAGAIN
-	EIOCBQUEUED             = 529
+	// IOU_REQUEUE: a multishot issue asks for its poll task_work to run
+	// again (not a valid errno, below -MAX_ERRNO).
+	IOU_REQUEUE = -3072
+	EIOCBQUEUED = 529
 )
 
 // Bits of Ctx.checkCQ.

@@ -117,6 +117,9 @@ func (ctx *Ctx) doIopoll(t *sim.Thread, forceNonspin bool) int {
 	}
 	n := 0
 	for n < len(ip.list) && ip.list[n].iopollCompleted.Load() {
+		if req := ip.list[n]; req.flags&(REQ_F_BUFFER_SELECTED|REQ_F_BUFFER_RING) != 0 {
+			req.cqe.flags = putKbufs(req, int(req.cqe.res), nil, 1) // io_put_kbuf
+		}
 		n++
 	}
 	if n == 0 {

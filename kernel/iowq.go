@@ -109,6 +109,23 @@ func (k *Kernel) wqSubmitWork(t *sim.Thread, w *iowq.Work) {
 		reqTaskQueueFail(t, req, -EBADF)
 		return
 	}
+	// Only the submitter task may post auxiliary CQEs on a DEFER_TASKRUN
+	// ring, so multishot never runs on io-wq: it is armed for poll from
+	// here, or becomes a single-shot request on a file that cannot wait
+	// without blocking.
+	if req.flags&(REQ_F_MULTISHOT|REQ_F_APOLL_MULTISHOT) != 0 {
+		if req.file == nil || !ReqCanPoll(req) {
+			reqTaskQueueFail(t, req, -EBADFD)
+			return
+		}
+		if req.file.Flags&unix.O_NONBLOCK != 0 || req.file.FMode&vfs.FMODE_NOWAIT != 0 {
+			if ctx.armPollHandler(t, req, issueFlags) != ioApollOK {
+				reqTaskQueueFail(t, req, -ECANCELED)
+			}
+			return
+		}
+		req.flags &^= REQ_F_APOLL_MULTISHOT | REQ_F_MULTISHOT
+	}
 	needsPoll := false
 	if req.flags&REQ_F_FORCE_ASYNC != 0 && (def.Pollin || def.Pollout) && req.file != nil && ReqCanPoll(req) {
 		needsPoll = true

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/uringsim/uringsim/kbuf"
 	"github.com/uringsim/uringsim/mm"
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
@@ -116,8 +117,18 @@ func ReqCompleteRW(t *sim.Thread, token any, res int) {
 	if w := req.ctx.world(); w.Tracing() {
 		w.Emit(t, "io_complete_rw", sim.U("ctx", req.ctx.ID), sim.U("req", req.ID), sim.I("res", int64(res)))
 	}
-	req.twFunc = reqTaskComplete
+	req.twFunc = reqRWComplete
 	reqTaskWorkAdd(t, req, IOU_F_TWQ_LAZY_WAKE)
+}
+
+// reqRWComplete is the task_work of ReqCompleteRW: a selected buffer is
+// put (reported in the CQE) before the request completes.
+// Linux: io_uring/rw.c:io_req_rw_complete()
+func reqRWComplete(t *sim.Thread, req *Req) {
+	if req.flags&(REQ_F_BUFFER_SELECTED|REQ_F_BUFFER_RING) != 0 {
+		req.cqe.flags |= putKbufs(req, int(req.cqe.res), nil, 1)
+	}
+	reqTaskComplete(t, req)
 }
 
 // ReqFileGetNormal looks up descriptor fd in the submitting task's table
@@ -338,3 +349,94 @@ func uringCmdDone(t *sim.Thread, req *Req) {
 	}
 	ctx.reqCompleteDefer(req)
 }
+
+// Provided buffers (io_uring/kbuf.h as an op sees it). A buffer-selecting
+// op (IOSQE_BUFFER_SELECT; READ, READV, READ_MULTISHOT, RECV, RECVMSG):
+//
+//  1. if DoBufferSelect(req), selects with BufferSelect (one buffer) or,
+//     for a bundle, BuffersSelect/BuffersPeek (several), keeping the
+//     BufSel on its stack for this issue only;
+//  2. on -EAGAIN, or any failure before data moved, calls KbufRecycle with
+//     that BufSel, so the buffer goes back (a ring buffer is simply not
+//     committed) and is never lost nor handed out twice;
+//  3. on success ORs PutKbuf(req, bytes, &sel) (PutKbufs for nbufs
+//     buffers) into the CQE flags: IORING_CQE_F_BUFFER, the buffer id in
+//     the upper 16 bits, IORING_CQE_F_BUF_MORE for an incremental buffer
+//     with room left.
+//
+// A failed request that still holds a buffer reports it in its error CQE
+// (the core calls PutKbuf for it). A multishot op posts each CQE with
+// ReqPostCQE(…|IORING_CQE_F_MORE), returning IOU_RETRY to stay armed, and
+// calls PollMultishotRetry when issued with IO_URING_F_MULTISHOT.
+
+// BufSelArg is struct buf_sel_arg, the request of a bundle selection.
+type BufSelArg = kbuf.SelArg
+
+// DoBufferSelect reports a buffer-selecting request that has no buffer
+// yet (the previous one was recycled, or none was selected).
+// Linux: io_uring/kbuf.h:io_do_buffer_select()
+func DoBufferSelect(req *Req) bool { return doBufferSelect(req) }
+
+// BufferSelect selects one buffer of group bufGroup; n is the wanted
+// length in (0: the buffer's) and the usable length out. sel.Addr is 0
+// when the group is unknown or empty: the op fails with -ENOBUFS.
+// Linux: io_uring/kbuf.c:io_buffer_select()
+func BufferSelect(t *sim.Thread, req *Req, n *uint64, bufGroup uint16, issueFlags uint32) BufSel {
+	return bufferSelect(t, req, n, bufGroup, issueFlags)
+}
+
+// BuffersSelect maps and commits several buffers for a bundle (a legacy
+// group gives one); the CQE's buffer id is the first one's.
+// Linux: io_uring/kbuf.c:io_buffers_select()
+func BuffersSelect(t *sim.Thread, req *Req, arg *BufSelArg, sel *BufSel, issueFlags uint32) int {
+	return buffersSelect(t, req, arg, sel, issueFlags)
+}
+
+// BuffersPeek maps several buffers without committing them (uringLock
+// held); PutKbufs commits what the transfer used.
+// Linux: io_uring/kbuf.c:io_buffers_peek()
+func BuffersPeek(req *Req, arg *BufSelArg, sel *BufSel) int { return buffersPeek(req, arg, sel) }
+
+// KbufRecycle gives back a selected buffer the op did not use.
+// Linux: io_uring/kbuf.h:io_kbuf_recycle()
+func KbufRecycle(t *sim.Thread, req *Req, sel *BufSel, issueFlags uint32) bool {
+	return kbufRecycle(t, req, sel, issueFlags)
+}
+
+// PutKbuf ends the use of the request's buffer after n bytes and returns
+// the CQE flags reporting it (0 when it has none).
+// Linux: io_uring/kbuf.h:io_put_kbuf()
+func PutKbuf(req *Req, n int, sel *BufSel) uint32 { return putKbufs(req, n, sel, 1) }
+
+// PutKbufs is PutKbuf for a bundle of nbufs buffers.
+// Linux: io_uring/kbuf.h:io_put_kbufs()
+func PutKbufs(req *Req, n int, sel *BufSel, nbufs int) uint32 { return putKbufs(req, n, sel, nbufs) }
+
+// ReqBufIndex is req->buf_index: the selected buffer's id.
+func ReqBufIndex(req *Req) uint16 { return req.bufIndex }
+
+// ReqPostCQE posts an extra CQE of a multishot request (with uringLock
+// held, never from io-wq); false when the CQ is full, which ends it.
+// Linux: io_uring/io_uring.c:io_req_post_cqe()
+func ReqPostCQE(t *sim.Thread, req *Req, res int32, cflags uint32) bool {
+	return req.ctx.reqPostCQE(t, req, res, cflags)
+}
+
+// PollMultishotRetry makes the poll task_work issue the request again.
+// Linux: io_uring/poll.h:io_poll_multishot_retry()
+func PollMultishotRetry(req *Req) { pollMultishotRetry(req) }
+
+// ManageBuffersLegacy runs IORING_OP_PROVIDE_BUFFERS (provide) or
+// IORING_OP_REMOVE_BUFFERS on the ring's buffer groups.
+// Linux: io_uring/kbuf.c:io_manage_buffers_legacy()
+func ManageBuffersLegacy(t *sim.Thread, req *Req, p *kbuf.ProvideArgs, provide bool, issueFlags uint32) int {
+	ctx := req.ctx
+	ctx.ringSubmitLock(t, issueFlags)
+	ret := ctx.bufTable.ManageLegacy(p, provide)
+	ctx.ringSubmitUnlock(t, issueFlags)
+	return ret
+}
+
+// AccessOK is access_ok(addr, n) on the simulated x86-64 address space.
+// Linux: include/asm-generic/access_ok.h:access_ok()
+func AccessOK(addr, n uint64) bool { return accessOK(addr, n) }

@@ -371,6 +371,17 @@ func (ctx *Ctx) pollCheckEvents(t *sim.Thread, req *Req) int {
 				req.cqe.res, req.cqe.flags = int32(mask), 0
 				return iouPollRemovePollUseRes
 			}
+		} else {
+			// A multishot request (READ_MULTISHOT, multishot recv):
+			// issue it again; it posts its own CQEs.
+			switch ret := ctx.pollIssue(t, req); {
+			case ret == IOU_COMPLETE:
+				return iouPollRemovePollUseRes
+			case ret == IOU_REQUEUE:
+				return iouPollRequeue
+			case ret != IOU_RETRY && ret < 0:
+				return ret
+			}
 		}
 		req.cqe.res = 0
 	next:
@@ -434,9 +445,33 @@ func (ctx *Ctx) pollDelHash(req *Req) {
 	ctx.cancelTable.del(req)
 }
 
-// reqPostCQE posts an extra CQE for a multishot request from task_work.
+// pollIssue re-issues a multishot request from its poll task_work, with
+// uringLock held; the op posts its CQEs with ReqPostCQE.
+// Linux: io_uring/io_uring.c:io_poll_issue()
+func (ctx *Ctx) pollIssue(t *sim.Thread, req *Req) int {
+	if ctx.k.warnOn(req.file == nil, "multishot poll issue without a file") {
+		return -EFAULT
+	}
+	const issueFlags = IO_URING_F_NONBLOCK | IO_URING_F_MULTISHOT | IO_URING_F_COMPLETE_DEFER
+	ret := ctx.k.table.Issue[req.opcode].Issue(t, req, issueFlags)
+	ctx.k.warnOn(ret == IOU_ISSUE_SKIP_COMPLETE, "multishot issue skipped completion")
+	return ret
+}
+
+// pollMultishotRetry makes the poll task_work loop once more: a
+// multishot request that just posted a CQE may have more to read.
+// Linux: io_uring/poll.h:io_poll_multishot_retry()
+func pollMultishotRetry(req *Req) { req.pollRefs.Add(1) }
+
+// reqPostCQE posts an extra CQE for a multishot request from task_work,
+// after any completions of the batch not yet posted, so CQEs keep their
+// order. It fails (false) when the CQ is full: a multishot request then
+// ends.
 // Linux: io_uring/io_uring.c:io_req_post_cqe()
 func (ctx *Ctx) reqPostCQE(t *sim.Thread, req *Req, res int32, cflags uint32) bool {
+	if len(ctx.submitState.complReqs) != 0 {
+		ctx.submitFlushCompletions(t)
+	}
 	ctx.cqLockMaybe(t)
 	i, ok := ctx.getCQE(false, false)
 	if ok {

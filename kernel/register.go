@@ -8,8 +8,8 @@ import (
 )
 
 // IoUringRegister is the io_uring_register(2) system call.
-// Differs from Linux: only IORING_REGISTER_PROBE, ENABLE_RINGS and the
-// eventfd opcodes are implemented; every other opcode fails
+// Differs from Linux: only IORING_REGISTER_PROBE, ENABLE_RINGS, the
+// eventfd and the provided-buffer-ring opcodes are implemented; every other opcode fails
 // with -EINVAL, as an unknown opcode does (docs/divergences.md).
 // Linux: io_uring/register.c:SYSCALL_DEFINE4(io_uring_register)
 func IoUringRegister(task *Task, fd int, opcode uint32, arg uint64, nrArgs uint32) int {
@@ -84,6 +84,21 @@ func (ctx *Ctx) register(task *Task, opcode uint32, arg uint64, nrArgs uint32) i
 			return -EINVAL
 		}
 		return ctx.registerEnableRings(task)
+	case rings.IORING_REGISTER_PBUF_RING:
+		if arg == 0 || nrArgs != 1 {
+			return -EINVAL
+		}
+		return ctx.registerPbufRing(task, arg)
+	case rings.IORING_UNREGISTER_PBUF_RING:
+		if arg == 0 || nrArgs != 1 {
+			return -EINVAL
+		}
+		return ctx.unregisterPbufRing(task, arg)
+	case rings.IORING_REGISTER_PBUF_STATUS:
+		if arg == 0 || nrArgs != 1 {
+			return -EINVAL
+		}
+		return ctx.registerPbufStatus(task, arg)
 	}
 	return -EINVAL
 }

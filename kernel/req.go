@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/uringsim/uringsim/iowq"
+	"github.com/uringsim/uringsim/kbuf"
 	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/vfs"
 )
@@ -32,6 +33,7 @@ type Req struct {
 	}
 	bigCQE   [2]uint64
 	bufIndex uint16
+	kbuf     *kbuf.Buffer // req->kbuf: the selected legacy buffer (REQ_F_BUFFER_SELECTED)
 	file     *vfs.File
 	link     *Req
 	tctx     *Tctx

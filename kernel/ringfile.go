@@ -62,6 +62,7 @@ func (ctx *Ctx) maybeFree() {
 // free releases the ring memory.
 // Linux: io_uring/io_uring.c:io_ring_ctx_free(), io_rings_free()
 func (ctx *Ctx) free() {
+	ctx.bufTable.Destroy()
 	if ctx.ringRegion != nil {
 		ctx.ringRegion.Free()
 	}
@@ -102,10 +103,26 @@ func Mmap(task *Task, fd int, offset, length uint64) (uint64, int) {
 	if !ok {
 		return 0, -ENODEV
 	}
+	var r *mm.Region
+	if offset&rings.IORING_OFF_MMAP_MASK == rings.IORING_OFF_PBUF_RING {
+		// A kernel-allocated buffer ring (IOU_PBUF_RING_MMAP), also on a
+		// NO_MMAP ring. Differs from Linux: looked up under uring_lock,
+		// not mmap_lock.
+		bgid := (offset &^ rings.IORING_OFF_MMAP_MASK) >> rings.IORING_OFF_PBUF_SHIFT
+		ctx.uringLock.Lock(t)
+		defer ctx.uringLock.Unlock(t)
+		if bgid <= 0xffff {
+			r = ctx.bufTable.PbufRegion(uint16(bgid))
+		}
+		if r == nil || length == 0 || length > uint64(len(r.Mem)) {
+			return 0, -EINVAL
+		}
+		task.Proc.MM.Map(r, "io_uring")
+		return r.Addr(), 0
+	}
 	if ctx.flags&rings.IORING_SETUP_NO_MMAP != 0 {
 		return 0, -EINVAL
 	}
-	var r *mm.Region
 	switch offset {
 	case rings.IORING_OFF_SQ_RING, rings.IORING_OFF_CQ_RING:
 		r = ctx.ringRegion

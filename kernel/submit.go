@@ -334,7 +334,7 @@ func (ctx *Ctx) assignFile(t *sim.Thread, req *Req) bool {
 // Linux: io_uring/io_uring.c:io_req_defer_failed()
 func (ctx *Ctx) reqDeferFailed(t *sim.Thread, req *Req, res int32) {
 	reqSetFail(req)
-	req.cqe.res, req.cqe.flags = res, 0
+	req.cqe.res, req.cqe.flags = res, putKbufs(req, int(res), nil, 1)
 	if fail := ctx.k.table.Cold[req.opcode].Fail; fail != nil {
 		fail(req)
 	}

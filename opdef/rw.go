@@ -19,6 +19,9 @@ type rwData struct {
 	addr    uint64 // the user buffer (or iovec array)
 	len     uint32 // its length (or the iovec count)
 	rwFlags uint32 // RWF_*
+	// bufGroup is the provided-buffer group of a buffer-selecting read
+	// (io_async_rw.buf_group).
+	bufGroup uint16
 }
 
 // iovec is one struct iovec of a vectored op, already copied in.
@@ -42,12 +45,17 @@ func rwPrep(req *kernel.Req, sqe *rings.SQE, vectored bool) int {
 	rw.len = sqe.Len
 	rw.rwFlags = sqe.OpFlags
 	kernel.ReqSetBufIndex(req, sqe.BufIndex)
+	rw.bufGroup = sqe.BufIndex
 	if ret := ioprioCheckCap(sqe.Ioprio); ret != 0 {
 		return ret
 	}
-	// A buffer-selecting read imports its buffer at issue.
-	if !vectored || kernel.ReqFlags(req)&kernel.REQ_F_BUFFER_SELECT != 0 {
+	if !vectored {
 		return 0
+	}
+	if kernel.ReqFlags(req)&kernel.REQ_F_BUFFER_SELECT != 0 {
+		// A buffer-selecting read imports its buffer at issue; readv
+		// takes the wanted length from its one iovec.
+		return iovBufferSelectPrep(req)
 	}
 	if rw.len > uioMaxIOV {
 		return -kernel.EINVAL
@@ -71,6 +79,23 @@ func rwPrep(req *kernel.Req, sqe *rings.SQE, vectored bool) int {
 		total += iov[i].len
 	}
 	kernel.ReqSetAsyncData(req, iov)
+	return 0
+}
+
+// iovBufferSelectPrep checks a buffer-selecting readv: exactly one iovec,
+// whose length becomes the wanted length.
+// Linux: io_uring/rw.c:io_iov_buffer_select_prep()
+func iovBufferSelectPrep(req *kernel.Req) int {
+	rw := kernel.Cmd[rwData](req)
+	if rw.len != 1 {
+		return -kernel.EINVAL
+	}
+	var raw [16]byte
+	if kernel.ReqMM(req).CopyFromUser(raw[:], rw.addr) != 0 {
+		return -kernel.EFAULT
+	}
+	// rw.len is 32 bits, as io_rw.len: a larger iov_len is truncated.
+	rw.len = uint32(binary.LittleEndian.Uint64(raw[8:]))
 	return 0
 }
 
@@ -229,24 +254,58 @@ func rwDo(t *sim.Thread, req *kernel.Req, segs [][]byte, pos *int64, nonblock, w
 	return done
 }
 
+// rwBufferSelect picks the provided buffer a buffer-selecting read
+// transfers into, before anything else is checked, as __io_import_rw_buffer
+// does: -ENOBUFS when the group is unknown or empty.
+// Linux: io_uring/rw.c:__io_import_rw_buffer()
+func rwBufferSelect(t *sim.Thread, req *kernel.Req, issueFlags uint32, sel *kernel.BufSel) int {
+	rw := kernel.Cmd[rwData](req)
+	n := uint64(rw.len)
+	*sel = kernel.BufferSelect(t, req, &n, rw.bufGroup, issueFlags)
+	if sel.Addr == 0 {
+		return -kernel.ENOBUFS
+	}
+	rw.addr, rw.len = sel.Addr, uint32(n)
+	return 0
+}
+
 // rwIssue is io_read / io_write: a nonblocking attempt first when issued
 // inline; -EAGAIN makes the caller arm a poll (pollable file) or punt to
 // io-wq. What the transfer itself returns goes through kiocb_done: a
 // result completes inline (a short one failing the link), an error
-// completes from task_work (io_rw_done -> io_complete_rw).
-// Linux: io_uring/rw.c:__io_read(), io_write(), kiocb_done()
+// completes from task_work (io_rw_done -> io_complete_rw). A read that
+// selected a ring buffer and does not complete now gives it back
+// (io_kbuf_recycle): it was not committed.
+// Linux: io_uring/rw.c:io_read(), io_write(), kiocb_done()
 func rwIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32, write bool) int {
+	var sel kernel.BufSel
+	ret, finish := rwCore(t, req, issueFlags, write, &sel)
+	if finish {
+		return rwDone(t, req, ret, &sel)
+	}
+	if ret < 0 && ret != kernel.IOU_ISSUE_SKIP_COMPLETE && kernel.ReqFlags(req)&kernel.REQ_F_BUFFERS_COMMIT != 0 {
+		kernel.KbufRecycle(t, req, &sel, issueFlags)
+	}
+	return ret
+}
+
+// rwCore is __io_read / the body of io_write: it selects a provided
+// buffer when asked to, moves the bytes, and returns either a result for
+// kiocb_done (finish) or what the issue returns as is (an error before
+// the transfer, -EAGAIN to retry, IOU_ISSUE_SKIP_COMPLETE when queued).
+// Linux: io_uring/rw.c:__io_read(), io_write()
+func rwCore(t *sim.Thread, req *kernel.Req, issueFlags uint32, write bool, sel *kernel.BufSel) (ret int, finish bool) {
 	mode, mask := vfs.FMODE_READ, uint32(rings.EPOLLIN)
 	if write {
 		mode, mask = vfs.FMODE_WRITE, rings.EPOLLOUT
 	}
-	if ret := rwInitFile(req, mode); ret != 0 {
-		return ret
+	if !write && kernel.DoBufferSelect(req) {
+		if ret := rwBufferSelect(t, req, issueFlags, sel); ret != 0 {
+			return ret, false
+		}
 	}
-	if kernel.ReqFlags(req)&kernel.REQ_F_BUFFER_SELECT != 0 {
-		// Differs from Linux: no provided buffers exist yet, so the
-		// selection always fails as an empty group does.
-		return -kernel.ENOBUFS // io_buffer_select
+	if ret := rwInitFile(req, mode); ret != 0 {
+		return ret, false
 	}
 	f := kernel.ReqFile(req)
 	segs, total, fault := segments(req)
@@ -254,30 +313,30 @@ func rwIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32, write bool) int 
 	forceNonblock := issueFlags&kernel.IO_URING_F_NONBLOCK != 0
 	_, async := f.Op.(vfs.AsyncRW)
 	if forceNonblock && !async && !fileSupportsNowait(t, req, mask) {
-		return -kernel.EAGAIN
+		return -kernel.EAGAIN, false
 	}
 	direct, isDirect := f.Op.(vfs.DirectIO)
 	isDirect = isDirect && f.Flags&unix.O_DIRECT != 0
 	if write && forceNonblock && !async && !isDirect && f.FMode&vfs.FMODE_STREAM == 0 {
 		// Buffered writes to a regular file are not tried nonblocking
 		// (no FOP_BUFFER_WASYNC): they go to io-wq.
-		return -kernel.EAGAIN
+		return -kernel.EAGAIN, false
 	}
 	pos := updatePos(req)
 	if pos != nil && (*pos < 0 || *pos > math.MaxInt64-int64(total)) {
-		return -kernel.EINVAL // rw_verify_area
+		return -kernel.EINVAL, false // rw_verify_area
 	}
 	if p, ok := f.Op.(vfs.PlainRW); ok && (write && p.PlainWrite() || !write && p.PlainRead()) &&
 		forceNonblock && f.Flags&unix.O_NONBLOCK == 0 {
-		return -kernel.EAGAIN // loop_rw_iter cannot try without blocking
+		return -kernel.EAGAIN, false // loop_rw_iter cannot try without blocking
 	}
 	if fault != 0 {
-		return rwDone(t, req, fault)
+		return fault, true
 	}
 	if isDirect && pos != nil {
-		return rwDirect(t, req, direct, segs, *pos, write, forceNonblock)
+		return rwDirect(t, req, direct, segs, *pos, write, forceNonblock, sel), false
 	}
-	if async && len(segs) == 1 && pos != nil {
+	if async && len(segs) == 1 && pos != nil && req.Opcode() != rings.IORING_OP_READ_MULTISHOT {
 		// Storage that completes later: queue it (-EIOCBQUEUED) and let
 		// the device's completion finish the request.
 		var ret int
@@ -288,9 +347,9 @@ func rwIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32, write bool) int 
 		}
 		if ret == -vfs.EIOCBQUEUED {
 			// kiocb_done leaves f_pos alone for a queued transfer.
-			return kernel.IOU_ISSUE_SKIP_COMPLETE
+			return kernel.IOU_ISSUE_SKIP_COMPLETE, false
 		}
-		return rwDone(t, req, ret)
+		return ret, true
 	}
 	locked := false
 	if kernel.ReqFlags(req)&kernel.REQ_F_CUR_POS != 0 {
@@ -298,16 +357,16 @@ func rwIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32, write bool) int 
 		kernel.Cmd[rwData](req).pos = f.Pos
 	}
 	nowait := forceNonblock || kernel.ReqFlags(req)&kernel.REQ_F_NOWAIT != 0
-	ret := rwDo(t, req, segs, pos, nowait, write)
+	ret = rwDo(t, req, segs, pos, nowait, write)
 	if ret >= 0 && kernel.ReqFlags(req)&kernel.REQ_F_CUR_POS != 0 {
 		f.Pos = kernel.Cmd[rwData](req).pos
 	}
 	f.UnlockPos(t, locked)
 	if ret == -kernel.EAGAIN && kernel.ReqFlags(req)&kernel.REQ_F_NOWAIT == 0 && forceNonblock {
 		// Back to io_queue_async: poll if the file can, else io-wq.
-		return ret
+		return ret, false
 	}
-	return rwDone(t, req, ret)
+	return ret, true
 }
 
 // rwDirect queues a direct transfer (IOCB_DIRECT) on the file's device:
@@ -316,7 +375,7 @@ func rwIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32, write bool) int 
 // attempt the device cannot take (-EAGAIN) goes back to be retried from
 // io-wq; any other result completes as kiocb_done says.
 // Linux: io_uring/rw.c:__io_read(), io_write(), kiocb_done()
-func rwDirect(t *sim.Thread, req *kernel.Req, d vfs.DirectIO, segs [][]byte, pos int64, write, forceNonblock bool) int {
+func rwDirect(t *sim.Thread, req *kernel.Req, d vfs.DirectIO, segs [][]byte, pos int64, write, forceNonblock bool, sel *kernel.BufSel) int {
 	rw := kernel.Cmd[rwData](req)
 	iopoll := kernel.ReqRingFlags(req)&rings.IORING_SETUP_IOPOLL != 0
 	io := &vfs.Kiocb{Write: write, Segs: segs, Pos: pos, Hipri: iopoll,
@@ -333,26 +392,32 @@ func rwDirect(t *sim.Thread, req *kernel.Req, d vfs.DirectIO, segs [][]byte, pos
 	case ret == -kernel.EAGAIN && forceNonblock && kernel.ReqFlags(req)&kernel.REQ_F_NOWAIT == 0:
 		return ret
 	}
-	return rwDone(t, req, ret)
+	return rwDone(t, req, ret, sel)
 }
 
 // rwDone finishes a transfer with its result: inline for a count (a short
 // one fails the link), from task_work for an error; on an IOPOLL ring
-// every result goes through the poller's completion.
+// every result goes through the poller's completion. A selected buffer is
+// put into the CQE flags on success; on an error a ring buffer not yet
+// committed is recycled first, and one the request keeps is reported in
+// the error CQE.
 // Linux: io_uring/rw.c:kiocb_done(), io_rw_done()
-func rwDone(t *sim.Thread, req *kernel.Req, ret int) int {
+func rwDone(t *sim.Thread, req *kernel.Req, ret int, sel *kernel.BufSel) int {
 	if kernel.ReqRingFlags(req)&rings.IORING_SETUP_IOPOLL != 0 {
 		kernel.ReqCompleteRWIopoll(t, req, ret)
 		return kernel.IOU_ISSUE_SKIP_COMPLETE
 	}
 	if ret < 0 {
+		if kernel.ReqFlags(req)&kernel.REQ_F_BUFFERS_COMMIT != 0 {
+			kernel.KbufRecycle(t, req, sel, 0)
+		}
 		kernel.ReqCompleteRW(t, req, ret)
 		return kernel.IOU_ISSUE_SKIP_COMPLETE
 	}
 	if ret != int(kernel.ReqResult(req)) {
 		kernel.ReqSetFail(req)
 	}
-	kernel.ReqSetRes(req, int32(ret), 0)
+	kernel.ReqSetRes(req, int32(ret), kernel.PutKbuf(req, ret, sel))
 	return kernel.IOU_COMPLETE
 }
 
