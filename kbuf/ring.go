@@ -36,9 +36,13 @@ func (bl *List) RingBufferSelect(n *uint64) (b RingBuf, ok bool) {
 // incCommit consumes n bytes from the buffers at head of an incremental
 // ring: a buffer with bytes left stays at head with its address and
 // length moved on (false: more to come, IORING_CQE_F_BUF_MORE); a
-// zero-length buffer stops the walk the same way.
+// zero-length buffer stops the walk the same way, and so does a transfer
+// of nothing (the buffer is kept).
 // Linux: io_uring/kbuf.c:io_kbuf_inc_commit()
 func (bl *List) incCommit(n int) bool {
+	if n == 0 {
+		return false
+	}
 	for n > 0 {
 		bufLen := bl.br.Len(bl.head)
 		thisLen := min(uint32(n), bufLen)
@@ -198,6 +202,8 @@ func (tb *Table) RegisterPbufRing(as *mm.AddressSpace, reg *rings.BufReg) int {
 		if reg.RingAddr+size < reg.RingAddr {
 			return -eOVERFLOW
 		}
+		// Differs from Linux: the ring must lie in one mapping (pinning
+		// pages of several VMAs is not modelled; docs/divergences.md).
 		mem, errno := as.Slice(reg.RingAddr, size)
 		if errno != 0 {
 			return -eFAULT

@@ -213,8 +213,9 @@ func pollCanFinishInline(req *Req, ipt *pollTable) bool {
 // Linux: io_uring/poll.c:__io_arm_poll_handler()
 func (ctx *Ctx) armPollHandlerInner(t *sim.Thread, req *Req, ipt *pollTable, mask uint32, issueFlags uint32) int {
 	poll := &req.apoll.poll
-	poll.events, poll.head = mask, nil
-	req.apollEvents = mask
+	// io_init_poll_iocb: errors and hang-ups are always reported.
+	poll.events, poll.head = mask|ioPollUnmask, nil
+	req.apollEvents = poll.events
 	ipt.pt = vfs.PollTable{Qproc: pollQueueProc, Key: mask, Private: ipt}
 	ipt.req, ipt.err, ipt.nrEntries = req, 0, 0
 	ipt.owning = issueFlags&IO_URING_F_UNLOCKED != 0

@@ -61,6 +61,8 @@ func (x *runner) exec(c *Command) *failure {
 		return x.check(c.Line, p)
 	case *FdinfoCmd:
 		return x.fdinfo(c.Line, p)
+	case *PbufCmd:
+		return x.pbuf(c.Line, p)
 	}
 	return failf(c.Line, "%s: not supported by the runner", c.Word)
 }

@@ -191,6 +191,8 @@ func (p *parser) command(word string) cmdFunc {
 		return p.check
 	case "fdinfo":
 		return p.fdinfo
+	case "pbuf":
+		return p.pbufCmd
 	}
 	return nil
 }

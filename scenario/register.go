@@ -124,34 +124,62 @@ func (x *runner) register(line int, c *RegisterCmd) *failure {
 			count = uint32(c.Count.V)
 		}
 		size := c.Size.V
-		ringMem, f := x.scratchMem(line, uint64(max(entries, 1))*16)
-		if f != nil {
-			return f
-		}
 		bufs, f := x.scratchMem(line, max(uint64(count)*size, 1))
 		if f != nil {
 			return f
 		}
-		for i := range count {
-			if uint64(i) >= uint64(len(ringMem))/16 {
-				break
+		bgid := uint16(c.BGID.V)
+		// fill writes the count buffers into the ring and publishes them
+		// with the tail (resv of bufs[0]).
+		fill := func(ringMem []byte) {
+			br, err := rings.NewBufRingView(ringMem, entries)
+			if err != nil {
+				return // an invalid entry count: the kernel refuses it
 			}
-			bb := (*rings.Buf)(unsafe.Pointer(&ringMem[16*i]))
-			bb.Addr = addr(bufs) + uint64(i)*size
-			bb.Len = uint32(size)
-			bb.Bid = uint16(i)
+			for i := range min(count, entries) {
+				br.SetAddr(uint16(i), addr(bufs)+uint64(i)*size)
+				br.SetLen(uint16(i), uint32(size))
+				br.SetBid(uint16(i), uint16(i))
+			}
+			br.StoreTail(uint16(count))
+			if rs.pbufs == nil {
+				rs.pbufs = map[uint16]*pbufState{}
+			}
+			rs.pbufs[bgid] = &pbufState{br: br, bufs: bufs, size: size, tail: uint16(count)}
 		}
-		// The tail (resv of bufs[0], offset 14) publishes the buffers.
-		*(*uint16)(unsafe.Pointer(&ringMem[14])) = uint16(count)
+		var ringMem []byte
+		mmapped := c.Flags.V&rings.IOU_PBUF_RING_MMAP != 0
+		if !mmapped {
+			ringMem, f = x.scratchMem(line, uint64(max(entries, 1))*16)
+			if f != nil {
+				return f
+			}
+		}
 		reg, f := x.scratchMem(line, uint64(unsafe.Sizeof(rings.BufReg{})))
 		if f != nil {
 			return f
 		}
 		*(*rings.BufReg)(unsafe.Pointer(&reg[0])) = rings.BufReg{
-			RingAddr: addr(ringMem), RingEntries: entries, Bgid: uint16(c.BGID.V), Flags: uint16(c.Flags.V)}
+			RingAddr: addr(ringMem), RingEntries: entries, Bgid: bgid, Flags: uint16(c.Flags.V)}
 		arg, nr = addr(reg), 1
 		name := "pbuf" + itoa(c.BGID.V)
-		after = func() { x.mems[name] = bufs }
+		var mapErr error
+		after = func() {
+			x.mems[name] = bufs
+			if mmapped {
+				off := uint64(rings.IORING_OFF_PBUF_RING) | uint64(bgid)<<rings.IORING_OFF_PBUF_SHIFT
+				if ringMem, mapErr = x.be.MapRing(rs.r.FD(), off, uint64(entries)*16); mapErr != nil {
+					return
+				}
+				x.scratchMaps = append(x.scratchMaps, ringMem)
+			}
+			fill(ringMem)
+		}
+		defer func() {
+			if mapErr != nil {
+				x.printf("register %s: mmap of buffer ring %d: %v", c.Ring, bgid, mapErr)
+			}
+		}()
 	case rings.IORING_UNREGISTER_PBUF_RING:
 		reg, f := x.scratchMem(line, uint64(unsafe.Sizeof(rings.BufReg{})))
 		if f != nil {
@@ -159,6 +187,7 @@ func (x *runner) register(line int, c *RegisterCmd) *failure {
 		}
 		(*rings.BufReg)(unsafe.Pointer(&reg[0])).Bgid = uint16(c.BGID.V)
 		arg, nr = addr(reg), 1
+		after = func() { delete(rs.pbufs, uint16(c.BGID.V)) }
 	case rings.IORING_REGISTER_IOWQ_MAX_WORKERS:
 		b, f := x.scratchMem(line, 8)
 		if f != nil {

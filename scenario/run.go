@@ -283,6 +283,8 @@ type runner struct {
 	curTask   string // the task running the current command ("" main)
 	fdOrder   []string
 	scratch   [][]byte // user memory for timespecs, iovecs, register arguments
+	// scratchMaps are mappings of kernel-allocated buffer rings.
+	scratchMaps [][]byte
 }
 
 // ringState is a ring of the scenario: the liburing-style Ring and the
@@ -294,6 +296,7 @@ type ringState struct {
 	pending []CQE
 	files   []string // registered file table: name per slot ("" sparse)
 	closed  bool
+	pbufs   map[uint16]*pbufState // buffer rings registered by the scenario, by bgid
 }
 
 // setup checks the requirements and creates the backend.
@@ -416,6 +419,11 @@ func (x *runner) cleanup() {
 			if !x.closed[name] {
 				_ = x.files.close(x.fds[name])
 			}
+		}
+	}
+	if x.be != nil {
+		for _, b := range x.scratchMaps {
+			_ = x.be.Unmap(b)
 		}
 	}
 	for _, name := range x.ringOrder {
