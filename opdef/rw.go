@@ -373,7 +373,8 @@ func rwCore(t *sim.Thread, req *kernel.Req, issueFlags uint32, write bool, sel *
 // it completes later through ki_complete — from the device's interrupt, or
 // on an IOPOLL ring (IOCB_HIPRI) when io_do_iopoll finds it. A nonblocking
 // attempt the device cannot take (-EAGAIN) goes back to be retried from
-// io-wq; any other result completes as kiocb_done says.
+// io-wq; a read's error fails the request at issue; any other result
+// completes as kiocb_done says.
 // Linux: io_uring/rw.c:__io_read(), io_write(), kiocb_done()
 func rwDirect(t *sim.Thread, req *kernel.Req, d vfs.DirectIO, segs [][]byte, pos int64, write, forceNonblock bool, sel *kernel.BufSel) int {
 	rw := kernel.Cmd[rwData](req)
@@ -391,6 +392,8 @@ func rwDirect(t *sim.Thread, req *kernel.Req, d vfs.DirectIO, segs [][]byte, pos
 		return kernel.IOU_ISSUE_SKIP_COMPLETE
 	case ret == -kernel.EAGAIN && forceNonblock && kernel.ReqFlags(req)&kernel.REQ_F_NOWAIT == 0:
 		return ret
+	case ret < 0 && !write:
+		return ret // __io_read's error is io_read's: the request fails at issue
 	}
 	return rwDone(t, req, ret, sel)
 }

@@ -8,10 +8,17 @@ import (
 )
 
 // uringCmdData is IORING_OP_URING_CMD's state (struct io_uring_cmd); the
-// command bytes are in the request's async data.
+// copied SQE is in the request's async data.
 type uringCmdData struct {
 	cmdOp uint32
 	flags uint32
+}
+
+// uringCmdSQE is the SQE copy a command keeps (io_uring_cmd_sqe_copy):
+// the 64-byte SQE and its command area.
+type uringCmdSQE struct {
+	sqe rings.SQE
+	cmd []byte
 }
 
 // uringCmdPrep checks the SQE and keeps a copy of its command area.
@@ -35,7 +42,7 @@ func uringCmdPrep(req *kernel.Req, sqe *rings.SQE) int {
 		return -kernel.EINVAL
 	}
 	d.cmdOp = sqe.CmdOp()
-	kernel.ReqSetAsyncData(req, kernel.ReqSQECmd(req, sqe))
+	kernel.ReqSetAsyncData(req, &uringCmdSQE{sqe: *sqe, cmd: kernel.ReqSQECmd(req, sqe)})
 	return 0
 }
 
@@ -49,8 +56,9 @@ func uringCmd(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 	}
 	d := kernel.Cmd[uringCmdData](req)
 	ringFlags := kernel.ReqRingFlags(req)
+	cp := kernel.ReqAsyncData(req).(*uringCmdSQE)
 	c := &vfs.UringCmd{
-		Op: d.cmdOp, Flags: d.flags, Cmd: kernel.ReqAsyncData(req).([]byte), MM: kernel.ReqMM(req),
+		Op: d.cmdOp, Flags: d.flags, Cmd: cp.cmd, SQE: cp.sqe, MM: kernel.ReqMM(req),
 		SQE128:   ringFlags&rings.IORING_SETUP_SQE128 != 0,
 		CQE32:    ringFlags&(rings.IORING_SETUP_CQE32|rings.IORING_SETUP_CQE_MIXED) != 0,
 		Nonblock: issueFlags&kernel.IO_URING_F_NONBLOCK != 0,

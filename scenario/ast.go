@@ -40,6 +40,8 @@ const (
 	ObjFile                          // `file NAME`
 	ObjMem                           // `mem NAME`, or the pbufN mapping of IORING_REGISTER_PBUF_RING
 	ObjTask                          // `task NAME`
+	ObjNVMe                          // `nvme NAME`: its block device (O_DIRECT)
+	ObjDevice                        // NAME.buf, NAME.ng, NAME.ctrl of `nvme NAME`
 )
 
 func (k ObjKind) String() string {
@@ -66,6 +68,10 @@ func (k ObjKind) String() string {
 		return "mem"
 	case ObjTask:
 		return "task"
+	case ObjNVMe:
+		return "nvme device"
+	case ObjDevice:
+		return "device file"
 	}
 	return "unknown"
 }
@@ -73,7 +79,7 @@ func (k ObjKind) String() string {
 // HasFd reports whether objects of this kind have a file descriptor.
 func (k ObjKind) HasFd() bool {
 	switch k {
-	case ObjRing, ObjPipeEnd, ObjSocketEnd, ObjListen, ObjSocket, ObjEventfd, ObjFile:
+	case ObjRing, ObjPipeEnd, ObjSocketEnd, ObjListen, ObjSocket, ObjEventfd, ObjFile, ObjNVMe, ObjDevice:
 		return true
 	}
 	return false
@@ -238,6 +244,8 @@ const (
 	FieldTimespec                      // Dur: a __kernel_timespec in user memory; addr = its address
 	FieldSockaddr                      // Name: sockaddr_in of a listening socket; addr = its address, off = its length
 	FieldIOV                           // IOV: an iovec array in user memory; addr = its address, len = the count
+	FieldCmd                           // Cmd: raw bytes of the SQE's command area (uring_cmd)
+	FieldNVMe                          // NVMe: a struct nvme_uring_cmd in the command area
 )
 
 // SQEField is one key=value of an `sqe` line.
@@ -252,6 +260,8 @@ type SQEField struct {
 	Off   uint64 // FieldMem
 	Dur   Dur    // FieldTimespec
 	IOV   []IOVec
+	Cmd   []byte      // FieldCmd
+	NVMe  []NVMeField // FieldNVMe
 }
 
 // IOVec is one MEM[+OFF]:LEN element of `iov=`.

@@ -24,6 +24,8 @@ func (x *runner) exec(c *Command) *failure {
 		return x.mem(c.Line, p)
 	case *PipeCmd, *SocketpairCmd, *ListenCmd, *SocketCmd, *EventfdCmd, *FileCmd:
 		return x.object(c.Line, p)
+	case *NVMeCmd, *FaultCmd, *CrashCmd:
+		return x.nvmeCmd(c.Line, p)
 	case *CloseCmd:
 		return x.closeCmd(c.Line, p)
 	case *TaskCmd:
@@ -317,6 +319,10 @@ func (x *runner) sqe(line int, c *SQECmd) *failure {
 				*(*uint64)(unsafe.Pointer(&b[16*j+8])) = v.Len
 			}
 			sqe.Addr, sqe.Len = addr(b), uint32(len(fl.IOV))
+		case FieldCmd, FieldNVMe:
+			if f := x.sqeCmdArea(rs, sqe, fl); f != nil {
+				return f
+			}
 		}
 	}
 	if fdName != "" {
@@ -373,6 +379,8 @@ func setSQEField(sqe *rings.SQE, field string, v uint64) {
 		sqe.SpliceFdIn = int32(uint32(v))
 	case "addr3":
 		sqe.Addr3 = v
+	case "cmd_op":
+		sqe.SetCmdOp(uint32(v))
 	}
 }
 

@@ -193,6 +193,12 @@ func (p *parser) command(word string) cmdFunc {
 		return p.fdinfo
 	case "pbuf":
 		return p.pbufCmd
+	case "nvme":
+		return p.nvme
+	case "fault":
+		return p.fault
+	case "crash":
+		return p.crash
 	}
 	return nil
 }
@@ -763,6 +769,8 @@ func sqeFieldOf(key string) (sqeField, bool) {
 		return sqeField{"addr3", 64, refMem}, true
 	case "target":
 		return sqeField{"addr", 64, refNone}, true
+	case "cmd_op":
+		return sqeField{"cmd_op", 32, refNone}, true
 	}
 	return sqeField{}, false
 }
@@ -802,7 +810,7 @@ func (p *parser) sqe(w token, args []token) (Payload, error) {
 // unknown key.
 func (p *parser) sqeKV(t token) (*SQEField, error) {
 	f := &SQEField{Line: t.line, Key: t.key, Text: t.val}
-	if t.quoted {
+	if t.quoted && t.key != "cmd" {
 		return nil, p.errf(t.line, "unexpected string in %q", t.text)
 	}
 	var err error
@@ -826,6 +834,8 @@ func (p *parser) sqeKV(t token) (*SQEField, error) {
 		f.Field, f.Kind = "addr", FieldIOV
 		f.IOV, err = p.iov(t)
 		return f, err
+	case "cmd", "nvme":
+		return p.sqeCmdKV(t, f)
 	}
 	sf, ok := sqeFieldOf(t.key)
 	if !ok {

@@ -282,7 +282,8 @@ type runner struct {
 	taskOrder []string
 	curTask   string // the task running the current command ("" main)
 	fdOrder   []string
-	scratch   [][]byte // user memory for timespecs, iovecs, register arguments
+	nvmes     map[string]*uring.NVMe // `nvme` devices (simulator only)
+	scratch   [][]byte               // user memory for timespecs, iovecs, register arguments
 	// scratchMaps are mappings of kernel-allocated buffer rings.
 	scratchMaps [][]byte
 }

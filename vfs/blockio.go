@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"github.com/uringsim/uringsim/mm"
+	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
 )
 
@@ -78,6 +79,9 @@ type UringCmd struct {
 	// Cmd is the SQE's command area (sqe->cmd): 16 bytes, 80 on an
 	// IORING_SETUP_SQE128 ring. It is a stable copy.
 	Cmd []byte
+	// SQE is a copy of the SQE's first 64 bytes, for drivers that take
+	// arguments from its other fields (addr, addr3, len).
+	SQE rings.SQE
 	// MM is the submitting task's address space: user pointers inside
 	// the command are resolved there.
 	MM *mm.AddressSpace
