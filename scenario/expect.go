@@ -11,8 +11,25 @@ import (
 // reap takes the next CQE off the ring, waiting up to opt.CQEWait (virtual
 // time on the simulator, where a deadlock also ends the wait), prints it and
 // records it. ok is false when none came.
+//
+// On an IORING_SETUP_IOPOLL ring the kernel does not sleep for the
+// timeout: GETEVENTS polls and returns at once when nothing is on the
+// iopoll list yet (a request still in io-wq), so — as a liburing program
+// on such a ring must — the wait is retried in small steps until the
+// bound.
 func (x *runner) reap(rs *ringState) (CQE, bool) {
-	cqe, err := rs.r.WaitCQETimeout(x.opt.CQEWait)
+	wait := x.opt.CQEWait
+	if rs.r.Flags()&rings.IORING_SETUP_IOPOLL != 0 && x.files != nil {
+		const steps = 1000
+		for range steps {
+			if cqe, err := rs.r.WaitCQETimeout(wait / steps); err == nil && cqe != nil {
+				return x.take(rs, cqe), true
+			}
+			x.files.sleep(wait / steps)
+		}
+		return CQE{}, false
+	}
+	cqe, err := rs.r.WaitCQETimeout(wait)
 	if err != nil || cqe == nil {
 		return CQE{}, false
 	}

@@ -630,14 +630,16 @@ func (sqd *Data) run(t *sim.Thread) {
 
 		capEntries := len(sqd.ringList) != 1
 		var ist sqTime
+		busy := false // work done this round, not just polling
 		for _, r := range sqd.ringList {
 			ret := sqd.submitRing(t, r, capEntries, &ist)
+			busy = busy || ret > 0
 			if !sqtSpin && (ret > 0 || r.IOPollPending()) {
 				sqtSpin = true
 			}
 		}
 		if sqd.task.RunTaskWork(t, IORING_TW_CAP_ENTRIES_VALUE) > 0 {
-			sqtSpin = true
+			sqtSpin, busy = true, true
 		}
 		sqd.updateWorktime(w, &ist)
 
@@ -649,9 +651,14 @@ func (sqd *Data) run(t *sim.Thread) {
 				timeout = now + sqd.SQThreadIdle()
 				poll = sqd.cfg.PollMin
 			}
-			if sqtSpin || !w.Deterministic() {
+			switch {
+			case sqtSpin && !busy && w.Deterministic():
+				// Only polling IOPOLL requests: a spin must let
+				// virtual time pass for the device to finish them.
+				sqd.pollIdle(t, &wait, sqd.cfg.PollMin)
+			case sqtSpin || !w.Deterministic():
 				condResched(t) // spin on
-			} else {
+			default:
 				sqd.pollIdle(t, &wait, min(poll, timeout-now))
 				poll = min(2*poll, sqd.cfg.PollMax)
 			}
