@@ -90,28 +90,50 @@ func (ns *Namespace) readPage(t *sim.Thread, idx int64) (*cachePage, int) {
 	return p, 0
 }
 
+// pageFill says how findPage gets a page that is not cached.
+type pageFill uint8
+
+const (
+	fillNone pageFill = iota // don't: return nil (a nonblocking read)
+	fillRead                 // read it from the device
+	fillZero                 // insert a zeroed page (a write covers all of it)
+)
+
+// findPage returns cached page idx, filling a missing one as fill says. It
+// returns nil with fillNone and a missing page, or a read's error.
+// Linux: mm/filemap.c:filemap_get_pages(), __filemap_get_folio()
+func (ns *Namespace) findPage(t *sim.Thread, idx int64, fill pageFill) (*cachePage, int) {
+	ns.lock.Lock(t)
+	p := ns.cache.get(idx)
+	if p == nil && fill == fillZero {
+		p = &cachePage{}
+		ns.cache.put(idx, p)
+	}
+	ns.lock.Unlock(t)
+	if p != nil || fill == fillNone {
+		return p, 0
+	}
+	return ns.readPage(t, idx)
+}
+
 // read is a buffered read: from cached pages, reading missing ones from
 // the device unless nonblock (then it stops, -EAGAIN if nothing was read).
 // Linux: mm/filemap.c:filemap_read()
 func (pc *pageCache) read(t *sim.Thread, ns *Namespace, dst []byte, off *int64, nonblock bool) int {
 	size := ns.Size()
+	fill := fillRead
+	if nonblock {
+		fill = fillNone
+	}
 	done := 0
 	for done < len(dst) && *off < size {
 		idx, in := *off/pageSize, *off%pageSize
-		ns.lock.Lock(t)
-		p := pc.get(idx)
-		ns.lock.Unlock(t)
+		p, ret := ns.findPage(t, idx, fill)
+		if ret < 0 && done == 0 {
+			return ret
+		}
 		if p == nil {
-			if nonblock {
-				break
-			}
-			var ret int
-			if p, ret = ns.readPage(t, idx); ret < 0 {
-				if done == 0 {
-					return ret
-				}
-				break
-			}
+			break
 		}
 		ns.lock.Lock(t)
 		k := copy(dst[done:], p.data[in:min(int64(pageSize), size-idx*pageSize)])
@@ -135,28 +157,16 @@ func (pc *pageCache) write(t *sim.Thread, ns *Namespace, src []byte, off *int64)
 	for done < len(src) {
 		idx, in := *off/pageSize, *off%pageSize
 		k := min(len(src)-done, pageSize-int(in))
-		ns.lock.Lock(t)
-		p := pc.get(idx)
-		ns.lock.Unlock(t)
+		fill := fillRead
+		if k == pageSize {
+			fill = fillZero
+		}
+		p, ret := ns.findPage(t, idx, fill)
+		if ret < 0 && done == 0 {
+			return ret
+		}
 		if p == nil {
-			if k == pageSize {
-				p = &cachePage{}
-				ns.lock.Lock(t)
-				if q := pc.get(idx); q != nil {
-					p = q
-				} else {
-					pc.put(idx, p)
-				}
-				ns.lock.Unlock(t)
-			} else {
-				var ret int
-				if p, ret = ns.readPage(t, idx); ret < 0 {
-					if done == 0 {
-						return ret
-					}
-					break
-				}
-			}
+			break
 		}
 		ns.lock.Lock(t)
 		copy(p.data[in:], src[done:done+k])

@@ -41,3 +41,12 @@ func PrepRead(sqe *rings.SQE, fd int32, buf uint64, length uint32, off uint64) {
 func PrepWrite(sqe *rings.SQE, fd int32, buf uint64, length uint32, off uint64) {
 	PrepRW(sqe, rings.IORING_OP_WRITE, fd, buf, length, off)
 }
+
+// PrepFsync prepares an IORING_OP_FSYNC of fd; flags may be
+// IORING_FSYNC_DATASYNC.
+//
+// Linux: liburing src/include/liburing.h:io_uring_prep_fsync()
+func PrepFsync(sqe *rings.SQE, fd int32, flags uint32) {
+	PrepRW(sqe, rings.IORING_OP_FSYNC, fd, 0, 0, 0)
+	sqe.OpFlags = flags
+}
