@@ -37,6 +37,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./scenario/
 	$(GO) test -tags invariants -run='^$$' -fuzz=FuzzRun -fuzztime=$(FUZZTIME) ./scenario/
 	$(GO) test -tags invariants -run='^$$' -fuzz=FuzzPathOps -fuzztime=$(FUZZTIME) ./uring/
+	$(GO) test -tags invariants -run='^$$' -fuzz=FuzzRingWords -fuzztime=$(FUZZTIME) ./uring/
 
 # The scenario corpus on the simulator and on the host kernel's io_uring,
 # ending with a table: scenario, sim, host, identical (reaped CQE streams).

@@ -32,21 +32,22 @@ func (ctx *Ctx) cqringEventsUser() uint32 {
 }
 
 // cqringQueued is the number of posted, unconsumed CQEs clamped to the ring
-// size: user space may write anything into cq.head.
-// Linux: io_uring/io_uring.c:io_cqring_queued()
+// size, in unsigned 32-bit arithmetic: user space may write anything into
+// cq.head, and a head written past the tail makes the CQ look full (no
+// free slot: new CQEs overflow and the overflow list is not flushed) until
+// the program writes a sane head again.
+// Linux 7.1 (f44d38a31f18, "validate user-controlled cq.head") treats such a
+// head as an empty CQ instead; 6.18, the reference, does not.
+// Linux: io_uring/io_uring.c:io_cqe_cache_refill() (queued = min(__io_cqring_events(ctx), ctx->cq_entries))
 func (ctx *Ctx) cqringQueued() uint32 {
-	diff := int32(ctx.cachedCQTail - rings.LoadAcquire(&ctx.rings.CQ.Head))
-	if diff < 0 {
-		return 0
-	}
-	return min(uint32(diff), ctx.cqEntries)
+	return min(ctx.cqringEvents(), ctx.cqEntries)
 }
 
 // fillNopCQE posts a padding CQE (IORING_CQE_F_SKIP) in the last slot so a
 // 32-byte CQE on a CQE_MIXED ring does not wrap.
 // Linux: io_uring/io_uring.c:io_fill_nop_cqe()
 func (ctx *Ctx) fillNopCQE(off uint32) bool {
-	if ctx.cqringQueued() >= ctx.cqEntries {
+	if ctx.cqringEvents() >= ctx.cqEntries { // unsigned: a head past the tail is "full"
 		return false
 	}
 	c := ctx.cqSlot(off)
