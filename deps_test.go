@@ -40,6 +40,12 @@ var allowedDeps = map[string][]string{
 // default build (no tags) compiles.
 func goFiles(t *testing.T) map[string][]string {
 	t.Helper()
+	return goFilesFor(t, &build.Default)
+}
+
+// goFilesFor is goFiles for the files ctxt selects (its build tags).
+func goFilesFor(t *testing.T, ctxt *build.Context) map[string][]string {
+	t.Helper()
 	pkgs := map[string][]string{}
 	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -49,7 +55,7 @@ func goFiles(t *testing.T) map[string][]string {
 			return filepath.SkipDir
 		}
 		if !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
-			if ok, err := build.Default.MatchFile(filepath.Dir(path), d.Name()); err != nil || !ok {
+			if ok, err := ctxt.MatchFile(filepath.Dir(path), d.Name()); err != nil || !ok {
 				return err
 			}
 			dir := filepath.ToSlash(filepath.Dir(path))

@@ -1,6 +1,8 @@
 package scenario
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -14,8 +16,8 @@ func (x *runner) memAt(a uint64) (string, bool) {
 		base := addr(b[:cap(b)])
 		return a - base, cap(b) > 0 && a >= base && a-base < uint64(cap(b))
 	}
-	for name, b := range x.mems { // mappings never overlap: at most one holds a
-		if off, ok := in(b); ok {
+	for _, name := range slices.Sorted(maps.Keys(x.mems)) { // mappings never overlap: at most one holds a
+		if off, ok := in(x.mems[name]); ok {
 			return name + "+0x" + strconv.FormatUint(off, 16), true
 		}
 	}

@@ -3,7 +3,6 @@ package sqpoll
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -496,12 +495,7 @@ func (sqd *Data) handleEvent(t *sim.Thread) bool {
 // condResched is cond_resched(): a preemption point. In concurrent mode it
 // also lets other goroutines run, so that a parker woken by the Data
 // lock's release gets to take it before the spinning thread does again.
-func condResched(t *sim.Thread) {
-	t.Yield()
-	if !t.World().Deterministic() {
-		runtime.Gosched()
-	}
-}
+func condResched(t *sim.Thread) { t.CondResched() }
 
 // sqTime is struct io_sq_time: the work-time accounting of one round.
 type sqTime struct {
