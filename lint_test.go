@@ -20,14 +20,14 @@ import (
 type lintRule int
 
 const (
-	ruleGo      lintRule = 1 << iota // no bare go statement: threads start through sim
-	ruleSelect                       // no select: its choice among ready cases is random
-	ruleClock                        // no wall clock: time.Now, Sleep, timers (use the virtual clock)
-	ruleRand                         // no global randomness: math/rand, crypto/rand, math/rand/v2's global functions
-	ruleMap                          // no range over a map: its order is random
-	ruleSync                         // no package sync: sim's locks and wait queues are yield points
-	ruleRuntime                      // no package runtime: Gosched, Goexit, LockOSThread belong to sim
-	ruleAtomicFn                     // sync/atomic's functions on raw words only in rings (the ring accessors)
+	ruleGo       lintRule = 1 << iota // no bare go statement: threads start through sim
+	ruleSelect                        // no select: its choice among ready cases is random
+	ruleClock                         // no wall clock: time.Now, Sleep, timers (use the virtual clock)
+	ruleRand                          // no global randomness: math/rand, crypto/rand, math/rand/v2's global functions
+	ruleMap                           // no range over a map: its order is random
+	ruleSync                          // no package sync: sim's locks and wait queues are yield points
+	ruleRuntime                       // no package runtime: Gosched, Goexit, LockOSThread belong to sim
+	ruleAtomicFn                      // sync/atomic's functions on raw words only in rings (the ring accessors)
 
 	rulesAll = ruleGo | ruleSelect | ruleClock | ruleRand | ruleMap | ruleSync | ruleRuntime | ruleAtomicFn
 )
