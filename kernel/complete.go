@@ -35,7 +35,7 @@ func (ctx *Ctx) cqeOverflow(t *sim.Thread, userData uint64, res int32, cflags ui
 		w.Emit(t, "io_uring_cqe_overflow", sim.U("ctx", ctx.ID), sim.X("user_data", userData),
 			sim.I("res", int64(res)), sim.S("cflags", rings.FlagNames(rings.FamilyCQEFlags, uint64(cflags))))
 	}
-	if len(ctx.overflowList) == 0 {
+	if ctx.overflowList.len() == 0 {
 		ctx.checkCQ.Or(ioCheckCQOverflow)
 		rings.AtomicOr(&ctx.rings.SQFlags, rings.IORING_SQ_CQ_OVERFLOW)
 	}
@@ -43,7 +43,7 @@ func (ctx *Ctx) cqeOverflow(t *sim.Thread, userData uint64, res int32, cflags ui
 	if ctx.cqeShift == 1 || cflags&rings.IORING_CQE_F_32 != 0 {
 		o.big, o.isBig = big, true
 	}
-	ctx.overflowList = append(ctx.overflowList, o)
+	ctx.overflowList.push(o)
 }
 
 // cqLock takes completionLock unless the ring completes locklessly.

@@ -65,7 +65,7 @@ type Ctx struct {
 	cqeCached      uint32        // next free CQE slot index within the cached range (io_ring_ctx.cqe_cached)
 	cqeSentinel    uint32        // end of the cached range (cqe_sentinel)
 	checkCQ        atomic.Uint32 // IO_CHECK_CQ_* bits, read locklessly by waiters
-	overflowList   []overflowCQE
+	overflowList   overflowQueue
 	cqWait         sim.WaitQueueHead
 	cqWaitNr       uint32
 	cqTimeouts     uint32

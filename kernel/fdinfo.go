@@ -95,7 +95,7 @@ func (ctx *Ctx) showFdinfo(t *sim.Thread, b *strings.Builder) {
 	b.WriteString("PollList:\n")
 	b.WriteString("CqOverflowList:\n")
 	ctx.completionLock.Lock(t)
-	for _, o := range ctx.overflowList {
+	for _, o := range ctx.overflowList.all() {
 		fmt.Fprintf(b, "  user_data=%d, res=%d, flags=%x\n", o.cqe.UserData, o.cqe.Res, o.cqe.Flags)
 	}
 	ctx.completionLock.Unlock(t)

@@ -18,9 +18,8 @@ func (ctx *Ctx) cqringOverflowFlush(t *sim.Thread, dying bool) {
 		ctx.completionLock.Unlock(t)
 		return
 	}
-	n := 0
-	for n < len(ctx.overflowList) {
-		o := &ctx.overflowList[n]
+	for ctx.overflowList.len() > 0 {
+		o := ctx.overflowList.front()
 		if !dying {
 			i, ok := ctx.getCQE(true, o.cqe.Flags&rings.IORING_CQE_F_32 != 0)
 			if !ok {
@@ -32,12 +31,9 @@ func (ctx *Ctx) cqringOverflowFlush(t *sim.Thread, dying bool) {
 			}
 			ctx.writeCQE(t, i, o.cqe.UserData, o.cqe.Res, o.cqe.Flags, big, nil)
 		}
-		n++
+		ctx.overflowList.pop()
 	}
-	rest := copy(ctx.overflowList, ctx.overflowList[n:])
-	clear(ctx.overflowList[rest:])
-	ctx.overflowList = ctx.overflowList[:rest]
-	if len(ctx.overflowList) == 0 {
+	if ctx.overflowList.len() == 0 {
 		ctx.checkCQ.And(^ioCheckCQOverflow)
 		rings.AtomicAndNot(&ctx.rings.SQFlags, rings.IORING_SQ_CQ_OVERFLOW)
 	}

@@ -13,10 +13,11 @@ import (
 // Linux: include/linux/io_uring_types.h:struct io_uring_task
 type Tctx struct {
 	task     *Task
-	taskList sim.LList    // tctx->task_list: requests with task_work pending
-	taskWork callbackHead // tctx->task_work: queued on the task when taskList becomes non-empty
-	ctxs     []*Ctx       // tctx->xa: rings this task has submitted to
-	inflight int64        // tctx->inflight (percpu counter in the kernel)
+	taskList sim.LList     // tctx->task_list: requests with task_work pending
+	taskWork callbackHead  // tctx->task_work: queued on the task when taskList becomes non-empty
+	xa       map[*Ctx]bool // tctx->xa: the rings this task uses, keyed by the ctx
+	last     *Ctx          // tctx->last: the ring of the latest submit
+	inflight int64         // tctx->inflight (percpu counter in the kernel)
 
 	registeredRings [ioRingFDRegMax]*vfs.File // tctx->registered_rings
 
@@ -39,12 +40,13 @@ func (ctx *Ctx) addTctxNode(task *Task) int {
 		tctx.wqHooks = sim.SchedHooks{Sleeping: wq.WorkerSleeping, Running: wq.WorkerRunning}
 		task.ioUring = tctx
 	}
-	for _, c := range tctx.ctxs {
-		if c == ctx {
-			return 0
-		}
+	if tctx.xa[ctx] { // xa_load
+		return 0
 	}
-	tctx.ctxs = append(tctx.ctxs, ctx)
+	if tctx.xa == nil {
+		tctx.xa = map[*Ctx]bool{}
+	}
+	tctx.xa[ctx] = true
 	ctx.tctxList = append(ctx.tctxList, tctx)
 	if ctx.iowqLimitsSet && tctx.ioWQ != nil {
 		limits := ctx.iowqLimits
@@ -53,14 +55,23 @@ func (ctx *Ctx) addTctxNode(task *Task) int {
 	return 0
 }
 
-// addTctxNodeFromSubmit is addTctxNode on the submission path, which also
-// enforces IORING_SETUP_SINGLE_ISSUER.
-// Linux: io_uring/tctx.c:__io_uring_add_tctx_node_from_submit()
+// addTctxNodeFromSubmit is addTctxNode on the submission path: a task
+// submitting to the ring it submitted to last needs nothing; otherwise
+// IORING_SETUP_SINGLE_ISSUER is enforced and the ring becomes the task's
+// last.
+// Linux: io_uring/tctx.h:io_uring_add_tctx_node(); tctx.c:__io_uring_add_tctx_node_from_submit()
 func (ctx *Ctx) addTctxNodeFromSubmit(task *Task) int {
+	if tctx := task.ioUring; tctx != nil && tctx.last == ctx {
+		return 0
+	}
 	if ctx.flags&rings.IORING_SETUP_SINGLE_ISSUER != 0 && ctx.submitterTask != task {
 		return -EEXIST
 	}
-	return ctx.addTctxNode(task)
+	if ret := ctx.addTctxNode(task); ret != 0 {
+		return ret
+	}
+	task.ioUring.last = ctx
+	return 0
 }
 
 // tctxTaskWork runs a task's io_uring task_work list in the order the items

@@ -10,9 +10,10 @@
 // returns -EFAULT otherwise — garbage from a program can never crash the
 // simulator.
 //
-// The mapping table is copy-on-write behind an atomic pointer (the RCU
-// pattern): lookups take no lock and never block, and mmap/munmap publish a
-// new table. Backing memory is released only when the address space is
+// The mapping table is a copy-on-write B-tree behind an atomic pointer (the
+// RCU pattern; Linux's maple tree is RCU-safe the same way): lookups take no
+// lock and never block, and mmap/munmap publish a new version, copying only
+// the O(log n) nodes they change. Backing memory is released only when the address space is
 // released, so a racing reader in concurrent mode can never touch memory that
 // was returned to the host: after munmap an address is refused (-EFAULT), but
 // its pages stay valid until Release.
@@ -21,10 +22,10 @@
 package mm
 
 import (
-	"sort"
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/google/btree"
 	"golang.org/x/sys/unix"
 )
 
@@ -46,22 +47,35 @@ type Mapping struct {
 // End is one past the last byte of the mapping.
 func (m *Mapping) End() uint64 { return m.Addr + uint64(len(m.Mem)) }
 
+// table is one published version of the mapping table: a B-tree of the
+// live mappings by address, never modified once published.
 type table struct {
-	maps []*Mapping // live mappings, sorted by Addr, non-overlapping
+	maps *btree.BTreeG[*Mapping]
 }
+
+func mappingLess(a, b *Mapping) bool { return a.Addr < b.Addr }
+
+// mmDegree is the B-tree's degree: shallow trees, few nodes copied per write.
+const mmDegree = 16
 
 // AddressSpace is a simulated process's address space (mm_struct).
 type AddressSpace struct {
-	cur     atomic.Pointer[table]
-	backing atomic.Pointer[[]*Mapping] // every mapping ever created here, freed at Release
-	locked  atomic.Int64               // pinned bytes charged to RLIMIT_MEMLOCK (mm->pinned_vm)
+	cur    atomic.Pointer[table] // what lookups see (RCU: replaced, never changed)
+	locked atomic.Int64          // pinned bytes charged to RLIMIT_MEMLOCK (mm->pinned_vm)
+
+	// The writer's side (mmap_lock held for writing): the working tree,
+	// of which cur is a lazy copy-on-write clone, and every mapping ever
+	// created here, freed at Release. One writer at a time: writing
+	// catches a second one.
+	writing atomic.Bool
+	work    *btree.BTreeG[*Mapping]
+	backing []*Mapping
 }
 
 // New returns an empty address space.
 func New() *AddressSpace {
-	as := &AddressSpace{}
-	as.cur.Store(&table{})
-	as.backing.Store(new([]*Mapping))
+	as := &AddressSpace{work: btree.NewG(mmDegree, mappingLess)}
+	as.cur.Store(&table{maps: as.work.Clone()})
 	return as
 }
 
@@ -78,22 +92,25 @@ func (as *AddressSpace) Mmap(length uint64, name string) (*Mapping, int) {
 		return nil, -int(unix.ENOMEM)
 	}
 	m := &Mapping{Addr: uint64(uintptr(unsafe.Pointer(&mem[0]))), Mem: mem[:n:n], Name: name}
-	as.insert(m)
+	as.write(func(w *btree.BTreeG[*Mapping]) {
+		as.backing = append(as.backing, m)
+		w.ReplaceOrInsert(m)
+	})
 	return m, 0
 }
 
 // Map makes existing kernel-owned memory (a ring region) visible at its own
 // address, as remap_pfn_range does for io_uring's regions. The memory must
 // come from NewRegion (or this package's Mmap of another space) and stay
-// alive until this space is released.
+// alive until this space is released. Remapping the same address replaces
+// the mapping there.
 // Linux: io_uring/memmap.c:io_uring_mmap()
 func (as *AddressSpace) Map(r *Region, name string) *Mapping {
 	m := &Mapping{Addr: r.Addr(), Mem: r.Mem, Name: name, region: r}
 	r.get()
 	var replaced *Mapping
-	as.publish(func(t *table) *table {
-		replaced = t.find(m.Addr)
-		return t.with(m)
+	as.write(func(w *btree.BTreeG[*Mapping]) {
+		replaced, _ = w.ReplaceOrInsert(m)
 	})
 	if replaced != nil && replaced.region != nil {
 		replaced.region.put()
@@ -101,37 +118,16 @@ func (as *AddressSpace) Map(r *Region, name string) *Mapping {
 	return m
 }
 
-func (as *AddressSpace) insert(m *Mapping) {
-	for {
-		old := as.backing.Load()
-		nb := append(append([]*Mapping(nil), (*old)...), m)
-		if as.backing.CompareAndSwap(old, &nb) {
-			break
-		}
+// write runs f on the working tree and publishes a clone of the result:
+// O(log n) nodes copied, whatever the number of mappings; lookups of the
+// previous version go on undisturbed.
+func (as *AddressSpace) write(f func(w *btree.BTreeG[*Mapping])) {
+	if !as.writing.CompareAndSwap(false, true) {
+		panic("mm: two threads change one address space at once (mmap_lock is not modelled)")
 	}
-	as.publish(func(t *table) *table { return t.with(m) })
-}
-
-func (as *AddressSpace) publish(f func(*table) *table) {
-	for {
-		old := as.cur.Load()
-		if as.cur.CompareAndSwap(old, f(old)) {
-			return
-		}
-	}
-}
-
-func (t *table) with(m *Mapping) *table {
-	maps := make([]*Mapping, 0, len(t.maps)+1)
-	for _, o := range t.maps {
-		if o.Addr == m.Addr { // remapping the same region replaces it
-			continue
-		}
-		maps = append(maps, o)
-	}
-	maps = append(maps, m)
-	sort.Slice(maps, func(i, j int) bool { return maps[i].Addr < maps[j].Addr })
-	return &table{maps: maps}
+	f(as.work)
+	as.cur.Store(&table{maps: as.work.Clone()})
+	as.writing.Store(false)
 }
 
 // Munmap removes the mappings that start inside [addr, addr+length). Only
@@ -146,21 +142,18 @@ func (as *AddressSpace) Munmap(addr, length uint64) int {
 	end := addr + length
 	errno := 0
 	var removed []*Mapping
-	as.publish(func(t *table) *table {
-		errno, removed = 0, nil
-		maps := make([]*Mapping, 0, len(t.maps))
-		for _, m := range t.maps {
-			if m.Addr >= addr && m.Addr < end {
-				if m.End() > (end+PageSize-1)&^(PageSize-1) {
-					errno = -int(unix.EINVAL)
-					return t
-				}
-				removed = append(removed, m)
-				continue
+	as.write(func(w *btree.BTreeG[*Mapping]) {
+		w.AscendRange(&Mapping{Addr: addr}, &Mapping{Addr: end}, func(m *Mapping) bool {
+			if m.End() > (end+PageSize-1)&^(PageSize-1) {
+				errno, removed = -int(unix.EINVAL), nil
+				return false
 			}
-			maps = append(maps, m)
+			removed = append(removed, m)
+			return true
+		})
+		for _, m := range removed {
+			w.Delete(m)
 		}
-		return &table{maps: maps}
 	})
 	for _, m := range removed {
 		if m.region != nil {
@@ -173,23 +166,28 @@ func (as *AddressSpace) Munmap(addr, length uint64) int {
 // Release frees every mapping's backing memory. The address space must not
 // be used afterwards. Kernel-owned regions mapped with Map are not freed here.
 func (as *AddressSpace) Release() {
-	old := as.cur.Swap(&table{})
-	for _, m := range old.maps {
+	var live, all []*Mapping
+	as.write(func(w *btree.BTreeG[*Mapping]) {
+		w.Ascend(func(m *Mapping) bool { live = append(live, m); return true })
+		w.Clear(false)
+		all, as.backing = as.backing, nil
+	})
+	for _, m := range live {
 		if m.region != nil {
 			m.region.put()
 		}
 	}
-	b := as.backing.Swap(new([]*Mapping))
-	for _, m := range *b {
+	for _, m := range all {
 		_ = unix.Munmap(m.Mem)
 	}
 }
 
 // find returns the mapping holding addr, or nil.
 func (t *table) find(addr uint64) *Mapping {
-	i := sort.Search(len(t.maps), func(i int) bool { return t.maps[i].End() > addr })
-	if i < len(t.maps) && t.maps[i].Addr <= addr {
-		return t.maps[i]
+	var m *Mapping
+	t.maps.DescendLessOrEqual(&Mapping{Addr: addr}, func(o *Mapping) bool { m = o; return false })
+	if m != nil && addr < m.End() {
+		return m
 	}
 	return nil
 }
@@ -199,7 +197,9 @@ func (as *AddressSpace) Lookup(addr uint64) *Mapping { return as.cur.Load().find
 
 // Mappings returns the live mappings in address order.
 func (as *AddressSpace) Mappings() []*Mapping {
-	return append([]*Mapping(nil), as.cur.Load().maps...)
+	var ms []*Mapping
+	as.cur.Load().maps.Ascend(func(m *Mapping) bool { ms = append(ms, m); return true })
+	return ms
 }
 
 // Slice returns the user memory [addr, addr+n) as a byte slice aliasing the
