@@ -28,4 +28,8 @@ const (
 	ENODEV     = int(unix.ENODEV)
 	EALREADY   = int(unix.EALREADY)
 	ENOBUFS    = int(unix.ENOBUFS)
+	ENOSYS     = int(unix.ENOSYS)
+	ECHILD     = int(unix.ECHILD)
+	ENFILE     = int(unix.ENFILE)
+	ESRCH      = int(unix.ESRCH)
 )

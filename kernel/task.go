@@ -26,6 +26,8 @@ type Kernel struct {
 	nextProcID atomic.Uint64
 	warnings   atomic.Int64
 	tmpfs      atomic.Pointer[vfs.Tmpfs] // the root file system, made on first use (kernel/namei.go)
+	futex      futexHash                 // kernel/futex.go
+	tasklist   sim.SpinLock              // tasklist_lock: process parents, children and exit states (kernel/exit.go)
 }
 
 // New returns a kernel running in w with the op table t, after checking the
@@ -47,6 +49,8 @@ type Process struct {
 	MM    *mm.AddressSpace
 	Files vfs.FDTable
 	ID    uint64
+
+	sig procSignal // parent, children, exit state (kernel/exit.go)
 }
 
 // NewProcess creates a process with an empty address space and

@@ -42,6 +42,8 @@ const (
 	ObjTask                          // `task NAME`
 	ObjNVMe                          // `nvme NAME`: its block device (O_DIRECT)
 	ObjDevice                        // NAME.buf, NAME.ng, NAME.ctrl of `nvme NAME`
+	ObjChild                         // `child NAME`: fd= gives its pid
+	ObjPidfd                         // NAME.pidfd of `child NAME`
 )
 
 func (k ObjKind) String() string {
@@ -72,6 +74,10 @@ func (k ObjKind) String() string {
 		return "nvme device"
 	case ObjDevice:
 		return "device file"
+	case ObjChild:
+		return "child"
+	case ObjPidfd:
+		return "pidfd"
 	}
 	return "unknown"
 }
@@ -79,7 +85,7 @@ func (k ObjKind) String() string {
 // HasFd reports whether objects of this kind have a file descriptor.
 func (k ObjKind) HasFd() bool {
 	switch k {
-	case ObjRing, ObjPipeEnd, ObjSocketEnd, ObjListen, ObjSocket, ObjEventfd, ObjFile, ObjNVMe, ObjDevice:
+	case ObjRing, ObjPipeEnd, ObjSocketEnd, ObjListen, ObjSocket, ObjEventfd, ObjFile, ObjNVMe, ObjDevice, ObjPidfd:
 		return true
 	}
 	return false

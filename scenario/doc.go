@@ -23,6 +23,28 @@
 //     also takes a flag set A|B|0x10 of names known to rings.Lookup. An
 //     n-bit field takes -2^(n-1) … 2^n-1; Num.V keeps negatives sign-extended
 //     to 64 bits and the runner truncates to the field.
+//   - A constant's name stands for any integer, alone or in a flag set:
+//     the io_uring uapi names of rings.Lookup first, then the table of
+//     consts.go (linux/futex.h, linux/wait.h, eventpoll, fcntl, stat,
+//     socket, fadvise/madvise/splice/fallocate/sync_file_range, RWF_*,
+//     EFD_*, CLD_*; values from golang.org/x/sys/unix or the uapi header).
+//     A negative constant (AT_FDCWD) counts as negative for the field
+//     width. fd=, ring_fd= and addr= look up a declared object first, then
+//     a constant, then a number.
+//   - `child NAME` declares NAME and NAME.pidfd: fd=NAME is the child's pid
+//     (P_PID), NAME.pidfd a pidfd of it opened at creation (P_PIDFD, poll;
+//     it takes a descriptor number on both backends, and close closes it).
+//     On the host the child is /bin/sh running `sleep DUR; exit N`; on the
+//     simulator a simulated process whose exit is a timer on the virtual
+//     clock. after= defaults to 0 (exits at once, asynchronously). A child
+//     nothing waited for is killed and reaped at the end of the run.
+//   - store takes exactly one of data=, u32=, u64= (little endian; an
+//     aligned u32/u64 is one atomic store); futex_wake's count defaults to
+//     1 (futex_wake wakes one for any count <= 1) and it prints
+//     `futex_wake MEM[+OFF] ret=N`.
+//   - Before taking an SQE, sqe moves the runner's tail up to the kernel's
+//     SQ head when the kernel consumed past it (a poked tail), so the SQE
+//     goes where the kernel reads next.
 //   - Durations are 0 or a whole number with ns, us, ms or s.
 //   - `*` is accepted only where something is checked: cqe keys, expect=,
 //     peek fields and fdinfo values.

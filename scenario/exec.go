@@ -65,6 +65,12 @@ func (x *runner) exec(c *Command) *failure {
 		return x.fdinfo(c.Line, p)
 	case *PbufCmd:
 		return x.pbuf(c.Line, p)
+	case *ChildCmd:
+		return x.child(c.Line, p)
+	case *StoreCmd:
+		return x.store(c.Line, p)
+	case *FutexWakeCmd:
+		return x.futexWake(c.Line, p)
 	}
 	return failf(c.Line, "%s: not supported by the runner", c.Word)
 }
@@ -215,6 +221,9 @@ func (x *runner) fdOf(line int, name string) (int, *failure) {
 	if fd, ok := x.fds[name]; ok {
 		return fd, nil
 	}
+	if c, ok := x.children[name]; ok {
+		return c.Pid, nil
+	}
 	return -1, failf(line, "%s has no file descriptor (not created?)", name)
 }
 
@@ -250,6 +259,7 @@ func (x *runner) sqe(line int, c *SQECmd) *failure {
 	if f != nil {
 		return f
 	}
+	rs.r.CatchUpSQ() // after a poked tail the kernel consumed, start at its head
 	sqe := rs.r.GetSQE()
 	if sqe == nil {
 		return failf(line, "sqe: the SQ of ring %s is full", c.Ring)

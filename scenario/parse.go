@@ -199,6 +199,12 @@ func (p *parser) command(word string) cmdFunc {
 		return p.fault
 	case "crash":
 		return p.crash
+	case "child":
+		return p.child
+	case "store":
+		return p.store
+	case "futex_wake":
+		return p.futexWake
 	}
 	return nil
 }
@@ -844,7 +850,7 @@ func (p *parser) sqeKV(t token) (*SQEField, error) {
 	f.Field, f.Kind = sf.field, FieldNum
 	switch sf.ref {
 	case refFd:
-		f.Name, f.Num, err = p.refOrNum(t, "file", ObjKind.HasFd, sf.bits)
+		f.Name, f.Num, err = p.refOrNum(t, "file", hasFdOrPid, sf.bits)
 		if f.Name != "" {
 			f.Kind = FieldFd
 		}

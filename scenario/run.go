@@ -272,18 +272,20 @@ type runner struct {
 	files fileSys        // files, pipes, sockets; nil when unavailable
 	line  int            // the command running
 
-	rings     map[string]*ringState
-	mems      map[string][]byte
-	fds       map[string]int  // file objects (pipe ends, sockets, files, eventfds)
-	ports     map[string]int  // listening sockets: their port
-	closed    map[string]bool // objects closed by `close`
-	ringOrder []string
-	tasks     map[string]*taskState
-	taskOrder []string
-	curTask   string // the task running the current command ("" main)
-	fdOrder   []string
-	nvmes     map[string]*uring.NVMe // `nvme` devices (simulator only)
-	scratch   [][]byte               // user memory for timespecs, iovecs, register arguments
+	rings      map[string]*ringState
+	mems       map[string][]byte
+	fds        map[string]int  // file objects (pipe ends, sockets, files, eventfds)
+	ports      map[string]int  // listening sockets: their port
+	closed     map[string]bool // objects closed by `close`
+	ringOrder  []string
+	tasks      map[string]*taskState
+	taskOrder  []string
+	curTask    string // the task running the current command ("" main)
+	fdOrder    []string
+	nvmes      map[string]*uring.NVMe  // `nvme` devices (simulator only)
+	children   map[string]*uring.Child // `child` processes
+	childOrder []string
+	scratch    [][]byte // user memory for timespecs, iovecs, register arguments
 	// scratchMaps are mappings of kernel-allocated buffer rings.
 	scratchMaps [][]byte
 }
@@ -415,6 +417,9 @@ func (x *runner) cleanup() {
 		_ = recover()
 	}()
 	x.stopTasks()
+	for _, name := range x.childOrder {
+		x.children[name].Reap()
+	}
 	if x.files != nil {
 		for _, name := range x.fdOrder {
 			if !x.closed[name] {

@@ -86,6 +86,10 @@ func (p *parser) numText(line int, what, text string, bits int, allowAny bool) (
 	if !strings.Contains(text, "|") && looksNumeric(text) {
 		return n, errorf(p.file, line, "bad number %q for %s", text, what)
 	}
+	if v, neg, ok := lookupConst(text); ok { // one name: its value, sign included
+		n.V = v
+		return n, p.checkWidth(line, what, n, neg, bits)
+	}
 	for _, part := range strings.Split(text, "|") {
 		switch {
 		case part == "":
@@ -97,7 +101,7 @@ func (p *parser) numText(line int, what, text string, bits int, allowAny bool) (
 			}
 			n.V |= u
 		default:
-			u, ok := rings.Lookup(part)
+			u, _, ok := lookupConst(part)
 			if !ok {
 				return n, errorf(p.file, line, "unknown flag %q", part)
 			}

@@ -344,6 +344,21 @@ func (r *Ring) GetSQE() *rings.SQE {
 	return sqe
 }
 
+// CatchUpSQ moves the application's SQ tail up to the kernel's SQ head
+// when the kernel has consumed past it — a tail written directly through
+// View (a program poking the ring) and submitted — so that the next
+// GetSQE hands out the slot the kernel reads next. SQEs handed out and not
+// yet published are kept when the head has not passed them.
+//
+// It is not a scheduling point of the simulator (a plain load), so adding
+// it to a program does not change the interleavings a seed gives.
+func (r *Ring) CatchUpSQ() {
+	head := rings.LoadAcquire(r.sqHead)
+	if int32(head-r.sqeTail) > 0 {
+		r.sqeHead, r.sqeTail = head, head
+	}
+}
+
 // SyncSQ re-reads sq.tail into the application's private SQ state,
 // dropping SQEs handed out but not yet published. Use it after writing
 // sq.tail directly through View, which liburing's bookkeeping cannot see.

@@ -37,8 +37,9 @@ simulator's trace to stderr, or to --trace-out (chrome: one scenario only).
 -v echoes each command before it runs.
 
 Exit status: 0 when nothing failed, 1 when a scenario failed (or the
-streams differ with --backend=both), 2 for a usage error or a malformed
-scenario (reported as FILE:LINE: message).
+streams differ with --backend=both), 2 for a usage error or when a file
+could not be parsed: it is reported as FILE:LINE: message on stderr and as
+that file's FAIL line, and the other files still run.
 `
 
 type runConfig struct {
@@ -140,34 +141,39 @@ func scenarioFiles(paths []string) ([]string, error) {
 	return files, nil
 }
 
-// loaded is a parsed scenario with its source lines.
+// loaded is a parsed scenario with its source lines, or a file that
+// could not be read or parsed (err set, sc nil).
 type loaded struct {
-	sc  *scenario.Scenario
-	src []string
-	bug string // scenario.KnownSimBug: the simulator is known to differ
+	sc   *scenario.Scenario
+	src  []string
+	bug  string // scenario.KnownSimBug: the simulator is known to differ
+	name string // err: the scenario's name (base name without .scn)
+	err  error  // err: why it was not loaded (FILE:LINE: message)
 }
 
-// loadScenarios parses every file; it reports every malformed one.
-func loadScenarios(files []string, stderr io.Writer) ([]loaded, bool) {
+// loadScenarios parses every file. A file that cannot be read or parsed
+// is reported on stderr and kept as an entry with err set, so that the
+// others still run and it is counted as that file's failure.
+func loadScenarios(files []string, stderr io.Writer) []loaded {
 	var out []loaded
-	ok := true
 	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".scn")
 		src, err := os.ReadFile(f)
 		if err != nil {
 			fmt.Fprintf(stderr, "uringsim run: %v\n", err)
-			ok = false
+			out = append(out, loaded{name: name, err: err})
 			continue
 		}
 		sc, err := scenario.Parse(f, src)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
-			ok = false
+			out = append(out, loaded{name: name, err: err})
 			continue
 		}
 		bug, _ := scenario.KnownSimBug(src)
 		out = append(out, loaded{sc: sc, src: strings.Split(string(src), "\n"), bug: bug})
 	}
-	return out, ok
+	return out
 }
 
 // runRun is `uringsim run`.
@@ -193,10 +199,7 @@ func runRun(args []string, stdout, stderr io.Writer) (status int) {
 		fmt.Fprintf(stderr, "uringsim run: %v\n", err)
 		return 2
 	}
-	scs, ok := loadScenarios(files, stderr)
-	if !ok {
-		return 2
-	}
+	scs := loadScenarios(files, stderr)
 	if len(scs) == 0 {
 		fmt.Fprintln(stderr, "uringsim run: no scenario found")
 		return 2
@@ -221,7 +224,7 @@ func runRun(args []string, stdout, stderr io.Writer) (status int) {
 	case "json":
 		sink = sim.NewJSONSink(traceW)
 	case "chrome":
-		if len(scs) != 1 {
+		if len(scs) != 1 || scs[0].err != nil {
 			fmt.Fprintln(stderr, "uringsim run: --trace=chrome takes exactly one scenario")
 			return 2
 		}
@@ -243,7 +246,15 @@ func runRun(args []string, stdout, stderr io.Writer) (status int) {
 	xfail := 0
 	var rows []conformanceRow
 	failed := false
+	malformed := false
 	for _, l := range scs {
+		if l.err != nil {
+			// Reported as this file's failure; the others still run.
+			fmt.Fprintf(stdout, "FAIL %s: %v\n", l.name, l.err)
+			counts[scenario.Fail]++
+			malformed = true
+			continue
+		}
 		var results []scenario.Result
 		for _, be := range backends {
 			opt := scenario.RunOptions{Backend: be, Seed: cfg.seed, SeedSet: cfg.seedSet, Out: stdout, Mode: cfg.mode}
@@ -302,6 +313,9 @@ func runRun(args []string, stdout, stderr io.Writer) (status int) {
 	fmt.Fprintf(stdout, "%d passed, %d failed, %d skipped\n", counts[scenario.Pass], counts[scenario.Fail], counts[scenario.Skip])
 	if len(rows) > 0 {
 		printConformance(stdout, rows)
+	}
+	if malformed {
+		return 2
 	}
 	if failed {
 		return 1

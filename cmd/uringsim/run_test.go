@@ -19,8 +19,8 @@ func cli(args ...string) (status int, stdout, stderr string) {
 	return status, o.String(), e.String()
 }
 
-// TestRunMalformed: a malformed scenario gives exit status 2 and the
-// parser's FILE:LINE: message, and nothing runs.
+// TestRunMalformed: a malformed scenario gives exit status 2, the
+// parser's FILE:LINE: message and a FAIL line of its own.
 func TestRunMalformed(t *testing.T) {
 	cases := []struct {
 		name, src string
@@ -49,10 +49,41 @@ func TestRunMalformed(t *testing.T) {
 			if !strings.HasPrefix(stderr, prefix) || !strings.Contains(stderr, c.msg) {
 				t.Errorf("stderr %q, want %q… mentioning %q", stderr, prefix, c.msg)
 			}
-			if strings.Contains(stdout, "PASS") || strings.Contains(stdout, "FAIL") {
-				t.Errorf("a malformed scenario ran: %q", stdout)
+			if !strings.Contains(stdout, "FAIL "+c.name+": "+prefix) || strings.Contains(stdout, "PASS") {
+				t.Errorf("stdout %q, want the file's FAIL line and nothing run", stdout)
+			}
+			if !strings.Contains(stdout, "0 passed, 1 failed, 0 skipped") {
+				t.Errorf("stdout %q: the malformed file is not counted as failed", stdout)
 			}
 		})
+	}
+}
+
+// TestRunMalformedGoesOn: one unparsable file in a directory does not stop
+// the others; it is that file's failure and the exit status is 2.
+func TestRunMalformedGoesOn(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"a_good.scn": "ring r entries=4\nsqe r nop ud=1\nsubmit r expect=1\ncqe r ud=1 res=0\n",
+		"b_bad.scn":  "ring r entries=4\nfrobnicate r\n",
+		"c_good.scn": "ring r entries=4\nsqe r nop ud=2\nsubmit r expect=1\ncqe r ud=2 res=0\n",
+	}
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status, stdout, stderr := cli("run", dir)
+	if status != 2 {
+		t.Errorf("exit status %d, want 2\n%s", status, stdout)
+	}
+	for _, want := range []string{"PASS a_good", "FAIL b_bad: " + filepath.Join(dir, "b_bad.scn") + ":2: ", "PASS c_good", "2 passed, 1 failed, 0 skipped"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "b_bad.scn:2: ") {
+		t.Errorf("stderr %q lacks the parse error", stderr)
 	}
 }
 
