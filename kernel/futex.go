@@ -259,7 +259,7 @@ func (k *Kernel) FutexWake(t *sim.Thread, proc *Process, uaddr uint64, flags uin
 		}
 	}
 	if w := k.World; w.Tracing() {
-		w.Emit(t, "futex_wake", sim.X("uaddr", uaddr), sim.U("flags", uint64(flags)), sim.I("nr_wake", int64(nr)), sim.I("woken", int64(ret)))
+		w.Emit(t, "futex_wake", sim.U("flags", uint64(flags)), sim.I("nr_wake", int64(nr)), sim.I("woken", int64(ret)))
 	}
 	return ret
 }
