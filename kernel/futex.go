@@ -2,9 +2,9 @@ package kernel
 
 import (
 	"encoding/binary"
-	"sync/atomic"
 	"unsafe"
 
+	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
 )
 
@@ -296,9 +296,9 @@ func loadUserWord(b []byte) uint64 {
 	p := unsafe.Pointer(&b[0])
 	switch len(b) {
 	case 4:
-		return uint64(atomic.LoadUint32((*uint32)(p)))
+		return uint64(rings.ReadOnce((*uint32)(p)))
 	case 8:
-		return atomic.LoadUint64((*uint64)(p))
+		return rings.ReadOnce64((*uint64)(p))
 	case 2:
 		return uint64(binary.LittleEndian.Uint16(b))
 	}

@@ -31,6 +31,17 @@ func ReadOnce(p *uint32) uint32 { return atomic.LoadUint32(p) }
 // Linux: include/asm-generic/rwonce.h:WRITE_ONCE()
 func WriteOnce(p *uint32, v uint32) { atomic.StoreUint32(p, v) }
 
+// ReadOnce64 is READ_ONCE() of a shared 64-bit user word (a futex2 word
+// of FUTEX2_SIZE_U64).
+//
+// Linux: include/asm-generic/rwonce.h:READ_ONCE()
+func ReadOnce64(p *uint64) uint64 { return atomic.LoadUint64(p) }
+
+// WriteOnce64 is WRITE_ONCE() of a shared 64-bit user word.
+//
+// Linux: include/asm-generic/rwonce.h:WRITE_ONCE()
+func WriteOnce64(p *uint64, v uint64) { atomic.StoreUint64(p, v) }
+
 // AtomicOr is atomic_or() on a shared word (setting IORING_SQ_NEED_WAKEUP,
 // IORING_SQ_CQ_OVERFLOW or IORING_SQ_TASKRUN in sq_flags).
 //

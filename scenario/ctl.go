@@ -3,9 +3,9 @@ package scenario
 import (
 	"encoding/binary"
 	"strings"
-	"sync/atomic"
 	"unsafe"
 
+	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/uring"
 )
 
@@ -177,11 +177,11 @@ func (x *runner) store(line int, c *StoreCmd) *failure {
 	aligned := n > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(dst)))%uintptr(n) == 0
 	switch {
 	case c.U32.Set && aligned:
-		atomic.StoreUint32((*uint32)(unsafe.Pointer(&dst[0])), uint32(c.U32.V))
+		rings.WriteOnce((*uint32)(unsafe.Pointer(&dst[0])), uint32(c.U32.V))
 	case c.U32.Set:
 		binary.LittleEndian.PutUint32(dst, uint32(c.U32.V))
 	case c.U64.Set && aligned:
-		atomic.StoreUint64((*uint64)(unsafe.Pointer(&dst[0])), c.U64.V)
+		rings.WriteOnce64((*uint64)(unsafe.Pointer(&dst[0])), c.U64.V)
 	case c.U64.Set:
 		binary.LittleEndian.PutUint64(dst, c.U64.V)
 	default:
