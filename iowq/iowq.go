@@ -186,6 +186,10 @@ type Data struct {
 	// Non-hashed linked work runs next on the same worker; hashed linked
 	// work is enqueued.
 	FreeWork func(t *sim.Thread, w *Work) *Work
+	// ShareFiles, if set, is called before each worker's thread starts:
+	// the worker shares its owner's descriptor table (create_io_thread's
+	// CLONE_FILES), so the owner's fdget can no longer borrow.
+	ShareFiles func()
 	// NrCPUs is the machine's CPU count (the affinity mask's width); 0 is
 	// DefaultNrCPUs.
 	NrCPUs int
@@ -229,15 +233,16 @@ type acct struct {
 
 // WQ is one task's io-wq (struct io_wq).
 type WQ struct {
-	w        *sim.World
-	task     *sim.Thread // owner (wq->task)
-	name     string      // "iou-wrk-<pid>"
-	hash     *Hash
-	doWork   func(t *sim.Thread, w *Work)
-	freeWork func(t *sim.Thread, w *Work) *Work
-	nrCPUs   int
-	nproc    uint32
-	bugs     Bugs
+	w          *sim.World
+	task       *sim.Thread // owner (wq->task)
+	name       string      // "iou-wrk-<pid>"
+	hash       *Hash
+	doWork     func(t *sim.Thread, w *Work)
+	freeWork   func(t *sim.Thread, w *Work) *Work
+	shareFiles func()
+	nrCPUs     int
+	nproc      uint32
+	bugs       Bugs
 
 	exit       atomic.Bool // IO_WQ_BIT_EXIT
 	workerRefs atomic.Int32
@@ -268,14 +273,15 @@ func Create(parent *sim.Thread, bounded uint32, data Data) *WQ {
 		panic("iowq: Create without DoWork or FreeWork")
 	}
 	wq := &WQ{
-		w:        parent.World(),
-		task:     parent,
-		hash:     data.Hash,
-		doWork:   data.DoWork,
-		freeWork: data.FreeWork,
-		nrCPUs:   data.NrCPUs,
-		nproc:    data.NprocLimit,
-		bugs:     data.Bugs,
+		w:          parent.World(),
+		task:       parent,
+		hash:       data.Hash,
+		doWork:     data.DoWork,
+		freeWork:   data.FreeWork,
+		shareFiles: data.ShareFiles,
+		nrCPUs:     data.NrCPUs,
+		nproc:      data.NprocLimit,
+		bugs:       data.Bugs,
 	}
 	if wq.hash == nil {
 		wq.hash = NewHash()

@@ -119,6 +119,9 @@ func (wq *WQ) createWorker(t *sim.Thread, a *acct) bool {
 // Linux: io_uring/io-wq.c:create_io_worker()
 func (wq *WQ) createIOWorker(t *sim.Thread, a *acct) bool {
 	wk := &worker{wq: wq, acct: a}
+	if wq.shareFiles != nil {
+		wq.shareFiles()
+	}
 	th := wq.w.Go(t, wq.name, wk.run)
 	if th.State() == sim.TaskDead { // the world shut down: create_io_thread failed
 		a.nrRunning.Add(-1)

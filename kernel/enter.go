@@ -7,6 +7,7 @@ import (
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/sqpoll"
+	"github.com/uringsim/uringsim/vfs"
 )
 
 // enterFlags is every IORING_ENTER_* flag Linux 6.18 accepts.
@@ -39,11 +40,11 @@ func IoUringEnter(task *Task, fd int, toSubmit, minComplete, flags uint32, argp,
 	if flags&^enterFlags != 0 {
 		return -EINVAL
 	}
-	ctx, ret := task.ringFromFD(fd, flags&rings.IORING_ENTER_REGISTERED_RING != 0)
+	ctx, ref, ret := task.ringFromFD(fd, flags&rings.IORING_ENTER_REGISTERED_RING != 0)
 	if ctx == nil {
 		return ret
 	}
-	if ctx.file != nil && flags&rings.IORING_ENTER_REGISTERED_RING == 0 {
+	if ref {
 		defer ctx.file.Put(t)
 	}
 	if ctx.flags&rings.IORING_SETUP_R_DISABLED != 0 {
@@ -111,31 +112,33 @@ func IoUringEnter(task *Task, fd int, toSubmit, minComplete, flags uint32, argp,
 	return ret
 }
 
-// ringFromFD resolves a ring descriptor: a normal fd (with a reference the
-// caller drops), or an index into the task's registered rings.
-func (task *Task) ringFromFD(fd int, registered bool) (*Ctx, int) {
+// ringFromFD resolves a ring descriptor: a normal fd through fdget (ref
+// says whether the caller holds a reference on the ring's file to drop),
+// or an index into the task's registered rings.
+// Linux: io_uring/io_uring.c:io_uring_ctx_get_file()
+func (task *Task) ringFromFD(fd int, registered bool) (ctx *Ctx, ref bool, ret int) {
 	t := task.Thread
 	if registered {
 		tctx := task.ioUring
 		if tctx == nil || fd < 0 || fd >= ioRingFDRegMax {
-			return nil, -EINVAL
+			return nil, false, -EINVAL
 		}
 		f := tctx.registeredRings[fd]
 		if f == nil {
-			return nil, -EBADF
+			return nil, false, -EBADF
 		}
-		return f.Private.(*Ctx), 0
+		return f.Private.(*Ctx), false, 0
 	}
-	f := task.Proc.Files.Get(t, fd)
+	f, ref := task.Proc.Files.Fdget(t, fd)
 	if f == nil {
-		return nil, -EBADF
+		return nil, false, -EBADF
 	}
 	ctx, ok := f.Private.(*Ctx)
 	if !ok {
-		f.Put(t)
-		return nil, -EOPNOTSUPP
+		vfs.Fdput(t, f, ref)
+		return nil, false, -EOPNOTSUPP
 	}
-	return ctx, 0
+	return ctx, ref, 0
 }
 
 // getExtArg decodes the wait argument: without EXT_ARG argp is a sigmask;

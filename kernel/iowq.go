@@ -23,9 +23,10 @@ func (ctx *Ctx) initWQOffload(task *Task) *iowq.WQ {
 	}
 	k := ctx.k
 	wq := iowq.Create(task.Thread, iowq.BoundedWorkers(ctx.sqEntries, 0), iowq.Data{
-		Hash:     ctx.hashMap,
-		DoWork:   k.wqSubmitWork,
-		FreeWork: k.wqFreeWork,
+		Hash:       ctx.hashMap,
+		DoWork:     k.wqSubmitWork,
+		FreeWork:   k.wqFreeWork,
+		ShareFiles: func() { task.Proc.Files.Share() },
 	})
 	if ctx.iowqLimitsSet {
 		limits := ctx.iowqLimits

@@ -23,14 +23,14 @@ func IoUringRegister(task *Task, fd int, opcode uint32, arg uint64, nrArgs uint3
 	if int32(fd) == -1 {
 		return -EINVAL // io_uring_register_blind: no blind opcode is implemented
 	}
-	ctx, ret := task.ringFromFD(fd, useRegistered)
+	ctx, ref, ret := task.ringFromFD(fd, useRegistered)
 	if ctx == nil {
 		if ret == -EOPNOTSUPP || useRegistered {
 			return ret
 		}
 		return -EBADF
 	}
-	if !useRegistered {
+	if ref {
 		defer ctx.file.Put(t)
 	}
 	ctx.uringLock.Lock(t)

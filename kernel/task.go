@@ -50,7 +50,8 @@ type Process struct {
 	Files vfs.FDTable
 	ID    uint64
 
-	sig procSignal // parent, children, exit state (kernel/exit.go)
+	sig   procSignal   // parent, children, exit state (kernel/exit.go)
+	tasks atomic.Int32 // tasks bound to the process; from the second, they share Files
 }
 
 // NewProcess creates a process with an empty address space and
@@ -77,7 +78,12 @@ type Task struct {
 }
 
 // NewTask binds a sim thread to p as one of its tasks.
+// Every task after the first shares the descriptor table (its threads are
+// CLONE_FILES clones), so fdget then takes references.
 func (p *Process) NewTask(t *sim.Thread) *Task {
+	if p.tasks.Add(1) > 1 {
+		p.Files.Share()
+	}
 	return &Task{Thread: t, Proc: p}
 }
 
@@ -105,6 +111,10 @@ func (task *Task) taskWorkPending() bool { return !task.taskWorks.Empty() }
 func (task *Task) runTaskWork(t *sim.Thread) bool {
 	ran := false
 	for {
+		// READ_ONCE first: an empty list costs a load, not an exchange.
+		if task.taskWorks.First(t) == nil {
+			return ran
+		}
 		n := task.taskWorks.DelAll(t)
 		if n == nil {
 			return ran

@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"golang.org/x/sys/unix"
+	"sync/atomic"
 
 	"github.com/uringsim/uringsim/sim"
 )
@@ -17,6 +18,40 @@ type FDTable struct {
 	lock    sim.SpinLock
 	fds     []*File
 	cloexec []bool // close_on_exec bitmap, parallel to fds
+	// sharers counts the threads that use the table besides its first
+	// task (files->count - 1): other tasks of the process, io-wq workers,
+	// the SQ thread. Never decremented: once shared, lookups lock and
+	// take references for good (a cost, not a behaviour, differs).
+	sharers atomic.Int32
+}
+
+// Share records one more thread using the table (CLONE_FILES).
+// Linux: kernel/fork.c:copy_files() (atomic_inc(&oldf->count))
+func (ft *FDTable) Share() { ft.sharers.Add(1) }
+
+// Fdget is fdget(): the file at fd for the length of a system call made
+// by the table's own task, or nil (an O_PATH file included, as fget). A
+// table no other thread uses cannot change under the caller, so the file
+// is borrowed — no lock, no reference — and ref is false; otherwise it is
+// Get's referenced file and ref is true. Drop it with Fdput.
+// Linux: fs/file.c:__fget_light(), include/linux/file.h:fdget()
+func (ft *FDTable) Fdget(t *sim.Thread, fd int) (f *File, ref bool) {
+	if ft.sharers.Load() == 0 {
+		if fd < 0 || fd >= len(ft.fds) || ft.fds[fd] == nil || ft.fds[fd].FMode&FMODE_PATH != 0 {
+			return nil, false
+		}
+		return ft.fds[fd], false
+	}
+	f = ft.Get(t, fd)
+	return f, f != nil
+}
+
+// Fdput drops what Fdget took.
+// Linux: include/linux/file.h:fdput()
+func Fdput(t *sim.Thread, f *File, ref bool) {
+	if ref {
+		f.Put(t)
+	}
 }
 
 // Install puts f at the lowest free descriptor and returns it, or -EMFILE.
