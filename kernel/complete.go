@@ -92,6 +92,9 @@ func (ctx *Ctx) cqringWake(t *sim.Thread) {
 // timeouts join here as they are implemented.)
 // Linux: io_uring/io_uring.c:__io_commit_cqring_flush()
 func (ctx *Ctx) commitCQRingFlush(t *sim.Thread) {
+	if ctx.offTimeoutUsed {
+		ctx.flushTimeouts(t)
+	}
 	if ctx.evfd != nil {
 		ctx.eventfdSignal(t, true)
 	}

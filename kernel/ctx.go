@@ -70,6 +70,14 @@ type Ctx struct {
 	cqWaitNr       uint32
 	cqTimeouts     uint32
 
+	// Timeouts (io_uring/timeout.c), under timeoutLock.
+	timeoutLock    sim.SpinLock
+	timeoutList    []*Req // ctx->timeout_list: count timeouts sorted by target, then pure ones
+	ltimeoutList   []*Req // ctx->ltimeout_list: armed linked timeouts
+	cqLastTmFlush  uint32
+	offTimeoutUsed bool
+	cancelSeq      atomic.Uint32 // ctx->cancel_seq
+
 	// Modes decided at setup.
 	taskComplete  bool // DEFER_TASKRUN without IOPOLL or SQPOLL: only the submitter posts
 	locklessCQ    bool

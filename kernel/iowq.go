@@ -67,8 +67,17 @@ func (ctx *Ctx) queueIOWQ(t *sim.Thread, req *Req) {
 		reqTaskQueueFail(t, req, -ECANCELED)
 		return
 	}
+	// Init the work of the whole link; a linked timeout may unlink
+	// itself meanwhile.
+	// Linux: io_uring/io_uring.c:io_prep_async_link()
+	if req.flags&REQ_F_LINK_TIMEOUT != 0 {
+		ctx.timeoutLock.Lock(t)
+	}
 	for cur := req; cur != nil; cur = cur.link {
 		ctx.prepAsyncWork(cur)
+	}
+	if req.flags&REQ_F_LINK_TIMEOUT != 0 {
+		ctx.timeoutLock.Unlock(t)
 	}
 	if w := ctx.world(); w.Tracing() {
 		w.Emit(t, "io_uring_queue_async_work", sim.U("ctx", ctx.ID), sim.U("req", req.ID),
@@ -101,6 +110,7 @@ func (k *Kernel) wqSubmitWork(t *sim.Thread, w *iowq.Work) {
 	} else {
 		req.refs.Add(1)
 	}
+	ctx.armLtimeout(t, req)
 	if w.Flags.Load()&iowq.IO_WQ_WORK_CANCEL != 0 {
 		reqTaskQueueFail(t, req, -ECANCELED)
 		return

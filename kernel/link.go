@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/uringsim/uringsim/sim"
+import (
+	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
+)
 
 // reqSetFail marks req failed so its link is broken. A CQE_SKIP_SUCCESS
 // request that fails posts its CQE after all, and so do its successors.
@@ -40,6 +43,22 @@ func (ctx *Ctx) queueNext(t *sim.Thread, req *Req) {
 // hard link.
 // Linux: io_uring/timeout.c:io_disarm_next()
 func (ctx *Ctx) disarmNext(t *sim.Thread, req *Req) {
+	if req.flags&REQ_F_ARM_LTIMEOUT != 0 {
+		// Completed before its linked timeout was armed.
+		link := req.link
+		req.flags &^= REQ_F_ARM_LTIMEOUT
+		if link != nil && link.opcode == rings.IORING_OP_LINK_TIMEOUT {
+			removeNextLinked(req)
+			reqQueueTWComplete(t, link, int32(-ECANCELED))
+		}
+	} else if req.flags&REQ_F_LINK_TIMEOUT != 0 {
+		ctx.timeoutLock.Lock(t)
+		link := ctx.disarmLinkedTimeout(t, req)
+		ctx.timeoutLock.Unlock(t)
+		if link != nil {
+			reqQueueTWComplete(t, link, int32(-ECANCELED))
+		}
+	}
 	if req.flags&REQ_F_FAIL != 0 && req.flags&REQ_F_HARDLINK == 0 {
 		ctx.failLinks(t, req)
 	}

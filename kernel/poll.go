@@ -70,7 +70,7 @@ func pollGetOwnership(req *Req) bool {
 	if req.pollRefs.Load() >= ioPollRefBias {
 		return pollGetOwnershipSlowpath(req)
 	}
-	return req.pollRefs.Add(1)-1&ioPollRefMask == 0
+	return (req.pollRefs.Add(1)-1)&ioPollRefMask == 0
 }
 
 // pollGetOwnershipSlowpath avoids overflowing the refs under a storm of
@@ -87,7 +87,7 @@ func pollGetOwnershipSlowpath(req *Req) bool {
 	if v&ioPollRefMask != 0 {
 		return false
 	}
-	return req.pollRefs.Add(1)-1&ioPollRefMask == 0
+	return (req.pollRefs.Add(1)-1)&ioPollRefMask == 0
 }
 
 // pollMarkCancelled tells the owner to stop.

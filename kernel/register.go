@@ -52,6 +52,11 @@ func (ctx *Ctx) register(task *Task, opcode uint32, arg uint64, nrArgs uint32) i
 		return -EEXIST
 	}
 	switch opcode {
+	case rings.IORING_REGISTER_SYNC_CANCEL:
+		if arg == 0 || nrArgs != 1 {
+			return -EINVAL
+		}
+		return ctx.syncCancel(task, arg)
 	case rings.IORING_REGISTER_PROBE:
 		if arg == 0 || nrArgs > 256 {
 			return -EINVAL

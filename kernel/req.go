@@ -56,6 +56,11 @@ type Req struct {
 	apoll       *asyncPoll
 	hashNode    hashNode // in ctx.cancelTable while armed
 
+	// Cancellation (io_uring/cancel.c): the last ALL/ANY cancel sequence
+	// that matched the request (req->cancel_seq_set, work.cancel_seq).
+	cancelSeqSet bool
+	cancelSeq    uint32
+
 	// IOPOLL (io_uring/rw.c): set by the completion, read by io_do_iopoll.
 	iopollCompleted atomic.Bool
 	iopollStart     time.Duration

@@ -39,6 +39,7 @@ func (ringFileOps) Release(t *sim.Thread, f *vfs.File) {
 	}
 	ctx.pollRemoveAll(t)
 	ctx.uringLock.Unlock(t)
+	ctx.killTimeouts(t, nil, true)
 	for _, tctx := range ctx.tctxList {
 		if tctx.ioWQ != nil {
 			tctx.ioWQ.Cancel(t, func(w *iowq.Work) bool { return w.Item.(*Req).ctx == ctx }, true)

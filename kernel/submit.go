@@ -99,6 +99,7 @@ func (ctx *Ctx) initReq(task *Task, req *Req, sqe *rings.SQE) int {
 	req.tctx = task.ioUring
 	req.tctx.inflight++
 	req.cmd = [cmdSize / 8]uint64{}
+	req.cancelSeqSet = false
 
 	if opcode >= rings.IORING_OP_LAST {
 		req.opcode = 0
@@ -263,11 +264,15 @@ func (ctx *Ctx) queueAsync(t *sim.Thread, req *Req, ret int) {
 		ctx.reqDeferFailed(t, req, int32(ret))
 		return
 	}
+	linkedTimeout := ctx.prepLinkedTimeout(req)
 	switch ctx.armPollHandler(t, req, 0) {
 	case ioApollReady:
 		reqTaskQueue(t, req)
 	case ioApollAborted:
 		ctx.queueIOWQ(t, req)
+	}
+	if linkedTimeout != nil {
+		ctx.queueLinkedTimeout(t, linkedTimeout)
 	}
 }
 
@@ -310,6 +315,7 @@ func (ctx *Ctx) issueSQE(t *sim.Thread, req *Req, issueFlags uint32) int {
 		}
 		return 0
 	case IOU_ISSUE_SKIP_COMPLETE:
+		ctx.armLtimeout(t, req)
 		// A polled request waits on the iopoll list for io_do_iopoll.
 		if ctx.flags&rings.IORING_SETUP_IOPOLL != 0 && def.IopollQueue {
 			ctx.iopollReqIssued(t, req, issueFlags)
