@@ -110,10 +110,10 @@ func ReqCanPoll(req *Req) bool { return req.file != nil && vfs.CanPoll(req.file)
 // Linux: io_uring/rw.c:io_complete_rw(), io_req_rw_complete()
 func ReqCompleteRW(t *sim.Thread, token any, res int) {
 	req := token.(*Req)
-	if res != int(req.cqe.res) {
-		reqSetFail(req)
-	}
-	req.cqe.res, req.cqe.flags = int32(res), 0
+	// The result is applied by the task work: the submitter may still be
+	// reading req->flags (io_arm_ltimeout) when the device completes, a
+	// race the kernel tolerates and Go's memory model does not.
+	req.rwRes = int32(res)
 	if w := req.ctx.world(); w.Tracing() {
 		w.Emit(t, "io_complete_rw", sim.U("ctx", req.ctx.ID), sim.U("req", req.ID), sim.I("res", int64(res)))
 	}
@@ -125,6 +125,10 @@ func ReqCompleteRW(t *sim.Thread, token any, res int) {
 // put (reported in the CQE) before the request completes.
 // Linux: io_uring/rw.c:io_req_rw_complete()
 func reqRWComplete(t *sim.Thread, req *Req) {
+	if req.rwRes != req.cqe.res {
+		reqSetFail(req)
+	}
+	req.cqe.res, req.cqe.flags = req.rwRes, 0
 	if req.flags&(REQ_F_BUFFER_SELECTED|REQ_F_BUFFER_RING) != 0 {
 		req.cqe.flags |= putKbufs(req, int(req.cqe.res), nil, 1)
 	}

@@ -69,6 +69,7 @@ type Req struct {
 	twNode   sim.LLNode                    // io_task_work.node
 	twFunc   func(t *sim.Thread, req *Req) // io_task_work.func (runs with uringLock held)
 	nrTW     uint32                        // DEFER_TASKRUN lazy-wake counter
+	rwRes    int32                         // ki_complete's result, applied by reqRWComplete
 }
 
 // Cmd returns req's op data as *T (io_kiocb_to_cmd). T must fit in 64 bytes
