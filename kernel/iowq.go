@@ -27,6 +27,7 @@ func (ctx *Ctx) initWQOffload(task *Task) *iowq.WQ {
 		DoWork:     k.wqSubmitWork,
 		FreeWork:   k.wqFreeWork,
 		ShareFiles: func() { task.Proc.Files.Share() },
+		Bugs:       k.Bugs.IOWQ,
 	})
 	if ctx.iowqLimitsSet {
 		limits := ctx.iowqLimits

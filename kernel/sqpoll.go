@@ -141,7 +141,7 @@ func (ctx *Ctx) sqOffloadCreate(task *Task, p *rings.Params) int {
 		}
 	}
 	if sqd == nil {
-		sqd = sqpoll.New(sqpoll.Config{})
+		sqd = sqpoll.New(sqpoll.Config{Bugs: ctx.k.Bugs.SQPoll})
 	}
 	ctx.sqData = sqd
 	ctx.sqThreadIdle = sqpoll.IdleFromParams(p.SQThreadIdle)

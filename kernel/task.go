@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -20,6 +21,9 @@ type Kernel struct {
 	// MemlockLimit is RLIMIT_MEMLOCK in bytes for accounted pinning; 0 is
 	// unlimited (the simulator runs as if CAP_IPC_LOCK were held).
 	MemlockLimit int64
+
+	// Bugs switches museum bugs on (all off: Linux 6.18).
+	Bugs Bugs
 
 	nextCtxID  atomic.Uint64
 	nextFileID atomic.Uint64
@@ -126,6 +130,73 @@ func (task *Task) runTaskWork(t *sim.Thread) bool {
 			n = next
 			ran = true
 		}
+	}
+}
+
+// WaitUser blocks the task in user space until cond holds, as a futex wait
+// does (cond is the check of the futex word; the waker makes it true and
+// wakes the task's thread). The sleep is interruptible: task_work added
+// with TWA_SIGNAL (taskWorkAdd) ends it, runs on the way back to user space
+// and the wait is restarted, as futex_wait returning -ERESTARTSYS to
+// exit_to_user_mode_loop does. It returns false, with cond still false,
+// if the world interrupted the thread (a detected deadlock, Shutdown).
+// Linux: kernel/futex/waitwake.c:futex_wait(), kernel/entry/common.c:exit_to_user_mode_loop()
+func (task *Task) WaitUser(reason string, cond func() bool) bool {
+	t := task.Thread
+	t.SetWaitReason(reason)
+	defer t.SetWaitReason("")
+	ignoreTW := task.Proc.K.Bugs.UserWaitIgnoresTWASignal
+	for {
+		t.SetState(sim.TaskInterruptible)
+		if cond() {
+			t.SetState(sim.TaskRunning)
+			return true
+		}
+		if !ignoreTW && task.taskWorkPending() {
+			t.SetState(sim.TaskRunning)
+			task.runTaskWork(t)
+			continue
+		}
+		if t.SignalPending() {
+			t.SetState(sim.TaskRunning)
+			return false
+		}
+		t.Schedule()
+	}
+}
+
+// SleepUser sleeps d on the world's clock in user space (nanosleep): task
+// work added meanwhile interrupts the sleep, runs, and the sleep goes on
+// for the time left, as nanosleep's restart block does. After the world
+// interrupted the thread the rest is slept uninterruptibly.
+// Linux: kernel/time/hrtimer.c:hrtimer_nanosleep(), do_nanosleep()
+func (task *Task) SleepUser(d time.Duration) {
+	t := task.Thread
+	w := t.World()
+	end := w.Now() + d
+	if end < d {
+		end = 1<<63 - 1
+	}
+	ignoreTW := task.Proc.K.Bugs.UserWaitIgnoresTWASignal
+	t.SetWaitReason("hrtimer_nanosleep")
+	defer t.SetWaitReason("")
+	for {
+		left := end - w.Now()
+		if left <= 0 {
+			return
+		}
+		if t.SignalPending() {
+			t.Sleep(left)
+			return
+		}
+		t.SetState(sim.TaskInterruptible)
+		if !ignoreTW && task.taskWorkPending() {
+			t.SetState(sim.TaskRunning)
+			task.runTaskWork(t)
+			continue
+		}
+		t.ScheduleTimeout(left)
+		t.SetState(sim.TaskRunning)
 	}
 }
 

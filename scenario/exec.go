@@ -703,7 +703,7 @@ func (x *runner) sleep(d time.Duration) {
 	case x.files != nil:
 		x.files.sleep(d)
 	case x.m != nil:
-		x.m.World().Main().Sleep(d)
+		x.m.Task().SleepUser(d)
 	default:
 		time.Sleep(d)
 	}

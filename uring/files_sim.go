@@ -95,7 +95,7 @@ func (s *simFiles) Read(fd int, b []byte) (int, error) {
 
 func (s *simFiles) Close(fd int) error { return errnoOf(kernel.Close(s.be.task, fd)) }
 
-func (s *simFiles) Sleep(d time.Duration) { s.be.task.Thread.Sleep(d) }
+func (s *simFiles) Sleep(d time.Duration) { s.be.task.SleepUser(d) }
 
 func (s *simFiles) Fdinfo(fd int) (string, error) {
 	text, errno := kernel.Fdinfo(s.be.task, fd)

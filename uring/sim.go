@@ -1,6 +1,7 @@
 package uring
 
 import (
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -187,48 +188,67 @@ func (*simBackend) UnbindThread() {}
 // SimTask is another user task of the machine's process: a thread of the
 // same program, with its own io_uring task context (what SINGLE_ISSUER,
 // task work and DEFER_TASKRUN key on). Its system calls are the backend's,
-// made while Run executes on it.
+// made while Run executes on it. Between Runs it waits in user space, so
+// task work queued for it with TWA_SIGNAL interrupts that wait and runs,
+// as it does for an idle thread on Linux.
 type SimTask struct {
-	m     *Machine
-	task  *kernel.Task
-	fn    func()
-	start sim.Completion
-	done  sim.Completion
-	stop  bool
+	m       *Machine
+	task    *kernel.Task
+	fn      func()
+	started atomic.Bool // Run handed fn over (the futex word the task waits on)
+	done    atomic.Bool // fn returned (the futex word Run waits on)
+	stop    atomic.Bool
 }
 
 // NewTask starts another task of the process, named name.
 func (m *Machine) NewTask(name string) *SimTask {
 	st := &SimTask{m: m}
+	var ready sim.Completion // st.task is set
 	th := m.w.Go(m.w.Main(), name, func(t *sim.Thread) {
+		ready.Wait(t)
 		for {
-			st.start.Wait(t)
-			if st.stop {
+			if !st.task.WaitUser("futex_wait (idle task)", st.started.Load) {
+				return // Shutdown
+			}
+			st.started.Store(false)
+			if st.stop.Load() {
 				return
 			}
 			prev := m.be.task
 			m.be.task = st.task
 			st.fn()
 			m.be.task = prev
-			st.done.Complete(t)
+			st.done.Store(true)
+			m.task.Thread.WakeUp(t)
 		}
 	})
 	st.task = m.p.NewTask(th)
+	ready.Complete(m.w.Main())
 	return st
 }
 
 // Run runs fn on the task, as that task, and waits for it (the world runs
-// meanwhile). Calls through the machine's Backend inside fn are made by
-// this task. Only the main thread may call Run.
+// meanwhile; the main task waits in user space, running task work queued
+// for it). Calls through the machine's Backend inside fn are made by this
+// task. Only the main thread may call Run. If the world is deadlocked
+// meanwhile, Run panics with the *sim.DeadlockReport.
 func (st *SimTask) Run(fn func()) {
 	main := st.m.w.Main()
 	st.fn = fn
-	st.start.Complete(main)
-	st.done.Wait(main)
+	st.started.Store(true)
+	st.task.Thread.WakeUp(main)
+	if !st.m.task.WaitUser("futex_wait (task "+st.task.Thread.Name()+")", st.done.Load) {
+		if rep := st.m.w.Deadlock(); rep != nil {
+			panic(rep)
+		}
+		panic("uring: SimTask.Run interrupted")
+	}
+	st.done.Store(false)
 }
 
 // Stop ends the task's thread.
 func (st *SimTask) Stop() {
-	st.stop = true
-	st.start.Complete(st.m.w.Main())
+	st.stop.Store(true)
+	st.started.Store(true)
+	st.task.Thread.WakeUp(st.m.w.Main())
 }
