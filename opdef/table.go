@@ -58,6 +58,7 @@ var Table = kernel.OpTable{
 		rings.IORING_OP_REMOVE_BUFFERS:  {AuditSkip: true, Iopoll: true, Prep: removeBuffersPrep, Issue: manageBuffers},
 		rings.IORING_OP_READ_MULTISHOT: {NeedsFile: true, UnboundNonregFile: true, Pollin: true, BufferSelect: true,
 			AuditSkip: true, Prep: readMshotPrep, Issue: readMshot},
+		rings.IORING_OP_MSG_RING: {NeedsFile: true, Iopoll: true, Prep: msgRingPrep, Issue: msgRing},
 		rings.IORING_OP_URING_CMD: {BufferSelect: true, NeedsFile: true, PlugFlag: true, Iopoll: true, IopollQueue: true,
 			Prep: uringCmdPrep, Issue: uringCmd},
 	},
