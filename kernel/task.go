@@ -32,6 +32,7 @@ type Kernel struct {
 	tmpfs      atomic.Pointer[vfs.Tmpfs] // the root file system, made on first use (kernel/namei.go)
 	futex      futexHash                 // kernel/futex.go
 	tasklist   sim.SpinLock              // tasklist_lock: process parents, children and exit states (kernel/exit.go)
+	net        vfs.NetStack              // the network namespace, if any (kernel/net.go)
 }
 
 // New returns a kernel running in w with the op table t, after checking the

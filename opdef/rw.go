@@ -60,26 +60,37 @@ func rwPrep(req *kernel.Req, sqe *rings.SQE, vectored bool) int {
 	if rw.len > uioMaxIOV {
 		return -kernel.EINVAL
 	}
-	raw := make([]byte, 16*int(rw.len))
-	if kernel.ReqMM(req).CopyFromUser(raw, rw.addr) != 0 {
-		return -kernel.EFAULT
+	iov, ret := importIovec(req, rw.addr, int(rw.len))
+	if ret != 0 {
+		return ret
 	}
-	// The total is capped at MAX_RW_COUNT by shortening the iovec that
-	// crosses it; only a negative (ssize_t) length is an error.
-	iov := make([]iovec, rw.len)
+	kernel.ReqSetAsyncData(req, iov)
+	return 0
+}
+
+// importIovec copies in an array of n iovecs (n at most UIO_MAXIOV,
+// checked by the caller): -EFAULT when unmapped, -EINVAL for a negative
+// length. The total is capped at MAX_RW_COUNT by shortening the iovec
+// that crosses it.
+// Linux: lib/iov_iter.c:__import_iovec(), iovec_from_user()
+func importIovec(req *kernel.Req, addr uint64, n int) ([]iovec, int) {
+	raw := make([]byte, 16*n)
+	if kernel.ReqMM(req).CopyFromUser(raw, addr) != 0 {
+		return nil, -kernel.EFAULT
+	}
+	iov := make([]iovec, n)
 	total := uint64(0)
 	for i := range iov {
 		iov[i] = iovec{binary.LittleEndian.Uint64(raw[16*i:]), binary.LittleEndian.Uint64(raw[16*i+8:])}
 		if int64(iov[i].len) < 0 {
-			return -kernel.EINVAL
+			return nil, -kernel.EINVAL
 		}
 		if iov[i].len > uint64(vfs.MAX_RW_COUNT)-total {
 			iov[i].len = uint64(vfs.MAX_RW_COUNT) - total
 		}
 		total += iov[i].len
 	}
-	kernel.ReqSetAsyncData(req, iov)
-	return 0
+	return iov, 0
 }
 
 // iovBufferSelectPrep checks a buffer-selecting readv: exactly one iovec,

@@ -105,10 +105,6 @@ func (s *simFiles) Fdinfo(fd int) (string, error) {
 	return text, nil
 }
 
-func (*simFiles) Socketpair(int) (int, int, error) { return -1, -1, unix.ENOSYS }
-func (*simFiles) Listen() (int, uint16, error)     { return -1, 0, unix.ENOSYS }
-func (*simFiles) Socket() (int, error)             { return -1, unix.ENOSYS }
-
 func (s *simFiles) Shutdown(fd, how int) error {
 	return errnoOf(kernel.Shutdown(s.be.task, fd, how))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/uringsim/uringsim/kernel"
 	"github.com/uringsim/uringsim/mm"
+	"github.com/uringsim/uringsim/netdev"
 	"github.com/uringsim/uringsim/opdef"
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
@@ -28,6 +29,9 @@ type SimConfig struct {
 	MaxSteps int64
 	// NoChoiceLog turns off the decision log (long benchmark runs).
 	NoChoiceLog bool
+	// Net configures the simulated loopback NIC (latency, datagram
+	// reordering and loss); the zero value delivers at once.
+	Net NetConfig
 }
 
 // Machine is one simulated machine: a sim world, a kernel with the opdef
@@ -39,6 +43,7 @@ type Machine struct {
 	p      *kernel.Process
 	task   *kernel.Task
 	be     *simBackend
+	net    *netdev.Stack
 	closed bool
 }
 
@@ -57,7 +62,8 @@ func NewSimMachine(cfg SimConfig) *Machine {
 	k := kernel.New(w, &opdef.Table)
 	p := k.NewProcess(w.Main())
 	task := p.NewTask(w.Main())
-	m := &Machine{w: w, k: k, p: p, task: task}
+	m := &Machine{w: w, k: k, p: p, task: task, net: netdev.New(w, cfg.Net)}
+	k.SetNetStack(m.net)
 	m.be = &simBackend{task: task, as: p.MM}
 	return m
 }

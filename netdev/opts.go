@@ -1,0 +1,168 @@
+package netdev
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
+	"github.com/uringsim/uringsim/vfs"
+)
+
+// Setsockopt sets the SOL_SOCKET options SO_SNDBUF, SO_RCVBUF (doubled,
+// capped at wmem_max/rmem_max, floored), SO_REUSEADDR, SO_REUSEPORT,
+// SO_KEEPALIVE, SO_RCVLOWAT, and TCP_NODELAY; val is the option's bytes
+// (at least an int, else -EINVAL). Others are -ENOPROTOOPT.
+// Linux: net/core/sock.c:sk_setsockopt(), net/ipv4/tcp.c:do_tcp_setsockopt()
+func (s *sock) Setsockopt(t *sim.Thread, f *vfs.File, level, name int, val []byte) int {
+	if len(val) < 4 {
+		if level == unix.SOL_SOCKET || level == unix.IPPROTO_TCP {
+			return -int(unix.EINVAL)
+		}
+	}
+	var v int
+	if len(val) >= 4 {
+		v = int(int32(binary.LittleEndian.Uint32(val)))
+	}
+	st := s.st
+	st.lock(t)
+	defer st.unlock(t)
+	switch level {
+	case unix.SOL_SOCKET:
+		switch name {
+		case unix.SO_SNDBUF:
+			v = min(max(v, 0), WmemMax)
+			s.sndbuf = max(v*2, SockMinSndbuf)
+			s.mark(rings.EPOLLOUT | rings.EPOLLWRNORM)
+		case unix.SO_RCVBUF:
+			v = min(max(v, 0), RmemMax)
+			s.rcvbuf = max(v*2, SockMinRcvbuf)
+			if p := s.peer; p != nil && s.proto == unix.IPPROTO_TCP {
+				p.tcpPush(t)
+			}
+		case unix.SO_REUSEADDR:
+			s.reuseAddr = v != 0
+		case unix.SO_REUSEPORT:
+			s.reusePort = v != 0
+		case unix.SO_KEEPALIVE:
+			s.keepalive = v != 0
+		case unix.SO_RCVLOWAT:
+			s.rcvlowat = max(v, 1)
+		default:
+			return -int(unix.ENOPROTOOPT)
+		}
+		return 0
+	case unix.IPPROTO_TCP:
+		if s.proto != unix.IPPROTO_TCP {
+			return -int(unix.ENOPROTOOPT)
+		}
+		if name != unix.TCP_NODELAY {
+			return -int(unix.ENOPROTOOPT)
+		}
+		s.nodelay = v != 0
+		return 0
+	}
+	return -int(unix.ENOPROTOOPT)
+}
+
+// Getsockopt reads an int option into val (at most 4 bytes) and returns
+// the length written: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR (taking
+// the error), SO_SNDBUF, SO_RCVBUF, SO_ACCEPTCONN, SO_REUSEADDR,
+// SO_REUSEPORT, SO_KEEPALIVE, SO_RCVLOWAT, TCP_NODELAY.
+// Linux: net/core/sock.c:sk_getsockopt(), net/ipv4/tcp.c:do_tcp_getsockopt()
+func (s *sock) Getsockopt(t *sim.Thread, f *vfs.File, level, name int, val []byte) int {
+	st := s.st
+	st.lock(t)
+	defer st.unlock(t)
+	var v int
+	switch level {
+	case unix.SOL_SOCKET:
+		switch name {
+		case unix.SO_TYPE:
+			v = s.typ
+		case unix.SO_DOMAIN:
+			v = s.family
+		case unix.SO_PROTOCOL:
+			v = s.proto
+		case unix.SO_ERROR:
+			v = s.err
+			s.err = 0
+		case unix.SO_SNDBUF:
+			v = s.sndbuf
+		case unix.SO_RCVBUF:
+			v = s.rcvbuf
+		case unix.SO_ACCEPTCONN:
+			v = boolInt(s.state == tcpListen)
+		case unix.SO_REUSEADDR:
+			v = boolInt(s.reuseAddr)
+		case unix.SO_REUSEPORT:
+			v = boolInt(s.reusePort)
+		case unix.SO_KEEPALIVE:
+			v = boolInt(s.keepalive)
+		case unix.SO_RCVLOWAT:
+			v = max(s.rcvlowat, 1)
+		default:
+			return -int(unix.ENOPROTOOPT)
+		}
+	case unix.IPPROTO_TCP:
+		if s.proto != unix.IPPROTO_TCP || name != unix.TCP_NODELAY {
+			return -int(unix.EOPNOTSUPP)
+		}
+		v = boolInt(s.nodelay)
+	default:
+		return -int(unix.EOPNOTSUPP)
+	}
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], uint32(int32(v)))
+	return copy(val, b[:])
+}
+
+// UringCmd runs io_uring's socket commands (IORING_OP_URING_CMD on a
+// socket): SIOCINQ and SIOCOUTQ through the protocol's ioctl (AF_UNIX
+// has none there: -EOPNOTSUPP), SOL_SOCKET getsockopt with the value
+// written at sqe->optval and its length returned, setsockopt with the
+// value read from there.
+// Linux: io_uring/cmd_net.c:io_uring_cmd_sock(), io_uring_cmd_getsockopt(), io_uring_cmd_setsockopt()
+func (s *sock) UringCmd(t *sim.Thread, f *vfs.File, c *vfs.UringCmd) int {
+	switch c.Op {
+	case rings.SOCKET_URING_OP_SIOCINQ, rings.SOCKET_URING_OP_SIOCOUTQ:
+		if s.isUnix() {
+			return -int(unix.EOPNOTSUPP)
+		}
+		cmd := unix.SIOCINQ
+		if c.Op == rings.SOCKET_URING_OP_SIOCOUTQ {
+			cmd = unix.SIOCOUTQ
+		}
+		return s.Ioctl(t, f, cmd)
+	case rings.SOCKET_URING_OP_GETSOCKOPT:
+		level, name := int(c.SQE.Level()), int(c.SQE.Optname())
+		if level != unix.SOL_SOCKET {
+			return -int(unix.EOPNOTSUPP)
+		}
+		optlen := int(c.SQE.SpliceFdIn)
+		if optlen < 0 {
+			return -int(unix.EINVAL)
+		}
+		buf := make([]byte, min(optlen, 64))
+		n := s.Getsockopt(t, f, level, name, buf)
+		if n < 0 {
+			return n
+		}
+		if errno := c.MM.CopyToUser(c.SQE.Addr3, buf[:n]); errno != 0 {
+			return errno
+		}
+		return n
+	case rings.SOCKET_URING_OP_SETSOCKOPT:
+		optlen := int(c.SQE.SpliceFdIn)
+		if optlen < 0 {
+			return -int(unix.EINVAL)
+		}
+		buf := make([]byte, min(optlen, 64))
+		if errno := c.MM.CopyFromUser(buf, c.SQE.Addr3); errno != 0 {
+			return errno
+		}
+		return s.Setsockopt(t, f, int(c.SQE.Level()), int(c.SQE.Optname()), buf)
+	}
+	return -int(unix.EOPNOTSUPP)
+}
