@@ -1,6 +1,7 @@
 package netdev
 
 import (
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -205,24 +206,11 @@ func (s *sock) newFile(flags uint32, id uint64) *vfs.File {
 	if flags&unix.SOCK_NONBLOCK != 0 {
 		fl |= unix.O_NONBLOCK
 	}
-	f := vfs.NewFile(s, s, "socket:["+itoa(id)+"]", fl, id)
+	f := vfs.NewFile(s, s, "socket:["+strconv.FormatUint(id, 10)+"]", fl, id)
 	f.FMode &^= vfs.FMODE_LSEEK | vfs.FMODE_PREAD | vfs.FMODE_PWRITE | vfs.FMODE_ATOMIC_POS
 	f.FMode |= vfs.FMODE_STREAM | vfs.FMODE_NOWAIT
 	s.id = id
 	return f
-}
-
-func itoa(v uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			return string(b[i:])
-		}
-	}
 }
 
 // delay picks a packet's delivery latency (0 without a latency model).

@@ -285,17 +285,9 @@ func mshotPrepRetry(req *kernel.Req) {
 func sendIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 	sr := kernel.Cmd[srMsg](req)
 	kmsg := kmsgOf(req)
-	f := kernel.ReqFile(req)
-	s := vfs.SockFromFile(f)
-	if s == nil {
-		return -int(unix.ENOTSOCK)
-	}
-	if kernel.ReqFlags(req)&kernel.REQ_F_POLLED == 0 && sr.flags&rings.IORING_RECVSEND_POLL_FIRST != 0 {
-		return -kernel.EAGAIN
-	}
-	flags := sr.msgFlags
-	if issueFlags&kernel.IO_URING_F_NONBLOCK != 0 {
-		flags |= unix.MSG_DONTWAIT
+	f, s, flags, errno := netIssueStart(req, issueFlags)
+	if errno != 0 {
+		return errno
 	}
 	for {
 		bufsel := kernel.DoBufferSelect(req)
@@ -648,4 +640,25 @@ func recvIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 			return ret
 		}
 	}
+}
+
+// netIssueStart is the prologue every send and receive shares: the
+// socket behind the file (-ENOTSOCK), IORING_RECVSEND_POLL_FIRST's first
+// -EAGAIN, and the MSG_* flags with MSG_DONTWAIT for a nonblocking issue.
+// Linux: io_uring/net.c:io_send(), io_sendmsg(), io_recv(), io_recvmsg()
+func netIssueStart(req *kernel.Req, issueFlags uint32) (*vfs.File, vfs.Socket, uint32, int) {
+	sr := kernel.Cmd[srMsg](req)
+	f := kernel.ReqFile(req)
+	s := vfs.SockFromFile(f)
+	if s == nil {
+		return nil, nil, 0, -int(unix.ENOTSOCK)
+	}
+	if kernel.ReqFlags(req)&kernel.REQ_F_POLLED == 0 && sr.flags&rings.IORING_RECVSEND_POLL_FIRST != 0 {
+		return nil, nil, 0, -kernel.EAGAIN
+	}
+	flags := sr.msgFlags
+	if issueFlags&kernel.IO_URING_F_NONBLOCK != 0 {
+		flags |= unix.MSG_DONTWAIT
+	}
+	return f, s, flags, 0
 }

@@ -7,7 +7,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/uringsim/uringsim/kernel"
-	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/vfs"
 )
@@ -105,17 +104,9 @@ func msgCopyHdr(req *kernel.Req, kmsg *asyncMsghdr, sr *srMsg, recv bool) int {
 func sendmsgIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 	sr := kernel.Cmd[srMsg](req)
 	kmsg := kmsgOf(req)
-	f := kernel.ReqFile(req)
-	s := vfs.SockFromFile(f)
-	if s == nil {
-		return -int(unix.ENOTSOCK)
-	}
-	if kernel.ReqFlags(req)&kernel.REQ_F_POLLED == 0 && sr.flags&rings.IORING_RECVSEND_POLL_FIRST != 0 {
-		return -kernel.EAGAIN
-	}
-	flags := sr.msgFlags
-	if issueFlags&kernel.IO_URING_F_NONBLOCK != 0 {
-		flags |= unix.MSG_DONTWAIT
+	f, s, flags, errno := netIssueStart(req, issueFlags)
+	if errno != 0 {
+		return errno
 	}
 	iov, ret := resolveIovs(req, kmsg.iovs)
 	minRet := 0
@@ -206,19 +197,11 @@ func recvmsgMultishot(t *sim.Thread, req *kernel.Req, s vfs.Socket, f *vfs.File,
 func recvmsgIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 	sr := kernel.Cmd[srMsg](req)
 	kmsg := kmsgOf(req)
-	f := kernel.ReqFile(req)
-	s := vfs.SockFromFile(f)
-	if s == nil {
-		return -int(unix.ENOTSOCK)
-	}
-	if kernel.ReqFlags(req)&kernel.REQ_F_POLLED == 0 && sr.flags&rings.IORING_RECVSEND_POLL_FIRST != 0 {
-		return -kernel.EAGAIN
+	f, s, flags, errno := netIssueStart(req, issueFlags)
+	if errno != 0 {
+		return errno
 	}
 	forceNonblock := issueFlags&kernel.IO_URING_F_NONBLOCK != 0
-	flags := sr.msgFlags
-	if forceNonblock {
-		flags |= unix.MSG_DONTWAIT
-	}
 	mm := kernel.ReqMM(req)
 	for {
 		mshotFinished := true
