@@ -209,10 +209,7 @@ func AsyncCancel(t *sim.Thread, req *Req, addr uint64, flags uint32, fd int32, o
 	if flags&rings.IORING_ASYNC_CANCEL_FD != 0 {
 		if req.flags&REQ_F_FIXED_FILE != 0 || flags&rings.IORING_ASYNC_CANCEL_FD_FIXED != 0 {
 			req.flags |= REQ_F_FIXED_FILE
-			req.file = ReqFileGetFixed(t, req, int(fd), issueFlags)
-			if req.file != nil {
-				req.file.Get()
-			}
+			req.file = ctx.fileGetFixed(t, req, int(fd), issueFlags)
 		} else {
 			req.file = ReqFileGetNormal(t, req, int(fd))
 		}
@@ -271,9 +268,16 @@ func (ctx *Ctx) syncCancel(task *Task, arg uint64) int {
 	var file *vfs.File
 	if cd.flags&rings.IORING_ASYNC_CANCEL_FD != 0 {
 		if cd.flags&rings.IORING_ASYNC_CANCEL_FD_FIXED != 0 {
-			return -EBADF // no registered file table: io_rsrc_node_lookup fails
+			node := ctx.fileTable.Data.Lookup(int(sc.Fd))
+			if node == nil || node.File == nil {
+				return -EBADF
+			}
+			// A reference keeps the file while the cancel waits without
+			// uring_lock (an update may empty the slot meanwhile).
+			file = node.File.Get()
+		} else {
+			file = task.Proc.Files.Get(t, int(sc.Fd))
 		}
-		file = task.Proc.Files.Get(t, int(sc.Fd))
 		if file == nil {
 			return -EBADF
 		}

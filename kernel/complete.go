@@ -157,7 +157,7 @@ func (ctx *Ctx) freeBatchList(t *sim.Thread, reqs []*Req) {
 			}
 		}
 		ctx.putReqResources(t, req)
-		ctx.reqAddToCache(req)
+		ctx.reqAddToCache(t, req)
 	}
 }
 
@@ -166,9 +166,12 @@ func (ctx *Ctx) freeBatchList(t *sim.Thread, reqs []*Req) {
 // Linux: io_uring/io_uring.c:io_put_file(), io_put_task()
 func (ctx *Ctx) putReqResources(t *sim.Thread, req *Req) {
 	if req.file != nil {
-		req.file.Put(t)
+		if req.flags&REQ_F_FIXED_FILE == 0 {
+			req.file.Put(t)
+		}
 		req.file = nil
 	}
+	ctx.reqPutRsrcNodes(t, req)
 	if req.tctx != nil {
 		req.tctx.inflight--
 		req.tctx = nil

@@ -9,6 +9,7 @@ import (
 	"github.com/uringsim/uringsim/kbuf"
 	"github.com/uringsim/uringsim/mm"
 	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/rsrc"
 	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/sqpoll"
 	"github.com/uringsim/uringsim/vfs"
@@ -45,6 +46,8 @@ type Ctx struct {
 	uringLock sim.Mutex
 	// bufTable is ctx->io_bl_xa: the provided-buffer groups (kbuf).
 	bufTable     kbuf.Table
+	fileTable    rsrc.FileTable // ctx->file_table: fixed files (kernel/filetable.go)
+	bufTableRsrc rsrc.Data      // ctx->buf_table: registered buffers (kernel/rsrc.go)
 	cachedSQHead uint32
 	submitState  submitState
 	reqSeq       uint64 // request IDs for traces

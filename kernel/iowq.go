@@ -116,7 +116,7 @@ func (k *Kernel) wqSubmitWork(t *sim.Thread, w *iowq.Work) {
 		reqTaskQueueFail(t, req, -ECANCELED)
 		return
 	}
-	if def.NeedsFile && req.file == nil && !ctx.assignFile(t, req) {
+	if def.NeedsFile && req.file == nil && !ctx.assignFile(t, req, issueFlags) {
 		w.Flags.Or(iowq.IO_WQ_WORK_CANCEL)
 		reqTaskQueueFail(t, req, -EBADF)
 		return

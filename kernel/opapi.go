@@ -49,14 +49,8 @@ func ReqSetBufIndex(req *Req, idx uint16) { req.bufIndex = idx }
 // Linux: io_uring/io_uring.c:io_file_get_fixed(), io_file_get_normal()
 func ReqGetFile(t *sim.Thread, req *Req, fd int, issueFlags uint32) bool {
 	req.cqe.fd = int32(fd)
-	return req.ctx.assignFile(t, req)
+	return req.ctx.assignFile(t, req, issueFlags)
 }
-
-// ReqFindBufNode looks up the request's registered buffer.
-// Differs from Linux: there is no registered buffer table yet, so the
-// lookup always fails (docs/divergences.md).
-// Linux: io_uring/rsrc.c:io_find_buf_node()
-func ReqFindBufNode(req *Req, issueFlags uint32) bool { return false }
 
 // ReqTaskComplete completes the request from task_work rather than inline
 // (the op then returns IOU_ISSUE_SKIP_COMPLETE).
@@ -144,16 +138,6 @@ func ReqFileGetNormal(t *sim.Thread, req *Req, fd int) *vfs.File {
 	return req.task.Proc.Files.Get(t, fd)
 }
 
-// ReqFileGetFixed looks up slot idx of the ring's registered file table
-// and returns its file (no reference is taken: the table holds one), or
-// nil for an empty or out-of-range slot.
-// Differs from Linux: there is no registered file table yet, so every
-// lookup fails (docs/divergences.md, fixed files).
-// Linux: io_uring/filetable.h:io_slot_file(), io_uring/splice.c:io_splice_get_file()
-func ReqFileGetFixed(t *sim.Thread, req *Req, idx int, issueFlags uint32) *vfs.File {
-	return nil
-}
-
 // Path-based ops (openclose.c, fs.c, statx.c): the VFS entry points they
 // call, on the submitting task's tmpfs and descriptor table.
 
@@ -207,28 +191,6 @@ func ReqFilpOpen(t *sim.Thread, req *Req, dfd int32, path string, op *vfs.OpenFl
 // Linux: fs/file.c:__get_unused_fd_flags(), fd_install()
 func ReqInstallFd(t *sim.Thread, req *Req, f *vfs.File, flags uint64) int {
 	return installFile(req.task, t, f, flags)
-}
-
-// FixedFdInstall installs f in the ring's registered file table at slot
-// (1-based; IORING_FILE_INDEX_ALLOC picks a free one and returns it). With
-// no table registered it fails with -ENXIO (-ENFILE when allocating) and
-// drops f.
-// Linux: io_uring/filetable.c:io_fixed_fd_install(), __io_fixed_fd_install(), io_install_fixed_file()
-func FixedFdInstall(t *sim.Thread, req *Req, issueFlags uint32, f *vfs.File, slot uint32) int {
-	// Differs from Linux: no registered file table exists yet, so this is
-	// always what a ring without one gets (docs/divergences.md).
-	f.Put(t)
-	if slot == rings.IORING_FILE_INDEX_ALLOC {
-		return -int(unix.ENFILE) // io_file_bitmap_get: no bitmap
-	}
-	return -ENXIO
-}
-
-// FixedFdRemove removes registered file offset (0-based): -ENXIO with no
-// table registered.
-// Linux: io_uring/filetable.c:io_fixed_fd_remove()
-func FixedFdRemove(t *sim.Thread, req *Req, issueFlags uint32, offset uint32) int {
-	return -ENXIO
 }
 
 // ReqCloseFd closes descriptor fd of the task as IORING_OP_CLOSE does:

@@ -4,12 +4,13 @@ import (
 	"unsafe"
 
 	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/rsrc"
 	"github.com/uringsim/uringsim/sim"
 )
 
 // IoUringRegister is the io_uring_register(2) system call.
 // Differs from Linux: only IORING_REGISTER_PROBE, ENABLE_RINGS, the
-// eventfd and the provided-buffer-ring opcodes are implemented; every other opcode fails
+// eventfd, provided-buffer-ring, file and buffer opcodes are implemented; every other opcode fails
 // with -EINVAL, as an unknown opcode does (docs/divergences.md).
 // Linux: io_uring/register.c:SYSCALL_DEFINE4(io_uring_register)
 func IoUringRegister(task *Task, fd int, opcode uint32, arg uint64, nrArgs uint32) int {
@@ -99,6 +100,46 @@ func (ctx *Ctx) register(task *Task, opcode uint32, arg uint64, nrArgs uint32) i
 			return -EINVAL
 		}
 		return ctx.unregisterPbufRing(task, arg)
+	case rings.IORING_REGISTER_BUFFERS:
+		if arg == 0 {
+			return -EFAULT
+		}
+		return ctx.sqeBuffersRegister(task, arg, nrArgs, 0)
+	case rings.IORING_UNREGISTER_BUFFERS:
+		if arg != 0 || nrArgs != 0 {
+			return -EINVAL
+		}
+		return ctx.sqeBuffersUnregister(task.Thread)
+	case rings.IORING_REGISTER_FILES:
+		if arg == 0 {
+			return -EFAULT
+		}
+		return ctx.sqeFilesRegister(task, arg, nrArgs, 0)
+	case rings.IORING_UNREGISTER_FILES:
+		if arg != 0 || nrArgs != 0 {
+			return -EINVAL
+		}
+		return ctx.sqeFilesUnregister(task.Thread)
+	case rings.IORING_REGISTER_FILES_UPDATE:
+		return ctx.registerFilesUpdate(task, arg, nrArgs)
+	case rings.IORING_REGISTER_FILES2:
+		return ctx.registerRsrc(task, arg, nrArgs, rsrc.IORING_RSRC_FILE)
+	case rings.IORING_REGISTER_FILES_UPDATE2:
+		return ctx.registerRsrcUpdate2(task, arg, nrArgs, rsrc.IORING_RSRC_FILE)
+	case rings.IORING_REGISTER_BUFFERS2:
+		return ctx.registerRsrc(task, arg, nrArgs, rsrc.IORING_RSRC_BUFFER)
+	case rings.IORING_REGISTER_BUFFERS_UPDATE:
+		return ctx.registerRsrcUpdate2(task, arg, nrArgs, rsrc.IORING_RSRC_BUFFER)
+	case rings.IORING_REGISTER_FILE_ALLOC_RANGE:
+		if arg == 0 || nrArgs != 0 {
+			return -EINVAL
+		}
+		return ctx.registerFileAllocRange(task, arg)
+	case rings.IORING_REGISTER_CLONE_BUFFERS:
+		if arg == 0 || nrArgs != 1 {
+			return -EINVAL
+		}
+		return ctx.registerCloneBuffers(task, arg)
 	case rings.IORING_REGISTER_PBUF_STATUS:
 		if arg == 0 || nrArgs != 1 {
 			return -EINVAL

@@ -7,6 +7,7 @@ import (
 
 	"github.com/uringsim/uringsim/iowq"
 	"github.com/uringsim/uringsim/kbuf"
+	"github.com/uringsim/uringsim/rsrc"
 	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/vfs"
 )
@@ -36,8 +37,16 @@ type Req struct {
 	kbuf     *kbuf.Buffer // req->kbuf: the selected legacy buffer (REQ_F_BUFFER_SELECTED)
 	file     *vfs.File
 	link     *Req
-	tctx     *Tctx
-	task     *Task
+
+	// Registered resources the request holds (kernel/rsrc.go): the
+	// fixed file's node (req->file_node), the registered buffer's
+	// (req->buf_node, with REQ_F_BUF_NODE), and a second file's (splice
+	// input through SPLICE_F_FD_IN_FIXED).
+	fileNode  *rsrc.Node
+	bufNode   *rsrc.Node
+	extraNode *rsrc.Node
+	tctx      *Tctx
+	task      *Task
 
 	// cmd is the op's private data (io_kiocb_to_cmd). Ops store plain
 	// values only: no Go pointers (the garbage collector does not scan it).
@@ -106,7 +115,7 @@ func (ctx *Ctx) allocReq() *Req {
 
 // reqAddToCache returns req to the ring's free list.
 // Linux: io_uring/io_uring.c:io_req_add_to_cache()
-func (ctx *Ctx) reqAddToCache(req *Req) {
+func (ctx *Ctx) reqAddToCache(t *sim.Thread, req *Req) {
 	ctx.nrReqAllocated--
 	if ctx.k.warnOn(req.hashed(), "request freed while in the cancel table") {
 		ctx.cancelTable.del(req)
@@ -114,7 +123,7 @@ func (ctx *Ctx) reqAddToCache(req *Req) {
 	req.compNext = ctx.submitState.freeList
 	ctx.submitState.freeList = req
 	if ctx.nrReqAllocated == 0 && ctx.released {
-		ctx.maybeFree()
+		ctx.maybeFree(t)
 	}
 }
 

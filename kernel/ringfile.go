@@ -49,20 +49,21 @@ func (ringFileOps) Release(t *sim.Thread, f *vfs.File) {
 		ctx.sqData.RemoveRing(t, ctx) // io_sq_thread_finish
 	}
 	ctx.released = true
-	ctx.maybeFree()
+	ctx.maybeFree(t)
 }
 
 // maybeFree frees the ring memory once the ring file is gone and no
 // request is alive.
-func (ctx *Ctx) maybeFree() {
+func (ctx *Ctx) maybeFree(t *sim.Thread) {
 	if ctx.released && ctx.nrReqAllocated == 0 {
-		ctx.free()
+		ctx.free(t)
 	}
 }
 
 // free releases the ring memory.
 // Linux: io_uring/io_uring.c:io_ring_ctx_free(), io_rings_free()
-func (ctx *Ctx) free() {
+func (ctx *Ctx) free(t *sim.Thread) {
+	ctx.rsrcTablesFree(t)
 	ctx.bufTable.Destroy()
 	if ctx.ringRegion != nil {
 		ctx.ringRegion.Free()

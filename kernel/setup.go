@@ -119,7 +119,7 @@ func create(task *Task, entries uint32, p *rings.Params, uparams uint64) int {
 		return ret
 	}
 	if ret := ctx.sqOffloadCreate(task, p); ret != 0 {
-		ctx.free()
+		ctx.free(task.Thread)
 		return ret
 	}
 	if ctx.flags&rings.IORING_SETUP_NO_SQARRAY == 0 {
@@ -127,7 +127,7 @@ func create(task *Task, entries uint32, p *rings.Params, uparams uint64) int {
 	}
 	p.Features = Features
 	if task.Proc.MM.CopyToUser(uparams, paramsBytes(p)) != 0 {
-		ctx.free()
+		ctx.free(task.Thread)
 		return -EFAULT
 	}
 	if ctx.flags&rings.IORING_SETUP_SINGLE_ISSUER != 0 && ctx.flags&rings.IORING_SETUP_R_DISABLED == 0 {

@@ -51,7 +51,7 @@ func (ctx *Ctx) submitSQEs(task *Task, nr uint32) int {
 		req := ctx.allocReq()
 		sqe, ok := ctx.getSQE()
 		if !ok {
-			ctx.reqAddToCache(req)
+			ctx.reqAddToCache(t, req)
 			break
 		}
 		if ctx.submitSQE(task, req, sqe) != 0 && ctx.flags&rings.IORING_SETUP_SUBMIT_ALL == 0 {
@@ -301,7 +301,7 @@ func (ctx *Ctx) queueSQEFallback(t *sim.Thread, req *Req) {
 func (ctx *Ctx) issueSQE(t *sim.Thread, req *Req, issueFlags uint32) int {
 	def := &ctx.k.table.Issue[req.opcode]
 	if def.NeedsFile && req.file == nil {
-		if !ctx.assignFile(t, req) {
+		if !ctx.assignFile(t, req, issueFlags) {
 			return -EBADF
 		}
 	}
@@ -325,12 +325,14 @@ func (ctx *Ctx) issueSQE(t *sim.Thread, req *Req, issueFlags uint32) int {
 	return ret
 }
 
-// assignFile resolves the request's fd through the task's descriptor table
-// (fget: an O_PATH file is not found, so the request fails -EBADF).
-// Linux: io_uring/io_uring.c:io_assign_file(), io_file_get_normal()
-func (ctx *Ctx) assignFile(t *sim.Thread, req *Req) bool {
+// assignFile resolves the request's fd through the fixed file table
+// (IOSQE_FIXED_FILE) or the task's descriptor table (fget: an O_PATH file
+// is not found, so the request fails -EBADF).
+// Linux: io_uring/io_uring.c:io_assign_file(), io_file_get_fixed(), io_file_get_normal()
+func (ctx *Ctx) assignFile(t *sim.Thread, req *Req, issueFlags uint32) bool {
 	if req.flags&REQ_F_FIXED_FILE != 0 {
-		return false // no registered file table yet
+		req.file = ctx.fileGetFixed(t, req, int(req.cqe.fd), issueFlags)
+		return req.file != nil
 	}
 	req.file = req.task.Proc.Files.Get(t, int(req.cqe.fd))
 	return req.file != nil

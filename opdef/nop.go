@@ -62,7 +62,7 @@ func nop(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 	ret := nop.result
 	if nop.flags&rings.IORING_NOP_FILE != 0 && !kernel.ReqGetFile(t, req, int(nop.fd), issueFlags) {
 		ret = int32(-kernel.EBADF)
-	} else if nop.flags&rings.IORING_NOP_FIXED_BUFFER != 0 && !kernel.ReqFindBufNode(req, issueFlags) {
+	} else if nop.flags&rings.IORING_NOP_FIXED_BUFFER != 0 && !kernel.ReqFindBufNode(t, req, issueFlags) {
 		ret = int32(-kernel.EFAULT)
 	}
 	if ret < 0 {

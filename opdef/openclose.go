@@ -167,3 +167,45 @@ func closeOp(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 	kernel.ReqSetRes(req, int32(ret), 0)
 	return kernel.IOU_COMPLETE
 }
+
+// fixedInstallData is IORING_OP_FIXED_FD_INSTALL's state (struct
+// io_fixed_install).
+type fixedInstallData struct {
+	oFlags uint64
+}
+
+// installFixedFdPrep: the request's file must be a fixed one; only
+// IORING_FIXED_FD_NO_CLOEXEC may be set (the descriptor is O_CLOEXEC by
+// default).
+// Linux: io_uring/openclose.c:io_install_fixed_fd_prep()
+func installFixedFdPrep(req *kernel.Req, sqe *rings.SQE) int {
+	if sqe.Off != 0 || sqe.Addr != 0 || sqe.Len != 0 || sqe.BufIndex != 0 || sqe.SpliceFdIn != 0 || sqe.Addr3 != 0 {
+		return -kernel.EINVAL
+	}
+	if kernel.ReqFlags(req)&kernel.REQ_F_FIXED_FILE == 0 {
+		return -kernel.EBADF // must be a fixed file
+	}
+	flags := sqe.OpFlags // install_fd_flags
+	if flags&^rings.IORING_FIXED_FD_NO_CLOEXEC != 0 {
+		return -kernel.EINVAL
+	}
+	ifi := kernel.Cmd[fixedInstallData](req)
+	ifi.oFlags = unix.O_CLOEXEC
+	if flags&rings.IORING_FIXED_FD_NO_CLOEXEC != 0 {
+		ifi.oFlags = 0
+	}
+	return 0
+}
+
+// installFixedFd installs the request's fixed file in the task's
+// descriptor table (receive_fd) and returns the descriptor.
+// Linux: io_uring/openclose.c:io_install_fixed_fd()
+func installFixedFd(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
+	ifi := kernel.Cmd[fixedInstallData](req)
+	ret := kernel.ReqInstallFd(t, req, kernel.ReqFile(req).Get(), ifi.oFlags)
+	if ret < 0 {
+		kernel.ReqSetFail(req)
+	}
+	kernel.ReqSetRes(req, int32(ret), 0)
+	return kernel.IOU_COMPLETE
+}

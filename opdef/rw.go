@@ -8,6 +8,7 @@ import (
 
 	"github.com/uringsim/uringsim/kernel"
 	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/rsrc"
 	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/vfs"
 )
@@ -124,6 +125,9 @@ func writevPrep(req *kernel.Req, sqe *rings.SQE) int { return rwPrep(req, sqe, t
 func segments(req *kernel.Req) (segs [][]byte, total int, errno int) {
 	rw := kernel.Cmd[rwData](req)
 	as := kernel.ReqMM(req)
+	if fx, ok := kernel.ReqAsyncData(req).(*fixedIO); ok {
+		return fx.segs, fx.total, 0 // imported from a registered buffer
+	}
 	var iov []iovec
 	if v, ok := kernel.ReqAsyncData(req).([]iovec); ok {
 		iov = v
@@ -439,5 +443,99 @@ func read(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 	return rwIssue(t, req, issueFlags, false)
 }
 func write(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
+	return rwIssue(t, req, issueFlags, true)
+}
+
+// Registered buffers: READ_FIXED, WRITE_FIXED, READV_FIXED, WRITEV_FIXED.
+
+// fixedIO is a fixed read or write's imported buffer (io_async_rw's iter
+// over the registered buffer's pages): the iovecs of a vectored one, and
+// the views the transfer uses once imported.
+type fixedIO struct {
+	iov      []rsrc.Iovec
+	vectored bool
+	imported bool
+	segs     [][]byte
+	total    int
+}
+
+// rwFixedPrep reads a fixed read or write; a vectored one copies its
+// iovecs in now (iovec_from_user: at most UIO_MAXIOV, no negative
+// length), to be checked against the buffer at issue.
+// Linux: io_uring/rw.c:io_prep_read_fixed(), io_prep_readv_fixed(), io_rw_prep_reg_vec(); rsrc.c:io_prep_reg_iovec()
+func rwFixedPrep(req *kernel.Req, sqe *rings.SQE, vectored bool) int {
+	if ret := rwPrep(req, sqe, false); ret != 0 {
+		return ret
+	}
+	fx := &fixedIO{vectored: vectored}
+	kernel.ReqSetAsyncData(req, fx)
+	if !vectored {
+		return 0
+	}
+	rw := kernel.Cmd[rwData](req)
+	if rw.len > uioMaxIOV {
+		return -kernel.EINVAL
+	}
+	raw := make([]byte, 16*int(rw.len))
+	if kernel.ReqMM(req).CopyFromUser(raw, rw.addr) != 0 {
+		return -kernel.EFAULT
+	}
+	fx.iov = make([]rsrc.Iovec, rw.len)
+	for i := range fx.iov {
+		fx.iov[i] = rsrc.Iovec{Base: binary.LittleEndian.Uint64(raw[16*i:]), Len: binary.LittleEndian.Uint64(raw[16*i+8:])}
+		if int64(fx.iov[i].Len) < 0 {
+			return -kernel.EINVAL
+		}
+	}
+	return 0
+}
+
+// rwInitFixed imports the request's range of its registered buffer
+// before the transfer: -EFAULT for a missing buffer or a range outside
+// it, which fails the request at issue.
+// Linux: io_uring/rw.c:io_init_rw_fixed(), io_rw_import_reg_vec()
+func rwInitFixed(t *sim.Thread, req *kernel.Req, issueFlags uint32, write bool) int {
+	fx := kernel.ReqAsyncData(req).(*fixedIO)
+	if fx.imported {
+		return 0
+	}
+	ddir := rsrc.ITER_DEST
+	if write {
+		ddir = rsrc.ITER_SOURCE
+	}
+	rw := kernel.Cmd[rwData](req)
+	var ret int
+	if fx.vectored {
+		fx.segs, fx.total, ret = kernel.ReqImportRegVec(t, req, fx.iov, ddir, issueFlags)
+	} else {
+		fx.segs, ret = kernel.ReqImportRegBuf(t, req, rw.addr, uint64(rw.len), ddir, issueFlags)
+		fx.total = int(rw.len)
+	}
+	if ret != 0 {
+		return ret
+	}
+	fx.imported = true
+	return 0
+}
+
+func readFixedPrep(req *kernel.Req, sqe *rings.SQE) int  { return rwFixedPrep(req, sqe, false) }
+func readvFixedPrep(req *kernel.Req, sqe *rings.SQE) int { return rwFixedPrep(req, sqe, true) }
+
+// readFixed is io_read_fixed (and io_read for READV_FIXED, which imports
+// its vector first).
+// Linux: io_uring/rw.c:io_read_fixed()
+func readFixed(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
+	if ret := rwInitFixed(t, req, issueFlags, false); ret != 0 {
+		return ret
+	}
+	return rwIssue(t, req, issueFlags, false)
+}
+
+// writeFixed is io_write_fixed.
+// Linux: io_uring/rw.c:io_write_fixed()
+func writeFixed(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
+	if ret := rwInitFixed(t, req, issueFlags, true); ret != 0 {
+		return ret
+	}
 	return rwIssue(t, req, issueFlags, true)
 }
