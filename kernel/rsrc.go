@@ -131,6 +131,30 @@ func readIovec(task *Task, addr uint64) (rsrc.Iovec, int) {
 	return v, 0
 }
 
+// readTag copies tag i of a registration's tag array (0 without one).
+func readTag(task *Task, tags uint64, i uint32) (uint64, bool) {
+	if tags == 0 {
+		return 0, true
+	}
+	return readU64(task, tags+8*uint64(i))
+}
+
+// tableFile takes descriptor fd for a fixed-file slot: -EBADF when it is
+// not open or is a ring (no io_uring instances in the table).
+// Linux: io_uring/rsrc.c:io_sqe_files_register(), __io_sqe_files_update()
+func tableFile(task *Task, fd int32) (*vfs.File, int) {
+	t := task.Thread
+	f := task.Proc.Files.Get(t, int(fd))
+	if f == nil {
+		return nil, -EBADF
+	}
+	if isRingFile(f) {
+		f.Put(t)
+		return nil, -EBADF
+	}
+	return f, 0
+}
+
 // newFileNode makes a file node holding f's reference, with the flags a
 // request picks up from the slot.
 // Linux: io_uring/filetable.h:io_fixed_file_set()
@@ -167,13 +191,9 @@ func (ctx *Ctx) sqeFilesRegister(task *Task, arg uint64, nrArgs uint32, tags uin
 		return ret
 	}
 	for i := range nrArgs {
-		var tag uint64
-		if tags != 0 {
-			v, ok := readU64(task, tags+8*uint64(i))
-			if !ok {
-				return fail(-EFAULT)
-			}
-			tag = v
+		tag, ok := readTag(task, tags, i)
+		if !ok {
+			return fail(-EFAULT)
 		}
 		fd := int32(-1)
 		if arg != 0 {
@@ -189,13 +209,9 @@ func (ctx *Ctx) sqeFilesRegister(task *Task, arg uint64, nrArgs uint32, tags uin
 			}
 			continue
 		}
-		f := task.Proc.Files.Get(t, int(fd))
-		if f == nil {
-			return fail(-EBADF)
-		}
-		if isRingFile(f) { // no io_uring instances in the table
-			f.Put(t)
-			return fail(-EBADF)
+		f, e := tableFile(task, fd)
+		if e != 0 {
+			return fail(e)
 		}
 		node := newFileNode(f)
 		node.Tag = tag
@@ -236,14 +252,10 @@ func (ctx *Ctx) sqeFilesUpdate(task *Task, up *rings.RsrcUpdate2, nrArgs uint32)
 	var done uint32
 	err := 0
 	for ; done < nrArgs; done++ {
-		var tag uint64
-		if up.Tags != 0 {
-			v, ok := readU64(task, up.Tags+8*uint64(done))
-			if !ok {
-				err = -EFAULT
-				break
-			}
-			tag = v
+		tag, ok := readTag(task, up.Tags, done)
+		if !ok {
+			err = -EFAULT
+			break
 		}
 		fd, ok := readI32(task, up.Data+4*uint64(done))
 		if !ok {
@@ -262,14 +274,9 @@ func (ctx *Ctx) sqeFilesUpdate(task *Task, up *rings.RsrcUpdate2, nrArgs uint32)
 			ctx.k.warnOn(!ft.BitmapClear(i), "fixed file bitmap clear of a free slot")
 		}
 		if fd != -1 {
-			f := task.Proc.Files.Get(t, int(fd))
-			if f == nil {
-				err = -EBADF
-				break
-			}
-			if isRingFile(f) {
-				f.Put(t)
-				err = -EBADF
+			f, e := tableFile(task, fd)
+			if e != 0 {
+				err = e
 				break
 			}
 			node := newFileNode(f)
@@ -307,26 +314,15 @@ func (ctx *Ctx) sqeBuffersRegister(task *Task, arg uint64, nrArgs uint32, tags u
 			}
 			iov = v
 		}
-		var tag uint64
-		if tags != 0 {
-			v, ok := readU64(task, tags+8*uint64(i))
-			if !ok {
-				ret = -EFAULT
-				break
-			}
-			tag = v
+		tag, ok := readTag(task, tags, i)
+		if !ok {
+			ret = -EFAULT
+			break
 		}
-		node, e := ctx.sqeBufferRegister(task, iov)
+		node, e := ctx.taggedBufferNode(task, iov, tag)
 		if e != 0 {
 			ret = e
 			break
-		}
-		if tag != 0 {
-			if node == nil {
-				ret = -EINVAL
-				break
-			}
-			node.Tag = tag
 		}
 		data.Nodes[i] = node
 	}
@@ -349,6 +345,21 @@ func (ctx *Ctx) sqeBufferRegister(task *Task, iov rsrc.Iovec) (*rsrc.Node, int) 
 	}
 	node := rsrc.NewNode(rsrc.IORING_RSRC_BUFFER)
 	node.Buf = imu
+	return node, 0
+}
+
+// taggedBufferNode pins iov into a node carrying tag: a tag on a sparse
+// (empty) iovec is -EINVAL.
+// Linux: io_uring/rsrc.c:io_sqe_buffers_register(), __io_sqe_buffers_update()
+func (ctx *Ctx) taggedBufferNode(task *Task, iov rsrc.Iovec, tag uint64) (*rsrc.Node, int) {
+	node, e := ctx.sqeBufferRegister(task, iov)
+	if e != 0 || tag == 0 {
+		return node, e
+	}
+	if node == nil {
+		return nil, -EINVAL
+	}
+	node.Tag = tag
 	return node, 0
 }
 
@@ -383,26 +394,15 @@ func (ctx *Ctx) sqeBuffersUpdate(task *Task, up *rings.RsrcUpdate2, nrArgs uint3
 			err = e
 			break
 		}
-		var tag uint64
-		if up.Tags != 0 {
-			v, ok := readU64(task, up.Tags+8*uint64(done))
-			if !ok {
-				err = -EFAULT
-				break
-			}
-			tag = v
+		tag, ok := readTag(task, up.Tags, done)
+		if !ok {
+			err = -EFAULT
+			break
 		}
-		node, e := ctx.sqeBufferRegister(task, iov)
+		node, e := ctx.taggedBufferNode(task, iov, tag)
 		if e != 0 {
 			err = e
 			break
-		}
-		if tag != 0 {
-			if node == nil {
-				err = -EINVAL
-				break
-			}
-			node.Tag = tag
 		}
 		i := int(up.Offset + done)
 		ctx.resetRsrcNode(t, bt, i)
