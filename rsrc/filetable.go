@@ -69,11 +69,17 @@ func (t *FileTable) findNextZeroBit(size, offset int) int {
 
 // BitmapGet finds a free slot in the allocation range, from the hint and
 // then once more from the range's start: -ENFILE when there is none (or
-// no table).
+// no table). A hint outside the range (left by an explicit install or
+// removal of a slot outside it) restarts at the range's start, as the
+// stable fix "io_uring/filetable: clamp alloc_hint to the configured
+// alloc range" (Feb 2026, in the host's 6.18.y) does.
 // Linux: io_uring/filetable.c:io_file_bitmap_get()
 func (t *FileTable) BitmapGet() int {
 	if t.bitmap == nil {
 		return -eNFILE
+	}
+	if t.allocHint < t.allocStart || t.allocHint >= t.allocEnd {
+		t.allocHint = t.allocStart
 	}
 	nr := t.allocEnd
 	for {

@@ -94,3 +94,23 @@ func TestImportFixedBoundsAndAccounting(t *testing.T) {
 		t.Fatalf("unmapped tail: %d, want -EFAULT", ret)
 	}
 }
+
+// An explicit removal below the allocation range leaves the hint there;
+// the next allocation must still come from the range (the 6.18.y clamp).
+func TestBitmapGetClampsHintToRange(t *testing.T) {
+	var ft FileTable
+	ft.Alloc(8)
+	ft.SetAllocRange(4, 2)
+	ft.BitmapSet(4)
+	ft.BitmapSet(5)
+	ft.BitmapSet(1)
+	ft.BitmapClear(1) // hint 1, outside [4, 6)
+	if got := ft.BitmapGet(); got != -eNFILE {
+		t.Fatalf("full range, hint below it: BitmapGet = %d, want -ENFILE", got)
+	}
+	ft.BitmapClear(5)
+	ft.BitmapSet(7) // hint 8, past the range
+	if got := ft.BitmapGet(); got != 5 {
+		t.Fatalf("hint past the range: BitmapGet = %d, want 5", got)
+	}
+}
