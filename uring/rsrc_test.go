@@ -264,3 +264,59 @@ func rsrcBuffersScript(t *testing.T, be Backend) []string {
 }
 
 func TestRsrcBuffersHelpers(t *testing.T) { differential(t, rsrcBuffersScript) }
+
+// rsrcSparseBufferTagScript: a tag on a sparse (zero) buffer slot is
+// -EINVAL, at registration (the whole table is refused and no tag of the
+// slots registered before it is posted) and at update (the slot keeps
+// its buffer and the update reports what was done before it).
+// Linux: io_uring/rsrc.c:io_sqe_buffers_register(), __io_sqe_buffers_update()
+func rsrcSparseBufferTagScript(t *testing.T, be Backend) []string {
+	l := newRsrcLog(t, be)
+	defer l.r.Close()
+	r := l.r
+	b0, b1 := l.mem(4096), l.mem(4096)
+	want := func(what string, err error, e unix.Errno) {
+		l.call(what, err)
+		if errnoOfErr(err) != e {
+			t.Errorf("%s: %s: %v, want %v", be.Name(), what, errnoOfErr(err), e)
+		}
+	}
+	wantN := func(what string, n int, err error, wn int, e unix.Errno) {
+		l.calln(what, n, err)
+		if n != wn || errnoOfErr(err) != e {
+			t.Errorf("%s: %s: n=%d %v, want n=%d %v", be.Name(), what, n, errnoOfErr(err), wn, e)
+		}
+	}
+	want("register tag on sparse", r.RegisterBuffersTags([]Iovec{IovecOf(b0), {}}, []uint64{1, 2}), unix.EINVAL)
+	want("unregister after refusal", r.UnregisterBuffers(), unix.ENXIO)
+	want("register only sparse tagged", r.RegisterBuffersTags([]Iovec{{}}, []uint64{3}), unix.EINVAL)
+	want("register sparse untagged", r.RegisterBuffersTags([]Iovec{IovecOf(b0), {}}, []uint64{4, 0}), 0)
+	n, err := r.RegisterBuffersUpdateTag(1, []Iovec{{}}, []uint64{5})
+	wantN("update tag on sparse", n, err, -1, unix.EINVAL)
+	n, err = r.RegisterBuffersUpdateTag(0, []Iovec{IovecOf(b1), {}}, []uint64{6, 7})
+	wantN("update then tag on sparse", n, err, 1, 0) // slot 0 replaced: tag 4 posted
+	l.drain()
+	// Slot 1 is still empty, slot 0 holds b1.
+	tf, err := l.fs.TempFile([]byte("x"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.fs.Close(tf)
+	if res := l.op("read_fixed slot1", func(sqe *rings.SQE) { PrepReadFixed(sqe, int32(tf), addrOf(b0), 1, 0, 1) }); res != -int32(unix.EFAULT) {
+		t.Errorf("%s: read from the empty slot: %d, want -EFAULT", be.Name(), res)
+	}
+	want("unregister", r.UnregisterBuffers(), 0) // tag 6
+	l.drain()
+	var tags []string
+	for _, s := range l.log {
+		if len(s) > 4 && s[:4] == "cqe " {
+			tags = append(tags, s)
+		}
+	}
+	if len(tags) != 2 || tags[0] != "cqe {ud=4 res=0 flags=0x0}" || tags[1] != "cqe {ud=6 res=0 flags=0x0}" {
+		t.Errorf("%s: tag CQEs %q, want ud=4 then ud=6", be.Name(), tags)
+	}
+	return l.log
+}
+
+func TestRsrcSparseBufferTag(t *testing.T) { differential(t, rsrcSparseBufferTagScript) }
