@@ -179,6 +179,12 @@ func (ctx *Ctx) putReqResources(t *sim.Thread, req *Req) {
 	if req.flags&REQ_F_BUFFER_SELECTED != 0 {
 		kbufDropLegacy(req) // io_clean_op
 	}
+	if req.flags&REQ_F_NEED_CLEANUP != 0 { // io_clean_op
+		if c := ctx.k.table.Cold[req.opcode].Cleanup; c != nil {
+			c(t, req)
+		}
+		req.flags &^= REQ_F_NEED_CLEANUP
+	}
 	req.task = nil
 	req.asyncData = nil
 	req.link = nil

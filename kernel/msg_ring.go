@@ -121,21 +121,126 @@ func MsgRingData(t *sim.Thread, target *Ctx, issueFlags uint32, userData uint64,
 	return ret
 }
 
-// MsgRingSendFd is IORING_MSG_SEND_FD: it would install the file at
-// registered slot srcFd of the sender's table into the target's table.
-// -EINVAL for a message to the sending ring itself, -EBADFD for a
-// disabled target, -EBADF when the sender's table has no file there.
-// Differs from Linux: no registered file table exists yet, so every
-// source slot is empty and the result is what a sender without a table
-// gets, -EBADF (docs/divergences.md).
-// Linux: io_uring/msg_ring.c:io_msg_send_fd(), io_msg_grab_file()
-func MsgRingSendFd(t *sim.Thread, req *Req, target *Ctx, issueFlags uint32, srcFd, dstFd uint32, flags uint32) int {
+// msgFd is what an IORING_MSG_SEND_FD request keeps between issues
+// (io_msg's src_file and the target slot): the file it grabbed from the
+// sender's table on its first issue, so a retry on io-wq or in the
+// target's task sends that file even if the slot changed meanwhile.
+// It lives in req->async_data; REQ_F_NEED_CLEANUP is set while it holds
+// a file reference.
+type msgFd struct {
+	src      *vfs.File
+	target   *Ctx
+	dstFd    uint32
+	flags    uint32
+	userData uint64
+	tw       callbackHead
+}
+
+// MsgRingSendFd is IORING_MSG_SEND_FD: the file at registered slot srcFd
+// of the sender's table goes into the target's table at dstFd (1-based,
+// or IORING_FILE_INDEX_ALLOC), and the target gets a CQE (userData, the
+// slot or 0) unless IORING_MSG_RING_CQE_SKIP. -EINVAL for a message to
+// the sending ring itself, -EBADFD for a disabled target, -EBADF when
+// the sender's slot is empty, the install's error otherwise. A
+// DEFER_TASKRUN target installs it in its submitter's task_work and the
+// request completes from there (IOU_ISSUE_SKIP_COMPLETE).
+// Linux: io_uring/msg_ring.c:io_msg_send_fd()
+func MsgRingSendFd(t *sim.Thread, req *Req, target *Ctx, issueFlags uint32, srcFd, dstFd, flags uint32, userData uint64) int {
 	if target == req.ctx {
 		return -EINVAL
 	}
 	if target.flags&rings.IORING_SETUP_R_DISABLED != 0 {
 		return -EBADFD
 	}
-	// io_msg_grab_file: idx < ctx->nr_user_files fails without a table.
-	return -EBADF
+	msg, _ := req.asyncData.(*msgFd)
+	if msg == nil || msg.src == nil {
+		src := msgGrabFile(t, req, srcFd, issueFlags)
+		if src == nil {
+			return -EBADF
+		}
+		msg = &msgFd{src: src}
+		req.asyncData = msg
+		req.flags |= REQ_F_NEED_CLEANUP
+	}
+	msg.target, msg.dstFd, msg.flags, msg.userData = target, dstFd, flags, userData
+	if msgNeedRemote(target) {
+		return msgFdRemote(t, req, msg)
+	}
+	return msgInstallComplete(t, req, msg, issueFlags)
+}
+
+// msgGrabFile takes a reference on the file at slot idx of the sender's
+// table, nil when the slot is empty or outside it.
+// Linux: io_uring/msg_ring.c:io_msg_grab_file()
+func msgGrabFile(t *sim.Thread, req *Req, idx uint32, issueFlags uint32) *vfs.File {
+	return ReqFileGetFixedRef(t, req, int(idx), issueFlags)
+}
+
+// msgInstallComplete installs the grabbed file in the target's table
+// under its uringLock (a trylock when the sender's is held: -EAGAIN sends
+// the request to io-wq) and posts the target's CQE. On success the file
+// reference belongs to the table; on failure the request keeps it until
+// it is cleaned up.
+// Linux: io_uring/msg_ring.c:io_msg_install_complete()
+func msgInstallComplete(t *sim.Thread, req *Req, msg *msgFd, issueFlags uint32) int {
+	target := msg.target
+	if lockExternalCtx(t, target, issueFlags) != 0 {
+		return -EAGAIN
+	}
+	defer target.uringLock.Unlock(t)
+	ret := FixedFdInstallLocked(t, target, msg.src, msg.dstFd)
+	if ret < 0 {
+		return ret
+	}
+	msg.src = nil
+	req.flags &^= REQ_F_NEED_CLEANUP
+	if msg.flags&rings.IORING_MSG_RING_CQE_SKIP != 0 {
+		return ret
+	}
+	// If this fails the target has the file but no CQE saying so.
+	if !target.postAuxCQE(t, msg.userData, int32(ret), 0) {
+		ret = -EOVERFLOW
+	}
+	return ret
+}
+
+// msgFdRemote queues the install as task_work of the target ring's
+// submitter (TWA_SIGNAL), which completes the request afterwards:
+// -EOWNERDEAD when the ring has no submitter task.
+// Linux: io_uring/msg_ring.c:io_msg_fd_remote()
+func msgFdRemote(t *sim.Thread, req *Req, msg *msgFd) int {
+	task := msg.target.submitterTask
+	if task == nil {
+		return -EOWNERDEAD
+	}
+	msg.tw.fn = func(task *Task) { msgTWFdComplete(task.Thread, req, msg, task) }
+	task.taskWorkAdd(t, &msg.tw)
+	return IOU_ISSUE_SKIP_COMPLETE
+}
+
+// msgTWFdComplete is the install in the target's task: -EOWNERDEAD if
+// that task is exiting. The sending request completes with the result
+// through its own task_work.
+// Linux: io_uring/msg_ring.c:io_msg_tw_fd_complete()
+func msgTWFdComplete(t *sim.Thread, req *Req, msg *msgFd, task *Task) {
+	ret := -EOWNERDEAD
+	if !task.exiting {
+		ret = msgInstallComplete(t, req, msg, IO_URING_F_UNLOCKED)
+	}
+	if ret < 0 {
+		reqSetFail(req)
+	}
+	reqQueueTWComplete(t, req, int32(ret))
+}
+
+// MsgRingCleanup drops the file a SEND_FD request grabbed and did not
+// install (REQ_F_NEED_CLEANUP).
+// Linux: io_uring/msg_ring.c:io_msg_ring_cleanup()
+func MsgRingCleanup(t *sim.Thread, req *Req) {
+	msg, _ := req.asyncData.(*msgFd)
+	if req.ctx.k.warnOn(msg == nil || msg.src == nil, "msg_ring cleanup without a file") {
+		return
+	}
+	msg.src.Put(t)
+	msg.src = nil
 }

@@ -34,8 +34,10 @@ type IssueDef struct {
 // ColdDef is the cold half (struct io_cold_def).
 // Linux: io_uring/opdef.h:struct io_cold_def
 type ColdDef struct {
-	Name    string
-	Cleanup func(req *Req)
+	Name string
+	// Cleanup releases what the op holds while REQ_F_NEED_CLEANUP is
+	// set; it runs when the request is freed (io_clean_op).
+	Cleanup func(t *sim.Thread, req *Req)
 	Fail    func(req *Req)
 }
 

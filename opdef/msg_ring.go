@@ -56,7 +56,7 @@ func msgRing(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 		case rings.IORING_MSG_SEND_FD:
 			ret = -kernel.EINVAL
 			if msg.len == 0 {
-				ret = kernel.MsgRingSendFd(t, req, target, issueFlags, msg.srcFd, msg.dstFd, msg.flags)
+				ret = kernel.MsgRingSendFd(t, req, target, issueFlags, msg.srcFd, msg.dstFd, msg.flags, msg.userData)
 			}
 		default:
 			ret = -kernel.EINVAL

@@ -123,7 +123,7 @@ var Table = kernel.OpTable{
 		rings.IORING_OP_MKDIRAT:          {Name: "MKDIRAT"},
 		rings.IORING_OP_SYMLINKAT:        {Name: "SYMLINKAT"},
 		rings.IORING_OP_LINKAT:           {Name: "LINKAT"},
-		rings.IORING_OP_MSG_RING:         {Name: "MSG_RING"},
+		rings.IORING_OP_MSG_RING:         {Name: "MSG_RING", Cleanup: kernel.MsgRingCleanup},
 		rings.IORING_OP_FSETXATTR:        {Name: "FSETXATTR"},
 		rings.IORING_OP_SETXATTR:         {Name: "SETXATTR"},
 		rings.IORING_OP_FGETXATTR:        {Name: "FGETXATTR"},
