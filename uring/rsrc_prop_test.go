@@ -1,0 +1,544 @@
+package uring
+
+import (
+	"fmt"
+	"testing"
+	"time"
+	"unsafe"
+
+	"pgregory.net/rapid"
+
+	"github.com/uringsim/uringsim/rings"
+)
+
+// rsrcObj is one file or buffer the program put in a table slot: its tag
+// (unique, never 0), whether a table slot still holds it, and the
+// requests in flight that were issued while it was there.
+type rsrcObj struct {
+	id      int
+	tag     uint64
+	inTable bool
+	holders map[uint64]bool
+	tagged  int // tag CQEs seen
+
+	// files: a pipe (r, w) or a temporary file holding content
+	pipe    bool
+	r, w    int
+	content string
+	// buffers: the memory
+	mem []byte
+}
+
+// rsrcModel is the program side of the resource-lifetime properties.
+type rsrcModel struct {
+	t        *rapid.T
+	r        *Ring
+	fs       FileSys
+	slots    []*rsrcObj // the table as the program last set it
+	objs     []*rsrcObj
+	byTag    map[uint64]*rsrcObj
+	inflight map[uint64]*rsrcReq
+	nextUD   uint64
+	scratch  []byte // per-request read buffers (files)
+}
+
+// rsrcReq is a request in flight: the object it used (nil: empty slot)
+// and where its data goes.
+type rsrcReq struct {
+	obj *rsrcObj
+	off    int  // files: offset in scratch; buffers: offset in obj.mem
+	update bool // an IORING_OP_FILES_UPDATE of one slot
+	// An IOSQE_ASYNC request looks its slot up when io-wq issues it:
+	// it may use the object of the slot at submission or any placed
+	// there later (nil: the slot was emptied), never an earlier one.
+	async bool
+	slot  int
+	cands []*rsrcObj
+}
+
+const rsrcTagBase = 1000
+
+func newRsrcModel(rt *rapid.T, be Backend, nslots int) *rsrcModel {
+	fs, _ := Files(be)
+	m := &rsrcModel{t: rt, fs: fs, slots: make([]*rsrcObj, nslots),
+		byTag: map[uint64]*rsrcObj{}, inflight: map[uint64]*rsrcReq{}, nextUD: 1}
+	var flags uint32
+	if rapid.Bool().Draw(rt, "defer_taskrun") {
+		flags = rings.IORING_SETUP_SINGLE_ISSUER | rings.IORING_SETUP_DEFER_TASKRUN
+	}
+	var err error
+	if m.r, err = New(be, 32, &Params{Flags: flags}); err != nil {
+		rt.Fatal(err)
+	}
+	return m
+}
+
+func (m *rsrcModel) newObj() *rsrcObj {
+	o := &rsrcObj{id: len(m.objs), holders: map[uint64]bool{}}
+	o.tag = rsrcTagBase + uint64(o.id)
+	m.objs = append(m.objs, o)
+	m.byTag[o.tag] = o
+	return o
+}
+
+// place records that slot now holds o (nil: empty); the object it
+// replaces has left the table.
+func (m *rsrcModel) place(slot int, o *rsrcObj) {
+	if old := m.slots[slot]; old != nil {
+		old.inTable = false
+	}
+	m.slots[slot] = o
+	if o != nil {
+		o.inTable = true
+	}
+	for _, q := range m.inflight {
+		if q.async && q.slot == slot {
+			q.cands = append(q.cands, o)
+		}
+	}
+}
+
+// onTag checks a tag CQE: posted once, for an object no longer in the
+// table, after the CQE of every request that used it.
+func (m *rsrcModel) onTag(cqe *rings.CQE) {
+	o := m.byTag[cqe.UserData]
+	switch {
+	case o == nil:
+		m.t.Fatalf("CQE %v is neither a request's nor a known tag", rec(cqe))
+	case cqe.Res != 0 || cqe.Flags != 0:
+		m.t.Fatalf("tag CQE %v: res and flags must be 0", rec(cqe))
+	case o.tagged != 0:
+		m.t.Fatalf("tag %d posted twice", o.tag)
+	case o.inTable:
+		m.t.Fatalf("tag %d posted while object %d is still in the table", o.tag, o.id)
+	case len(o.holders) != 0:
+		m.t.Fatalf("tag %d posted while requests %v still use object %d", o.tag, o.holders, o.id)
+	}
+	o.tagged++
+}
+
+func (m *rsrcModel) submit() {
+	if _, err := m.r.Submit(); err != nil {
+		m.t.Fatalf("submit: %v", err)
+	}
+}
+
+func (m *rsrcModel) sqe() *rings.SQE {
+	sqe := m.r.GetSQE()
+	if sqe == nil {
+		m.submit()
+		m.fs.Sleep(time.Microsecond)
+		sqe = m.r.GetSQE()
+		if sqe == nil {
+			m.t.Fatal("SQ full")
+		}
+	}
+	return sqe
+}
+
+// issue records a request on the object in slot (async: resolved later
+// by io-wq, so it holds no known object).
+func (m *rsrcModel) issue(slot int, off int, async bool) uint64 {
+	ud := m.nextUD
+	m.nextUD++
+	o := m.slots[slot]
+	if async {
+		m.inflight[ud] = &rsrcReq{off: off, async: true, slot: slot, cands: []*rsrcObj{o}}
+		return ud
+	}
+	m.inflight[ud] = &rsrcReq{obj: o, off: off}
+	if o != nil {
+		o.holders[ud] = true
+	}
+	return ud
+}
+
+// reap consumes every posted CQE, checking each with onReq or onTag.
+func (m *rsrcModel) reap(onReq func(cqe *rings.CQE, q *rsrcReq)) {
+	for {
+		cqe, err := m.r.PeekCQE()
+		if err != nil {
+			return
+		}
+		if q := m.inflight[cqe.UserData]; q != nil {
+			onReq(cqe, q)
+			delete(m.inflight, cqe.UserData)
+			if q.obj != nil {
+				delete(q.obj.holders, cqe.UserData)
+			}
+		} else {
+			m.onTag(cqe)
+		}
+		m.r.CQESeen(cqe)
+	}
+}
+
+// finish waits for every request, unregisters the table and checks that
+// every object that was ever placed posted its tag exactly once.
+func (m *rsrcModel) finish(onReq func(cqe *rings.CQE, q *rsrcReq), unregister func() error) {
+	for len(m.inflight) > 0 {
+		if _, err := m.r.WaitCQETimeout(time.Second); err != nil {
+			m.t.Fatalf("waiting for requests: %v", err)
+		}
+		m.reap(onReq)
+	}
+	for i := range m.slots {
+		m.place(i, nil)
+	}
+	if err := unregister(); err != nil {
+		m.t.Fatalf("unregister: %v", err)
+	}
+	// A request completed on io-wq is freed, and drops its nodes, in
+	// task work the worker queues after the CQE (on a DEFER_TASKRUN
+	// ring, local work that only a GETEVENTS enter runs): let the
+	// workers finish and enter until every tag is in, within a bound of
+	// virtual time.
+	for range 20 {
+		if m.allTagged() {
+			break
+		}
+		m.fs.Sleep(100 * time.Microsecond)
+		if _, err := m.r.SubmitAndGetEvents(); err != nil {
+			m.t.Fatalf("enter: %v", err)
+		}
+		m.reap(onReq)
+	}
+	for _, o := range m.objs {
+		if o.tagged != 1 {
+			m.t.Fatalf("object %d (tag %d): %d tag CQEs, want exactly 1", o.id, o.tag, o.tagged)
+		}
+	}
+}
+
+func (m *rsrcModel) allTagged() bool {
+	for _, o := range m.objs {
+		if o.tagged == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// TestFixedFileLifetimeProperty: over random programs of fixed-file reads
+// (pipes, so reads wait with the file's node held, and temporary files),
+// slot updates by IORING_REGISTER_FILES_UPDATE2 and IORING_OP_FILES_UPDATE,
+// and writes, a read always reads the file the slot held when it was
+// issued (never one the slot held before an earlier update: a freed or
+// replaced file is not used), a replaced file stays readable by the
+// requests that hold it, an empty slot is -EBADF, and each tag CQE is
+// posted exactly once, after the file left the table and after the CQE
+// of every request that used it.
+func TestFixedFileLifetimeProperty(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		machine := NewSimMachine(SimConfig{Seed: rapid.Uint64Range(1, 1<<30).Draw(rt, "seed")})
+		defer machine.Close()
+		be := machine.Backend()
+		nslots := rapid.IntRange(1, 4).Draw(rt, "slots")
+		m := newRsrcModel(rt, be, nslots)
+		defer m.r.Close()
+		fs := m.fs
+		var err error
+		if m.scratch, err = be.Alloc(4096); err != nil {
+			rt.Fatal(err)
+		}
+		newFile := func(pipe bool) *rsrcObj {
+			o := m.newObj()
+			o.pipe = pipe
+			if pipe {
+				if o.r, o.w, err = fs.Pipe(); err != nil {
+					rt.Fatal(err)
+				}
+				return o
+			}
+			o.content = fmt.Sprintf("%03d", o.id)
+			if o.r, err = fs.TempFile([]byte(o.content), 0); err != nil {
+				rt.Fatal(err)
+			}
+			return o
+		}
+		drawFile := func(label string) *rsrcObj {
+			switch rapid.IntRange(0, 2).Draw(rt, label) {
+			case 0:
+				return nil
+			case 1:
+				return newFile(true)
+			}
+			return newFile(false)
+		}
+		fdOf := func(o *rsrcObj) int32 {
+			if o == nil {
+				return -1
+			}
+			return int32(o.r)
+		}
+		tagOf := func(o *rsrcObj) uint64 {
+			if o == nil {
+				return 0
+			}
+			return o.tag
+		}
+		fds, tags := make([]int32, nslots), make([]uint64, nslots)
+		for i := range nslots {
+			o := drawFile(fmt.Sprint("initial", i))
+			fds[i], tags[i] = fdOf(o), tagOf(o)
+			m.place(i, o)
+		}
+		if err := m.r.RegisterFilesTags(fds, tags); err != nil {
+			rt.Fatal(err)
+		}
+		onReq := func(cqe *rings.CQE, q *rsrcReq) {
+			got := string(m.scratch[q.off : q.off+int(max(cqe.Res, 0))])
+			switch {
+			case q.update:
+				if cqe.Res != 1 {
+					rt.Fatalf("FILES_UPDATE of one slot: %v", rec(cqe))
+				}
+			case q.async:
+				for _, o := range q.cands {
+					if o == nil && cqe.Res == -9 || o != nil && cqe.Res == 3 && got == fmt.Sprintf("%03d", o.id) {
+						return
+					}
+				}
+				rt.Fatalf("async read of slot %d: %v %q matches none of the files placed there since it was submitted", q.slot, rec(cqe), got)
+			case q.obj == nil:
+				if cqe.Res != -9 {
+					rt.Fatalf("read of an empty slot: %v, want -EBADF", rec(cqe))
+				}
+			case cqe.Res != 3:
+				rt.Fatalf("read of object %d: %v, want 3 bytes", q.obj.id, rec(cqe))
+			case got != fmt.Sprintf("%03d", q.obj.id):
+				rt.Fatalf("read issued on object %d got %q: another file was used", q.obj.id, got)
+			}
+		}
+		fileUpdateArg, err := be.Alloc(8)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		steps := rapid.IntRange(1, 40).Draw(rt, "steps")
+		for i := range steps {
+			slot := rapid.IntRange(0, nslots-1).Draw(rt, fmt.Sprint("slot", i))
+			switch rapid.IntRange(0, 5).Draw(rt, fmt.Sprint("action", i)) {
+			case 0, 1: // a fixed read, maybe on io-wq
+				off := int(m.nextUD%1024) * 4
+				clear(m.scratch[off : off+4])
+				async := rapid.Bool().Draw(rt, fmt.Sprint("async", i))
+				ud := m.issue(slot, off, async)
+				sqe := m.sqe()
+				PrepRead(sqe, int32(slot), addrOf(m.scratch)+uint64(off), 3, 0)
+				sqe.Flags = rings.IOSQE_FIXED_FILE
+				if async {
+					sqe.Flags |= rings.IOSQE_ASYNC
+				}
+				sqe.UserData = ud
+				m.submit()
+			case 2: // replace the slot through io_uring_register
+				o := drawFile(fmt.Sprint("new", i))
+				n, err := m.r.RegisterFilesUpdateTag(uint32(slot), []int32{fdOf(o)}, []uint64{tagOf(o)})
+				if n != 1 || err != nil {
+					rt.Fatalf("update slot %d: %d %v", slot, n, err)
+				}
+				m.place(slot, o)
+			case 3: // replace the slot with a request (no tag)
+				var o *rsrcObj
+				if rapid.Bool().Draw(rt, fmt.Sprint("opfile", i)) {
+					o = newFile(false)
+					o.tag = 0
+					delete(m.byTag, rsrcTagBase+uint64(o.id))
+					o.tagged = 1 // nothing to post
+				}
+				*(*int32)(unsafe.Pointer(&fileUpdateArg[0])) = fdOf(o)
+				ud := m.nextUD
+				m.nextUD++
+				m.inflight[ud] = &rsrcReq{update: true}
+				sqe := m.sqe()
+				PrepFilesUpdate(sqe, addrOf(fileUpdateArg), 1, int32(slot))
+				sqe.UserData = ud
+				m.submit() // the update runs inline
+				m.place(slot, o)
+			case 4: // feed one pending read of a pipe
+				var pipes []*rsrcObj
+				for _, o := range m.objs {
+					if o.pipe && len(o.holders) > 0 {
+						pipes = append(pipes, o)
+					}
+				}
+				if len(pipes) == 0 {
+					continue
+				}
+				o := pipes[rapid.IntRange(0, len(pipes)-1).Draw(rt, fmt.Sprint("pipe", i))]
+				if _, err := fs.Write(o.w, []byte(fmt.Sprintf("%03d", o.id))); err != nil {
+					rt.Fatal(err)
+				}
+			case 5:
+				fs.Sleep(time.Duration(rapid.IntRange(0, 50).Draw(rt, fmt.Sprint("sleep", i))) * time.Microsecond)
+			}
+			m.reap(onReq)
+		}
+		// Quiescence: every pending pipe read gets its data (an async
+		// one from whichever pipe it may be waiting on).
+		feed := func(o *rsrcObj) {
+			if o != nil && o.pipe {
+				if _, err := fs.Write(o.w, []byte(fmt.Sprintf("%03d", o.id))); err != nil {
+					rt.Fatal(err)
+				}
+			}
+		}
+		for _, o := range m.objs {
+			for range o.holders {
+				feed(o)
+			}
+		}
+		for _, q := range m.inflight {
+			if q.async {
+				for _, o := range q.cands {
+					feed(o)
+				}
+			}
+		}
+		m.finish(onReq, m.r.UnregisterFiles)
+		for _, o := range m.objs {
+			fs.Close(o.r)
+			if o.pipe {
+				fs.Close(o.w)
+			}
+		}
+	})
+}
+
+// TestRegisteredBufferLifetimeProperty: over random programs of
+// READ_FIXED from a pipe into registered buffers (reads wait with the
+// buffer's node held), buffer slot updates and writes, a read always
+// lands in the buffer its slot held when it was issued, a buffer
+// replaced while a read holds it still receives that read's data, an
+// empty slot is -EFAULT, and each tag CQE is posted exactly once, after
+// the buffer left the table and after the CQE of every request that used
+// it.
+func TestRegisteredBufferLifetimeProperty(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		machine := NewSimMachine(SimConfig{Seed: rapid.Uint64Range(1, 1<<30).Draw(rt, "seed")})
+		defer machine.Close()
+		be := machine.Backend()
+		nslots := rapid.IntRange(1, 3).Draw(rt, "slots")
+		m := newRsrcModel(rt, be, nslots)
+		defer m.r.Close()
+		fs := m.fs
+		pr, pw, err := fs.Pipe()
+		if err != nil {
+			rt.Fatal(err)
+		}
+		defer fs.Close(pr)
+		defer fs.Close(pw)
+		newBuf := func(label string) *rsrcObj {
+			if !rapid.Bool().Draw(rt, label) {
+				return nil
+			}
+			o := m.newObj()
+			if o.mem, err = be.Alloc(4096); err != nil {
+				rt.Fatal(err)
+			}
+			return o
+		}
+		iovOf := func(o *rsrcObj) Iovec {
+			if o == nil {
+				return Iovec{}
+			}
+			return IovecOf(o.mem)
+		}
+		tagOf := func(o *rsrcObj) uint64 {
+			if o == nil {
+				return 0
+			}
+			return o.tag
+		}
+		iovs, tags := make([]Iovec, nslots), make([]uint64, nslots)
+		for i := range nslots {
+			o := newBuf(fmt.Sprint("initial", i))
+			iovs[i], tags[i] = iovOf(o), tagOf(o)
+			m.place(i, o)
+		}
+		if err := m.r.RegisterBuffersTags(iovs, tags); err != nil {
+			rt.Fatal(err)
+		}
+		const data = "abc"
+		landed := func(o *rsrcObj, off int) bool { return o != nil && string(o.mem[off:off+3]) == data }
+		onReq := func(cqe *rings.CQE, q *rsrcReq) {
+			const efault = -14
+			switch {
+			case q.async:
+				orig := q.cands[0]
+				if cqe.Res == 3 && landed(orig, q.off) {
+					return
+				}
+				if cqe.Res == efault {
+					for _, o := range q.cands {
+						if o != orig || o == nil {
+							return
+						}
+					}
+				}
+				rt.Fatalf("async read_fixed of slot %d: %v, buffers placed since %v", q.slot, rec(cqe), len(q.cands))
+			case q.obj == nil:
+				if cqe.Res != efault {
+					rt.Fatalf("read_fixed of an empty slot: %v, want -EFAULT", rec(cqe))
+				}
+			case cqe.Res != 3:
+				rt.Fatalf("read_fixed into buffer %d: %v, want 3 bytes", q.obj.id, rec(cqe))
+			case !landed(q.obj, q.off):
+				rt.Fatalf("read_fixed issued on buffer %d: data not there (%q)", q.obj.id, q.obj.mem[q.off:q.off+3])
+			}
+		}
+		scratch, err := be.Alloc(4096)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		pending := 0 // reads the pipe still owes data
+		steps := rapid.IntRange(1, 40).Draw(rt, "steps")
+		for i := range steps {
+			slot := rapid.IntRange(0, nslots-1).Draw(rt, fmt.Sprint("slot", i))
+			switch rapid.IntRange(0, 4).Draw(rt, fmt.Sprint("action", i)) {
+			case 0, 1: // a fixed read, maybe on io-wq
+				off := int(m.nextUD%1000) * 4
+				addr := addrOf(scratch) + uint64(off)
+				if o := m.slots[slot]; o != nil {
+					clear(o.mem[off : off+3])
+					addr = addrOf(o.mem) + uint64(off)
+				}
+				async := rapid.Bool().Draw(rt, fmt.Sprint("async", i))
+				ud := m.issue(slot, off, async)
+				sqe := m.sqe()
+				PrepReadFixed(sqe, int32(pr), addr, 3, 0, slot)
+				if async {
+					sqe.Flags |= rings.IOSQE_ASYNC
+				}
+				sqe.UserData = ud
+				m.submit()
+				pending++
+			case 2: // replace the slot
+				o := newBuf(fmt.Sprint("new", i))
+				n, err := m.r.RegisterBuffersUpdateTag(uint32(slot), []Iovec{iovOf(o)}, []uint64{tagOf(o)})
+				if n != 1 || err != nil {
+					rt.Fatalf("update buffer slot %d: %d %v", slot, n, err)
+				}
+				m.place(slot, o)
+			case 3: // data for one pending read
+				if pending > 0 {
+					if _, err := fs.Write(pw, []byte(data)); err != nil {
+						rt.Fatal(err)
+					}
+					pending--
+				}
+			case 4:
+				fs.Sleep(time.Duration(rapid.IntRange(0, 50).Draw(rt, fmt.Sprint("sleep", i))) * time.Microsecond)
+			}
+			m.reap(onReq)
+		}
+		// Quiescence: data for every read still owed some (one that
+		// failed at issue took none: its bytes stay in the pipe).
+		for range pending {
+			if _, err := fs.Write(pw, []byte(data)); err != nil {
+				rt.Fatal(err)
+			}
+		}
+		m.finish(onReq, m.r.UnregisterBuffers)
+	})
+}
