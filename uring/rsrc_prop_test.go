@@ -45,7 +45,7 @@ type rsrcModel struct {
 // rsrcReq is a request in flight: the object it used (nil: empty slot)
 // and where its data goes.
 type rsrcReq struct {
-	obj *rsrcObj
+	obj    *rsrcObj
 	off    int  // files: offset in scratch; buffers: offset in obj.mem
 	update bool // an IORING_OP_FILES_UPDATE of one slot
 	// An IOSQE_ASYNC request looks its slot up when io-wq issues it:
