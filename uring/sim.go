@@ -32,6 +32,10 @@ type SimConfig struct {
 	// Net configures the simulated loopback NIC (latency, datagram
 	// reordering and loss); the zero value delivers at once.
 	Net NetConfig
+	// MemlockLimit is RLIMIT_MEMLOCK in bytes for registered-buffer
+	// pinning (kernel.Kernel.MemlockLimit); 0 is unlimited, as for a
+	// task with CAP_IPC_LOCK.
+	MemlockLimit int64
 }
 
 // Machine is one simulated machine: a sim world, a kernel with the opdef
@@ -60,6 +64,7 @@ func NewSimMachine(cfg SimConfig) *Machine {
 		NoChoiceLog: cfg.NoChoiceLog,
 	})
 	k := kernel.New(w, &opdef.Table)
+	k.MemlockLimit = cfg.MemlockLimit
 	p := k.NewProcess(w.Main())
 	task := p.NewTask(w.Main())
 	m := &Machine{w: w, k: k, p: p, task: task, net: netdev.New(w, cfg.Net)}
