@@ -315,7 +315,14 @@ func (ctx *Ctx) issueSQE(t *sim.Thread, req *Req, issueFlags uint32) int {
 		}
 		return 0
 	case IOU_ISSUE_SKIP_COMPLETE:
-		ctx.armLtimeout(t, req)
+		// On io-wq the linked timeout was armed before the issue
+		// (io_wq_submit_work), so REQ_F_ARM_LTIMEOUT is clear; the
+		// kernel's test of it here reads req->flags while a completion
+		// may already be writing them from task work, which is harmless
+		// in C and a data race in Go, so io-wq skips it.
+		if issueFlags&IO_URING_F_IOWQ == 0 {
+			ctx.armLtimeout(t, req)
+		}
 		// A polled request waits on the iopoll list for io_do_iopoll.
 		if ctx.flags&rings.IORING_SETUP_IOPOLL != 0 && def.IopollQueue {
 			ctx.iopollReqIssued(t, req, issueFlags)
