@@ -412,7 +412,11 @@ func TestFixedFileLifetimeProperty(t *testing.T) {
 // replaced while a read holds it still receives that read's data, an
 // empty slot is -EFAULT, and each tag CQE is posted exactly once, after
 // the buffer left the table and after the CQE of every request that used
-// it.
+// it. With a second ring the table is cloned (IORING_REGISTER_CLONE_BUFFERS)
+// at random points: the clone's reads land in the buffers shared at that
+// point, however the first ring's table changes afterwards (the buffer
+// lives while any ring's node holds it), and the clone's nodes carry no
+// tags.
 func TestRegisteredBufferLifetimeProperty(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		machine := NewSimMachine(SimConfig{Seed: rapid.Uint64Range(1, 1<<30).Draw(rt, "seed")})
@@ -492,10 +496,44 @@ func TestRegisteredBufferLifetimeProperty(t *testing.T) {
 			rt.Fatal(err)
 		}
 		pending := 0 // reads the pipe still owes data
+		// The second ring: its table (nil: none) and its reads in
+		// flight, which hold the clone's nodes, not the first ring's.
+		var r2 *Ring
+		var slots2 []*rsrcObj
+		inflight2 := map[uint64]*rsrcReq{}
+		if rapid.Bool().Draw(rt, "clone") {
+			if r2, err = New(be, 32, nil); err != nil {
+				rt.Fatal(err)
+			}
+			defer r2.Close()
+		}
+		reap2 := func() {
+			for r2 != nil {
+				cqe, err := r2.PeekCQE()
+				if err != nil {
+					return
+				}
+				q := inflight2[cqe.UserData]
+				switch {
+				case q == nil:
+					rt.Fatalf("clone ring: CQE %v is no request's (a cloned node has no tag)", rec(cqe))
+				case q.obj == nil && cqe.Res != -14:
+					rt.Fatalf("clone ring: read_fixed of an empty slot: %v, want -EFAULT", rec(cqe))
+				case q.obj != nil && (cqe.Res != 3 || !landed(q.obj, q.off)):
+					rt.Fatalf("clone ring: read_fixed into shared buffer %d: %v, data %q", q.obj.id, rec(cqe), q.obj.mem[q.off:q.off+3])
+				}
+				delete(inflight2, cqe.UserData)
+				r2.CQESeen(cqe)
+			}
+		}
 		steps := rapid.IntRange(1, 40).Draw(rt, "steps")
 		for i := range steps {
 			slot := rapid.IntRange(0, nslots-1).Draw(rt, fmt.Sprint("slot", i))
-			switch rapid.IntRange(0, 4).Draw(rt, fmt.Sprint("action", i)) {
+			action := rapid.IntRange(0, 6).Draw(rt, fmt.Sprint("action", i))
+			if r2 == nil && action >= 5 {
+				action = 4
+			}
+			switch action {
 			case 0, 1: // a fixed read, maybe on io-wq
 				off := int(m.nextUD%1000) * 4
 				addr := addrOf(scratch) + uint64(off)
@@ -529,8 +567,40 @@ func TestRegisteredBufferLifetimeProperty(t *testing.T) {
 				}
 			case 4:
 				fs.Sleep(time.Duration(rapid.IntRange(0, 50).Draw(rt, fmt.Sprint("sleep", i))) * time.Microsecond)
+			case 5: // clone the whole table into the second ring
+				if slots2 != nil {
+					if err := r2.UnregisterBuffers(); err != nil {
+						rt.Fatalf("unregister the clone: %v", err)
+					}
+				}
+				if err := cloneBuffers(r2, m.r); err != nil {
+					rt.Fatalf("clone: %v", err)
+				}
+				slots2 = append([]*rsrcObj(nil), m.slots...)
+			case 6: // a fixed read on the clone
+				if slots2 == nil {
+					continue
+				}
+				off := int(m.nextUD%1000) * 4
+				addr := addrOf(scratch) + uint64(off)
+				o := slots2[slot]
+				if o != nil {
+					clear(o.mem[off : off+3])
+					addr = addrOf(o.mem) + uint64(off)
+				}
+				ud := m.nextUD
+				m.nextUD++
+				inflight2[ud] = &rsrcReq{obj: o, off: off}
+				sqe := r2.GetSQE()
+				PrepReadFixed(sqe, int32(pr), addr, 3, 0, slot)
+				sqe.UserData = ud
+				if _, err := r2.Submit(); err != nil {
+					rt.Fatal(err)
+				}
+				pending++
 			}
 			m.reap(onReq)
+			reap2()
 		}
 		// Quiescence: data for every read still owed some (one that
 		// failed at issue took none: its bytes stay in the pipe).
@@ -539,6 +609,18 @@ func TestRegisteredBufferLifetimeProperty(t *testing.T) {
 				rt.Fatal(err)
 			}
 		}
+		for len(inflight2) > 0 {
+			if _, err := r2.WaitCQETimeout(time.Second); err != nil {
+				rt.Fatalf("clone ring: waiting for reads: %v", err)
+			}
+			reap2()
+		}
 		m.finish(onReq, m.r.UnregisterBuffers)
+		if slots2 != nil {
+			if err := r2.UnregisterBuffers(); err != nil {
+				rt.Fatalf("unregister the clone: %v", err)
+			}
+			reap2()
+		}
 	})
 }
