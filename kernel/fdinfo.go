@@ -91,7 +91,7 @@ func (ctx *Ctx) showFdinfo(t *sim.Thread, b *strings.Builder) {
 		b.WriteString("SqThread:\t-1\nSqThreadCpu:\t-1\n")
 	}
 	b.WriteString("SqTotalTime:\t0\nSqWorkTime:\t0\n")
-	b.WriteString("UserFiles:\t0\nUserBufs:\t0\n")
+	ctx.showRsrcFdinfo(t, b)
 	b.WriteString("PollList:\n")
 	b.WriteString("CqOverflowList:\n")
 	ctx.completionLock.Lock(t)
@@ -100,4 +100,46 @@ func (ctx *Ctx) showFdinfo(t *sim.Thread, b *strings.Builder) {
 	}
 	ctx.completionLock.Unlock(t)
 	b.WriteString("NAPI:\tdisabled\n")
+}
+
+// showRsrcFdinfo lists the fixed file table (the path of each file in a
+// used slot) and the registered buffers (address/length, or <none>).
+// Linux reads them only when its trylock of uring_lock succeeds; the
+// simulator takes the lock.
+// Linux: io_uring/fdinfo.c:io_uring_show_fdinfo()
+func (ctx *Ctx) showRsrcFdinfo(t *sim.Thread, b *strings.Builder) {
+	ctx.uringLock.Lock(t)
+	defer ctx.uringLock.Unlock(t)
+	fmt.Fprintf(b, "UserFiles:\t%d\n", ctx.fileTable.Data.Nr())
+	for i, node := range ctx.fileTable.Data.Nodes {
+		if node != nil && node.File != nil {
+			fmt.Fprintf(b, "%5d: %s\n", i, manglePath(node.File.Name, " \t\n\\"))
+		}
+	}
+	fmt.Fprintf(b, "UserBufs:\t%d\n", ctx.bufTableRsrc.Nr())
+	for i, node := range ctx.bufTableRsrc.Nodes {
+		if node != nil && node.Buf != nil {
+			fmt.Fprintf(b, "%5d: 0x%x/%d\n", i, node.Buf.Ubuf, uint32(node.Buf.Len))
+		} else {
+			fmt.Fprintf(b, "%5d: <none>\n", i)
+		}
+	}
+}
+
+// manglePath writes the bytes of esc in p as \ooo octal escapes, as
+// seq_file_path does.
+// Linux: fs/seq_file.c:mangle_path()
+func manglePath(p, esc string) string {
+	if !strings.ContainsAny(p, esc) {
+		return p
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; strings.IndexByte(esc, c) >= 0 {
+			fmt.Fprintf(&b, "\\%03o", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

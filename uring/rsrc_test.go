@@ -2,6 +2,7 @@ package uring
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -74,6 +75,24 @@ func (l *rsrcLog) op(what string, prep func(sqe *rings.SQE)) int32 {
 	l.add("%s: cqe %v", what, c)
 	l.drain()
 	return res
+}
+
+// fdinfoBufs records the UserBufs section of the ring's fdinfo, with
+// buffer addresses replaced by their names.
+func (l *rsrcLog) fdinfoBufs(names map[uint64]string) {
+	text, err := l.fs.Fdinfo(l.r.FD())
+	if err != nil {
+		l.t.Fatalf("%s: fdinfo: %v", l.be.Name(), err)
+	}
+	_, sect, ok := strings.Cut(text, "UserBufs:")
+	if !ok {
+		l.t.Fatalf("%s: fdinfo has no UserBufs:\n%s", l.be.Name(), text)
+	}
+	sect, _, _ = strings.Cut(sect, "PollList:")
+	for a, n := range names {
+		sect = strings.ReplaceAll(sect, fmt.Sprintf("0x%x/", a), n+"/")
+	}
+	l.add("fdinfo UserBufs:%s", sect)
 }
 
 func (l *rsrcLog) mem(n uint64) []byte {
@@ -250,6 +269,7 @@ func rsrcBuffersScript(t *testing.T, be Backend) []string {
 	l.call("unregister", r.UnregisterBuffers())
 
 	l.call("tags", r.RegisterBuffersTags([]Iovec{IovecOf(b0), {}}, []uint64{5, 0}))
+	l.fdinfoBufs(map[uint64]string{addrOf(b0): "b0", addrOf(b1): "b1"})
 	n, err := r.RegisterBuffersUpdateTag(1, []Iovec{IovecOf(b1)}, []uint64{6})
 	l.calln("update_tag slot1", n, err)
 	n, err = r.RegisterBuffersUpdateTag(0, []Iovec{IovecOf(b1)}, []uint64{8})
@@ -258,7 +278,9 @@ func rsrcBuffersScript(t *testing.T, be Backend) []string {
 	l.calln("update_tag clear slot1", n, err) // posts tag 6
 	n, err = r.RegisterBuffersUpdateTag(2, []Iovec{IovecOf(b1)}, nil)
 	l.calln("update_tag past end", n, err)
+	l.fdinfoBufs(map[uint64]string{addrOf(b0): "b0", addrOf(b1): "b1"})
 	l.call("unregister tagged", r.UnregisterBuffers()) // posts tag 8
+	l.fdinfoBufs(nil)
 	l.drain()
 	return l.log
 }
