@@ -266,3 +266,27 @@ func PrepFixedFdInstall(sqe *rings.SQE, fd int32, flags uint32) {
 	sqe.Flags = rings.IOSQE_FIXED_FILE
 	sqe.OpFlags = flags
 }
+
+// CloneBuffers is IORING_REGISTER_CLONE_BUFFERS: this ring's (empty)
+// buffer table becomes a copy of src's, the buffers shared, not pinned
+// again.
+//
+// Linux: liburing src/register.c:io_uring_clone_buffers()
+func (r *Ring) CloneBuffers(src *Ring) error {
+	return r.CloneBuffersOffset(src, 0, 0, 0, 0)
+}
+
+// CloneBuffersOffset clones nr buffers of src from srcOff into this
+// ring's table from dstOff (nr 0: all of src's); flags may be
+// IORING_REGISTER_DST_REPLACE to replace a table this ring has. A Ring
+// here has no registered ring descriptor, so src is always named by its
+// file descriptor (IORING_REGISTER_SRC_REGISTERED is cleared, as liburing
+// does for a ring that did not register its own).
+//
+// Linux: liburing src/register.c:io_uring_clone_buffers_offset()
+func (r *Ring) CloneBuffersOffset(src *Ring, dstOff, srcOff, nr, flags uint32) error {
+	arg := rings.CloneBuffers{SrcFd: uint32(src.FD()), Flags: flags &^ rings.IORING_REGISTER_SRC_REGISTERED,
+		SrcOff: srcOff, DstOff: dstOff, Nr: nr}
+	_, err := registerStruct(r, rings.IORING_REGISTER_CLONE_BUFFERS, &arg, 1)
+	return err
+}

@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/uringsim/uringsim/rings"
 )
 
 // memlockPages is the RLIMIT_MEMLOCK of the accounting tests, in pages.
@@ -36,7 +34,7 @@ func memlockScript(t *testing.T, be Backend) []string {
 
 	r2 := mustNew(t, be, 4, nil)
 	defer r2.Close()
-	l.call("clone", cloneBuffers(r2, r))
+	l.call("clone", r2.CloneBuffers(r))
 	l.call("unregister source", r.UnregisterBuffers())
 	// The clone still holds the 40 pages.
 	l.call("register 40 pages with the clone alive", r.RegisterBuffers([]Iovec{IovecOf(a)}))
@@ -46,14 +44,6 @@ func memlockScript(t *testing.T, be Backend) []string {
 	l.call("register 40 pages after both", r.RegisterBuffers([]Iovec{IovecOf(a)}))
 	l.call("unregister", r.UnregisterBuffers())
 	return l.log
-}
-
-// cloneBuffers is IORING_REGISTER_CLONE_BUFFERS of src's whole table
-// into dst.
-func cloneBuffers(dst, src *Ring) error {
-	_, err := registerStruct(dst, rings.IORING_REGISTER_CLONE_BUFFERS,
-		&rings.CloneBuffers{SrcFd: uint32(src.FD())}, 1)
-	return err
 }
 
 // TestRegisteredBufferMemlock runs memlockScript on the simulator with

@@ -573,7 +573,7 @@ func TestRegisteredBufferLifetimeProperty(t *testing.T) {
 						rt.Fatalf("unregister the clone: %v", err)
 					}
 				}
-				if err := cloneBuffers(r2, m.r); err != nil {
+				if err := r2.CloneBuffers(m.r); err != nil {
 					rt.Fatalf("clone: %v", err)
 				}
 				slots2 = append([]*rsrcObj(nil), m.slots...)

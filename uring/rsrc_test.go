@@ -342,3 +342,86 @@ func rsrcSparseBufferTagScript(t *testing.T, be Backend) []string {
 }
 
 func TestRsrcSparseBufferTag(t *testing.T) { differential(t, rsrcSparseBufferTagScript) }
+
+// rsrcCloneScript exercises IORING_REGISTER_CLONE_BUFFERS: its refusals
+// (no source table, a busy destination, bad flags or ranges, not a ring),
+// ranges with offsets, DST_REPLACE (the replaced buffers' tags are
+// posted), and I/O through a cloned buffer after the source let go.
+// Linux: io_uring/rsrc.c:io_register_clone_buffers(), io_clone_buffers()
+func rsrcCloneScript(t *testing.T, be Backend) []string {
+	l := newRsrcLog(t, be)
+	defer l.r.Close()
+	src := l.r
+	dst := mustNew(t, be, 8, nil)
+	defer dst.Close()
+	tf, err := l.fs.TempFile([]byte("cloned buffer data"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.fs.Close(tf)
+	b0, b1, b2 := l.mem(4096), l.mem(4096), l.mem(4096)
+	names := map[uint64]string{addrOf(b0): "b0", addrOf(b1): "b1", addrOf(b2): "b2"}
+	fdinfo := func(r *Ring, what string) {
+		saved := l.r
+		l.r = r
+		l.add("%s:", what)
+		l.fdinfoBufs(names)
+		l.r = saved
+	}
+	drain := func(r *Ring, what string) {
+		for {
+			cqe, err := r.PeekCQE()
+			if err != nil {
+				return
+			}
+			l.add("%s cqe %v", what, rec(cqe))
+			r.CQESeen(cqe)
+		}
+	}
+	l.call("clone from no table", dst.CloneBuffers(src))
+	l.call("register src", src.RegisterBuffersTags([]Iovec{IovecOf(b0), IovecOf(b1)}, []uint64{1, 2}))
+	l.call("clone from itself", src.CloneBuffersOffset(src, 0, 0, 0, rings.IORING_REGISTER_DST_REPLACE))
+	drain(src, "src")
+	fdinfo(src, "src after self clone")
+	l.call("clone bad flags", dst.CloneBuffersOffset(src, 0, 0, 0, 1<<2))
+	l.call("clone nr past end", dst.CloneBuffersOffset(src, 0, 0, 3, 0))
+	l.call("clone src range past end", dst.CloneBuffersOffset(src, 0, 1, 2, 0))
+	l.call("clone offsets without nr", dst.CloneBuffersOffset(src, 1, 0, 0, 0))
+	_, err = registerStruct(dst, rings.IORING_REGISTER_CLONE_BUFFERS, &rings.CloneBuffers{SrcFd: uint32(tf)}, 1)
+	l.call("clone from a file", err)
+	_, err = registerStruct(dst, rings.IORING_REGISTER_CLONE_BUFFERS, &rings.CloneBuffers{SrcFd: uint32(src.FD()), Pad: [3]uint32{0, 1, 0}}, 1)
+	l.call("clone pad", err)
+	_, err = registerStruct(dst, rings.IORING_REGISTER_CLONE_BUFFERS, &rings.CloneBuffers{SrcFd: uint32(src.FD())}, 2)
+	l.call("clone nr_args 2", err)
+	l.call("clone 1 at 2 from 1", dst.CloneBuffersOffset(src, 2, 1, 1, 0))
+	fdinfo(dst, "dst")
+	l.call("clone busy", dst.CloneBuffers(src))
+	l.call("register dst own", dst.RegisterBuffers([]Iovec{IovecOf(b2)}))
+	l.call("dst replace all", dst.CloneBuffersOffset(src, 0, 0, 0, rings.IORING_REGISTER_DST_REPLACE))
+	fdinfo(dst, "dst replaced")
+	l.call("unregister dst", dst.UnregisterBuffers())
+	l.call("register dst tagged", dst.RegisterBuffersTags([]Iovec{IovecOf(b2), IovecOf(b2), IovecOf(b2)}, []uint64{7, 8, 9}))
+	l.call("dst replace middle", dst.CloneBuffersOffset(src, 1, 0, 1, rings.IORING_REGISTER_DST_REPLACE))
+	drain(dst, "dst")
+	fdinfo(dst, "dst middle replaced")
+	l.call("unregister src", src.UnregisterBuffers())
+	drain(src, "src")
+	sqe := dst.GetSQE()
+	PrepReadFixed(sqe, int32(tf), addrOf(b0), 6, 0, 1)
+	sqe.UserData = 50
+	if _, err := dst.Submit(); err != nil {
+		t.Fatal(err)
+	}
+	cqe, err := dst.WaitCQE()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.add("read through the clone: %v %q", rec(cqe), b0[:6])
+	dst.CQESeen(cqe)
+	l.call("unregister dst", dst.UnregisterBuffers())
+	drain(dst, "dst")
+	drain(src, "src")
+	return l.log
+}
+
+func TestRsrcCloneBuffers(t *testing.T) { differential(t, rsrcCloneScript) }
