@@ -169,7 +169,7 @@ func Eventfd2(task *Task, initval uint32, flags uint32) int {
 func OpenTmpfile(task *Task, data []byte) int {
 	defer task.ReturnToUser()
 	t := task.Thread
-	f := vfs.NewTmpfile(task.Proc.K.NewFileID(), unix.O_TMPFILE|unix.O_RDWR|unix.O_LARGEFILE, data)
+	f := vfs.NewTmpfile(task.Proc.K.NewFileID(), unix.O_TMPFILE|unix.O_RDWR|vfs.O_LARGEFILE, data)
 	fd := task.Proc.Files.Install(t, f)
 	if fd < 0 {
 		f.Put(t)

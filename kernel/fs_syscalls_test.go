@@ -444,7 +444,7 @@ func TestFcntl(t *testing.T) {
 	want(t, "unknown command", kernel.Fcntl(e.task, efd, 9999, 0), -kernel.EINVAL)
 	want(t, "bad fd", kernel.Fcntl(e.task, 99, unix.F_GETFL, 0), -kernel.EBADF)
 	tmp := kernel.OpenTmpfile(e.task, nil)
-	want(t, "tmpfile F_GETFL", kernel.Fcntl(e.task, tmp, unix.F_GETFL, 0), unix.O_TMPFILE|unix.O_LARGEFILE|unix.O_RDWR)
+	want(t, "tmpfile F_GETFL", kernel.Fcntl(e.task, tmp, unix.F_GETFL, 0), unix.O_TMPFILE|int(vfs.O_LARGEFILE)|unix.O_RDWR)
 }
 
 // TestPipeConcurrent moves a megabyte through a pipe between two threads

@@ -15,5 +15,5 @@ import (
 // Differs from Linux: there is no such system call; it stands for opening
 // a file on a disk with O_DIRECT.
 func OpenSlowFile(task *Task, data []byte, latency time.Duration) int {
-	return InstallDevice(task, vfs.NewSlowFile(task.Proc.K.World, task.Proc.K.NewFileID(), unix.O_RDWR|unix.O_LARGEFILE, data, latency))
+	return InstallDevice(task, vfs.NewSlowFile(task.Proc.K.World, task.Proc.K.NewFileID(), unix.O_RDWR|vfs.O_LARGEFILE, data, latency))
 }

@@ -69,7 +69,7 @@ func (l *rsrcLog) op(what string, prep func(sqe *rings.SQE)) int32 {
 	c := rec(cqe)
 	l.r.CQESeen(cqe)
 	res := c.Res
-	if c.UserData == 1000 && what == "fixed_fd_install" && res >= 0 {
+	if c.UserData == 1000 && strings.HasPrefix(what, "fixed_fd_install") && res >= 0 {
 		c.Res = 0 // descriptor numbers differ between backends
 	}
 	l.add("%s: cqe %v", what, c)
@@ -425,3 +425,93 @@ func rsrcCloneScript(t *testing.T, be Backend) []string {
 }
 
 func TestRsrcCloneBuffers(t *testing.T) { differential(t, rsrcCloneScript) }
+
+// rsrcFilesEdgeScript probes fixed-file edges: a ring in the table, an
+// update past the end or overflowing, FILES_UPDATE (op) with
+// IORING_FILE_INDEX_ALLOC and a bad descriptor midway (the slots done
+// before it are written back), FIXED_FD_INSTALL's close-on-exec flag, the
+// alloc range's reserved field, a direct descriptor into a ring without a
+// table.
+// Linux: io_uring/rsrc.c:io_sqe_files_register(), __io_register_rsrc_update(),
+// io_files_update_with_index_alloc(); filetable.c; openclose.c:io_install_fixed_fd()
+func rsrcFilesEdgeScript(t *testing.T, be Backend) []string {
+	l := newRsrcLog(t, be)
+	defer l.r.Close()
+	r, fs := l.r, l.fs
+	tf, err := fs.TempFile([]byte("edge"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close(tf)
+	other := mustNew(t, be, 4, nil)
+	defer other.Close()
+	l.call("register a ring", r.RegisterFiles([]int32{int32(other.FD())}))
+	l.call("register a closed fd", r.RegisterFiles([]int32{int32(tf), 999}))
+	l.call("register sparse 0", r.RegisterFilesSparse(0))
+	n, err := r.RegisterFilesUpdate(0, []int32{int32(tf)})
+	l.calln("update without a table", n, err)
+	l.call("register sparse 4", r.RegisterFilesSparse(4))
+	n, err = r.RegisterFilesUpdate(0, []int32{int32(other.FD())})
+	l.calln("update with a ring", n, err)
+	n, err = r.RegisterFilesUpdate(1, []int32{int32(tf), 999, int32(tf)})
+	l.calln("update with a bad fd second", n, err)
+	n, err = r.RegisterFilesUpdate(0xffffffff, []int32{int32(tf), int32(tf)})
+	l.calln("update offset overflow", n, err)
+	_, err = registerStruct(r, rings.IORING_REGISTER_FILE_ALLOC_RANGE, &rings.FileIndexRange{Off: 0, Len: 4, Resv: 1}, 0)
+	l.call("alloc range resv", err)
+	_, err = registerStruct(r, rings.IORING_REGISTER_FILE_ALLOC_RANGE, &rings.FileIndexRange{Off: 0xffffffff, Len: 2}, 0)
+	l.call("alloc range overflow", err)
+
+	fds := l.mem(16)
+	arr := (*[4]int32)(unsafe.Pointer(&fds[0]))
+	*arr = [4]int32{int32(tf), int32(tf), 999, int32(tf)}
+	l.op("files_update alloc bad third", func(sqe *rings.SQE) {
+		PrepFilesUpdate(sqe, addrOf(fds), 4, int32(-1))
+	})
+	l.add("written back %v", arr[:3]) // arr[3] is still a descriptor number
+	*arr = [4]int32{-1, -1, -1, -1}
+	l.op("files_update alloc sparse entries", func(sqe *rings.SQE) {
+		PrepFilesUpdate(sqe, addrOf(fds), 1, int32(-1))
+	})
+	l.op("files_update zero nr", func(sqe *rings.SQE) { PrepFilesUpdate(sqe, addrOf(fds), 0, 0) })
+	l.op("files_update with rw_flags", func(sqe *rings.SQE) {
+		PrepFilesUpdate(sqe, addrOf(fds), 1, 0)
+		sqe.OpFlags = 1
+	})
+	l.op("files_update fixed file flag", func(sqe *rings.SQE) {
+		PrepFilesUpdate(sqe, addrOf(fds), 1, 0)
+		sqe.Flags = rings.IOSQE_FIXED_FILE
+	})
+	for _, fl := range []uint32{0, rings.IORING_FIXED_FD_NO_CLOEXEC} {
+		var fd int32
+		fd = l.op(fmt.Sprintf("fixed_fd_install flags=%d", fl), func(sqe *rings.SQE) { PrepFixedFdInstall(sqe, 1, fl) })
+		if fd >= 0 {
+			info, err := fs.Fdinfo(int(fd))
+			flags, _, _ := strings.Cut(strings.SplitN(info, "flags:\t", 2)[1], "\n")
+			l.add("  installed fd flags %s %v", flags, errnoOfErr(err))
+			fs.Close(int(fd))
+		}
+	}
+	l.op("fixed_fd_install without the fixed flag", func(sqe *rings.SQE) {
+		PrepFixedFdInstall(sqe, 1, 0)
+		sqe.Flags = 0
+	})
+	l.op("close_direct with fd set", func(sqe *rings.SQE) {
+		PrepCloseDirect(sqe, 0)
+		sqe.Fd = int32(tf)
+	})
+	l.op("close_direct past the end", func(sqe *rings.SQE) { PrepCloseDirect(sqe, 9) })
+	l.call("unregister", r.UnregisterFiles())
+	name := l.mem(16)
+	copy(name, "/\x00")
+	l.op("openat_direct without a table", func(sqe *rings.SQE) {
+		PrepOpenatDirect(sqe, -100, addrOf(name), unix.O_RDONLY|unix.O_DIRECTORY, 0, 0)
+	})
+	l.op("openat_direct alloc without a table", func(sqe *rings.SQE) {
+		PrepOpenatDirect(sqe, -100, addrOf(name), unix.O_RDONLY|unix.O_DIRECTORY, 0, rings.IORING_FILE_INDEX_ALLOC)
+	})
+	l.op("fixed_fd_install without a table", func(sqe *rings.SQE) { PrepFixedFdInstall(sqe, 0, 0) })
+	return l.log
+}
+
+func TestRsrcFilesEdges(t *testing.T) { differential(t, rsrcFilesEdgeScript) }
