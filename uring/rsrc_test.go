@@ -515,3 +515,82 @@ func rsrcFilesEdgeScript(t *testing.T, be Backend) []string {
 }
 
 func TestRsrcFilesEdges(t *testing.T) { differential(t, rsrcFilesEdgeScript) }
+
+// rsrcBuffersEdgeScript probes registered-buffer edges: empty, unmapped,
+// huge and wrapping iovecs, too many buffers, the same memory twice,
+// reserved fields of the update, fixed transfers at the buffer's edges,
+// a buffer index past the table and the vectored forms' limits.
+// Linux: io_uring/rsrc.c:io_validate_user_buf_range(), io_sqe_buffer_register(),
+// io_register_rsrc_update(), io_import_fixed(), io_import_reg_vec()
+func rsrcBuffersEdgeScript(t *testing.T, be Backend) []string {
+	l := newRsrcLog(t, be)
+	defer l.r.Close()
+	r, fs := l.r, l.fs
+	tf, err := fs.TempFile(make([]byte, 8192), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close(tf)
+	b := l.mem(8192)
+	base := addrOf(b)
+	for _, c := range []struct {
+		what string
+		iov  Iovec
+	}{
+		{"zero length", Iovec{Base: base, Len: 0}},
+		{"null base with a length", Iovec{Base: 0, Len: 4096}},
+		{"over 1 GiB", Iovec{Base: base, Len: 1<<30 + 1}},
+		{"wrapping", Iovec{Base: ^uint64(0) - 100, Len: 4096}},
+		{"past the mapping", Iovec{Base: base + 4096, Len: 8192}},
+		{"unaligned inside", Iovec{Base: base + 100, Len: 5000}},
+	} {
+		err := r.RegisterBuffers([]Iovec{c.iov})
+		l.call("register "+c.what, err)
+		if err == nil {
+			l.call("  unregister", r.UnregisterBuffers())
+		}
+	}
+	l.call("register 16385 sparse", r.RegisterBuffersSparse(16385))
+	l.call("register 16384 sparse", r.RegisterBuffersSparse(16384))
+	l.call("unregister", r.UnregisterBuffers())
+	l.call("register the same memory twice", r.RegisterBuffers([]Iovec{IovecOf(b), IovecOf(b[:4096])}))
+	_, err = registerStruct(r, rings.IORING_REGISTER_BUFFERS_UPDATE,
+		&rings.RsrcUpdate2{Offset: 0, Data: 0, Nr: 1, Resv: 1}, uint32(unsafe.Sizeof(rings.RsrcUpdate2{})))
+	l.call("update resv", err)
+	_, err = registerStruct(r, rings.IORING_REGISTER_BUFFERS_UPDATE,
+		&rings.RsrcUpdate2{Offset: 0, Nr: 1}, uint32(unsafe.Sizeof(rings.RsrcUpdate2{}))-8)
+	l.call("update short struct", err)
+	n, err := r.RegisterBuffersUpdateTag(0xffffffff, []Iovec{{}, {}}, nil)
+	l.calln("update offset overflow", n, err)
+	_, err = registerStruct(r, rings.IORING_REGISTER_BUFFERS2,
+		&rings.RsrcRegister{Nr: 1, Flags: rings.IORING_RSRC_REGISTER_SPARSE, Data: base}, uint32(unsafe.Sizeof(rings.RsrcRegister{})))
+	l.call("register2 sparse with data", err)
+	_, err = registerStruct(r, rings.IORING_REGISTER_BUFFERS2,
+		&rings.RsrcRegister{Nr: 1, Flags: 2}, uint32(unsafe.Sizeof(rings.RsrcRegister{})))
+	l.call("register2 unknown flag", err)
+
+	l.op("write_fixed last byte", func(sqe *rings.SQE) { PrepWriteFixed(sqe, int32(tf), base+8191, 1, 0, 0) })
+	l.op("write_fixed one past", func(sqe *rings.SQE) { PrepWriteFixed(sqe, int32(tf), base+8191, 2, 0, 0) })
+	l.op("write_fixed before start", func(sqe *rings.SQE) { PrepWriteFixed(sqe, int32(tf), base-1, 2, 0, 0) })
+	l.op("write_fixed second buffer past its end", func(sqe *rings.SQE) { PrepWriteFixed(sqe, int32(tf), base+4000, 200, 0, 1) })
+	l.op("read_fixed index past table", func(sqe *rings.SQE) { PrepReadFixed(sqe, int32(tf), base, 1, 0, 2) })
+	l.op("read_fixed index 65535", func(sqe *rings.SQE) { PrepReadFixed(sqe, int32(tf), base, 1, 0, 65535) })
+	l.op("read_fixed into a pipe fd", func(sqe *rings.SQE) { PrepReadFixed(sqe, -1, base, 1, 0, 0) })
+	iovs := l.mem(16 * 1025)
+	v := unsafe.Slice((*Iovec)(unsafe.Pointer(&iovs[0])), 1025)
+	for i := range v {
+		v[i] = Iovec{Base: base + uint64(i), Len: 1}
+	}
+	l.op("readv_fixed 1024 vecs", func(sqe *rings.SQE) { PrepReadvFixed(sqe, int32(tf), addrOf(iovs), 1024, 0, 0, 0) })
+	l.op("readv_fixed 1025 vecs", func(sqe *rings.SQE) { PrepReadvFixed(sqe, int32(tf), addrOf(iovs), 1025, 0, 0, 0) })
+	l.op("readv_fixed 0 vecs", func(sqe *rings.SQE) { PrepReadvFixed(sqe, int32(tf), addrOf(iovs), 0, 0, 0, 0) })
+	v[0] = Iovec{Base: base + 8000, Len: 500}
+	l.op("writev_fixed vec past the end", func(sqe *rings.SQE) { PrepWritevFixed(sqe, int32(tf), addrOf(iovs), 1, 0, 0, 0) })
+	v[0] = Iovec{Base: base, Len: ^uint64(0)}
+	l.op("writev_fixed negative length", func(sqe *rings.SQE) { PrepWritevFixed(sqe, int32(tf), addrOf(iovs), 1, 0, 0, 0) })
+	l.op("readv_fixed bad iovec address", func(sqe *rings.SQE) { PrepReadvFixed(sqe, int32(tf), 8, 1, 0, 0, 0) })
+	l.call("unregister", r.UnregisterBuffers())
+	return l.log
+}
+
+func TestRsrcBuffersEdges(t *testing.T) { differential(t, rsrcBuffersEdgeScript) }
