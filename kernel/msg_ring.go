@@ -192,8 +192,11 @@ func msgInstallComplete(t *sim.Thread, req *Req, msg *msgFd, issueFlags uint32) 
 	if ret < 0 {
 		return ret
 	}
+	// The table owns the file now. (Linux also clears
+	// REQ_F_NEED_CLEANUP here; the cleanup finds no file instead, as
+	// this may run in the target's task while the sender's issue path
+	// still reads req.flags.)
 	msg.src = nil
-	req.flags &^= REQ_F_NEED_CLEANUP
 	if msg.flags&rings.IORING_MSG_RING_CQE_SKIP != 0 {
 		return ret
 	}
@@ -227,10 +230,21 @@ func msgTWFdComplete(t *sim.Thread, req *Req, msg *msgFd, task *Task) {
 	if !task.exiting {
 		ret = msgInstallComplete(t, req, msg, IO_URING_F_UNLOCKED)
 	}
-	if ret < 0 {
+	// The failure is marked by the sender's task work (below), not
+	// here: the sender's issue path may still be reading req.flags.
+	req.cqe.res, req.cqe.flags = int32(ret), 0
+	req.twFunc = msgTWFdDone
+	reqTaskWorkAdd(t, req, 0)
+}
+
+// msgTWFdDone completes a remote SEND_FD in the sender's task work,
+// failing it (and its link) on an error.
+// Linux: io_uring/msg_ring.c:io_msg_tw_fd_complete() (req_set_fail), io_req_queue_tw_complete()
+func msgTWFdDone(t *sim.Thread, req *Req) {
+	if req.cqe.res < 0 {
 		reqSetFail(req)
 	}
-	reqQueueTWComplete(t, req, int32(ret))
+	reqTaskComplete(t, req)
 }
 
 // MsgRingCleanup drops the file a SEND_FD request grabbed and did not
@@ -238,8 +252,8 @@ func msgTWFdComplete(t *sim.Thread, req *Req, msg *msgFd, task *Task) {
 // Linux: io_uring/msg_ring.c:io_msg_ring_cleanup()
 func MsgRingCleanup(t *sim.Thread, req *Req) {
 	msg, _ := req.asyncData.(*msgFd)
-	if req.ctx.k.warnOn(msg == nil || msg.src == nil, "msg_ring cleanup without a file") {
-		return
+	if req.ctx.k.warnOn(msg == nil, "msg_ring cleanup without its state") || msg.src == nil {
+		return // installed: the target's table has it
 	}
 	msg.src.Put(t)
 	msg.src = nil
