@@ -516,8 +516,9 @@ func rsrcFilesEdgeScript(t *testing.T, be Backend) []string {
 
 func TestRsrcFilesEdges(t *testing.T) { differential(t, rsrcFilesEdgeScript) }
 
-// rsrcBuffersEdgeScript probes registered-buffer edges: empty, unmapped,
-// huge and wrapping iovecs, too many buffers, the same memory twice,
+// rsrcBuffersEdgeScript probes registered-buffer edges: empty, huge and
+// wrapping iovecs (an unmapped one is in rsrcBuffersScript: what lies past
+// an allocation differs between the backends), too many buffers, the same memory twice,
 // reserved fields of the update, fixed transfers at the buffer's edges,
 // a buffer index past the table and the vectored forms' limits.
 // Linux: io_uring/rsrc.c:io_validate_user_buf_range(), io_sqe_buffer_register(),
@@ -541,7 +542,6 @@ func rsrcBuffersEdgeScript(t *testing.T, be Backend) []string {
 		{"null base with a length", Iovec{Base: 0, Len: 4096}},
 		{"over 1 GiB", Iovec{Base: base, Len: 1<<30 + 1}},
 		{"wrapping", Iovec{Base: ^uint64(0) - 100, Len: 4096}},
-		{"past the mapping", Iovec{Base: base + 4096, Len: 8192}},
 		{"unaligned inside", Iovec{Base: base + 100, Len: 5000}},
 	} {
 		err := r.RegisterBuffers([]Iovec{c.iov})
