@@ -48,6 +48,10 @@ type rsrcReq struct {
 	obj    *rsrcObj
 	off    int  // files: offset in scratch; buffers: offset in obj.mem
 	update bool // an IORING_OP_FILES_UPDATE of one slot
+	// An IORING_OP_CLOSE of a direct descriptor: 0, or -EBADF for a
+	// slot that was empty.
+	closeDirect bool
+	closeWant   int32
 	// An IOSQE_ASYNC request looks its slot up when io-wq issues it:
 	// it may use the object of the slot at submission or any placed
 	// there later (nil: the slot was emptied), never an earlier one.
@@ -222,7 +226,7 @@ func (m *rsrcModel) allTagged() bool {
 // TestFixedFileLifetimeProperty: over random programs of fixed-file reads
 // (pipes, so reads wait with the file's node held, and temporary files),
 // slot updates by IORING_REGISTER_FILES_UPDATE2 and IORING_OP_FILES_UPDATE,
-// and writes, a read always reads the file the slot held when it was
+// closes of direct descriptors (IORING_OP_CLOSE) and writes, a read always reads the file the slot held when it was
 // issued (never one the slot held before an earlier update: a freed or
 // replaced file is not used), a replaced file stays readable by the
 // requests that hold it, an empty slot is -EBADF, and each tag CQE is
@@ -293,6 +297,10 @@ func TestFixedFileLifetimeProperty(t *testing.T) {
 				if cqe.Res != 1 {
 					rt.Fatalf("FILES_UPDATE of one slot: %v", rec(cqe))
 				}
+			case q.closeDirect:
+				if cqe.Res != q.closeWant {
+					rt.Fatalf("CLOSE of a direct descriptor: %v, want res %d", rec(cqe), q.closeWant)
+				}
 			case q.async:
 				for _, o := range q.cands {
 					if o == nil && cqe.Res == -9 || o != nil && cqe.Res == 3 && got == fmt.Sprintf("%03d", o.id) {
@@ -317,7 +325,7 @@ func TestFixedFileLifetimeProperty(t *testing.T) {
 		steps := rapid.IntRange(1, 40).Draw(rt, "steps")
 		for i := range steps {
 			slot := rapid.IntRange(0, nslots-1).Draw(rt, fmt.Sprint("slot", i))
-			switch rapid.IntRange(0, 5).Draw(rt, fmt.Sprint("action", i)) {
+			switch rapid.IntRange(0, 6).Draw(rt, fmt.Sprint("action", i)) {
 			case 0, 1: // a fixed read, maybe on io-wq
 				off := int(m.nextUD%1024) * 4
 				clear(m.scratch[off : off+4])
@@ -371,6 +379,19 @@ func TestFixedFileLifetimeProperty(t *testing.T) {
 				}
 			case 5:
 				fs.Sleep(time.Duration(rapid.IntRange(0, 50).Draw(rt, fmt.Sprint("sleep", i))) * time.Microsecond)
+			case 6: // close the direct descriptor (runs inline)
+				q := &rsrcReq{closeDirect: true, closeWant: -9}
+				if m.slots[slot] != nil {
+					q.closeWant = 0
+				}
+				ud := m.nextUD
+				m.nextUD++
+				m.inflight[ud] = q
+				sqe := m.sqe()
+				PrepCloseDirect(sqe, uint32(slot))
+				sqe.UserData = ud
+				m.submit()
+				m.place(slot, nil)
 			}
 			m.reap(onReq)
 		}
