@@ -20,6 +20,9 @@ type rsrcObj struct {
 	inTable bool
 	holders map[uint64]bool
 	tagged  int // tag CQEs seen
+	// reads of the second ring (files: passed there by MSG_SEND_FD) in
+	// flight on this object; they hold the second ring's node, not ours
+	pending2 int
 
 	// files: a pipe (r, w) or a temporary file holding content
 	pipe    bool
@@ -51,7 +54,8 @@ type rsrcReq struct {
 	// An IORING_OP_CLOSE of a direct descriptor: 0, or -EBADF for a
 	// slot that was empty.
 	closeDirect bool
-	closeWant   int32
+	closeWant   int32 // also the result a MSG_SEND_FD wants
+	sendFd      bool
 	// An IOSQE_ASYNC request looks its slot up when io-wq issues it:
 	// it may use the object of the slot at submission or any placed
 	// there later (nil: the slot was emptied), never an earlier one.
@@ -226,7 +230,9 @@ func (m *rsrcModel) allTagged() bool {
 // TestFixedFileLifetimeProperty: over random programs of fixed-file reads
 // (pipes, so reads wait with the file's node held, and temporary files),
 // slot updates by IORING_REGISTER_FILES_UPDATE2 and IORING_OP_FILES_UPDATE,
-// closes of direct descriptors (IORING_OP_CLOSE) and writes, a read always reads the file the slot held when it was
+// closes of direct descriptors (IORING_OP_CLOSE), files sent into a
+// second ring's table (IORING_MSG_SEND_FD) and writes, a read always
+// reads the file the slot held when it was
 // issued (never one the slot held before an earlier update: a freed or
 // replaced file is not used), a replaced file stays readable by the
 // requests that hold it, an empty slot is -EBADF, and each tag CQE is
@@ -290,6 +296,48 @@ func TestFixedFileLifetimeProperty(t *testing.T) {
 		if err := m.r.RegisterFilesTags(fds, tags); err != nil {
 			rt.Fatal(err)
 		}
+		// A second ring with a table of its own that files are sent
+		// into with IORING_MSG_SEND_FD: its slot holds the object the
+		// sender's slot held at the send, whatever the sender's table
+		// does afterwards; its nodes carry no tags.
+		var r2 *Ring
+		var slots2 []*rsrcObj
+		inflight2 := map[uint64]*rsrcReq{}
+		if rapid.Bool().Draw(rt, "send_fd") {
+			if r2, err = New(be, 32, nil); err != nil {
+				rt.Fatal(err)
+			}
+			defer r2.Close()
+			if err := r2.RegisterFilesSparse(uint32(nslots)); err != nil {
+				rt.Fatal(err)
+			}
+			slots2 = make([]*rsrcObj, nslots)
+		}
+		const msgUD = 1 << 40 // target CQEs of MSG_SEND_FD: msgUD | object id
+		reap2 := func() {
+			for r2 != nil {
+				cqe, err := r2.PeekCQE()
+				if err != nil {
+					return
+				}
+				if q := inflight2[cqe.UserData]; q != nil {
+					got := string(m.scratch[q.off : q.off+int(max(cqe.Res, 0))])
+					switch {
+					case q.obj == nil && cqe.Res != -9:
+						rt.Fatalf("second ring: read of an empty slot: %v, want -EBADF", rec(cqe))
+					case q.obj != nil && (cqe.Res != 3 || got != fmt.Sprintf("%03d", q.obj.id)):
+						rt.Fatalf("second ring: read of the file sent from object %d: %v %q", q.obj.id, rec(cqe), got)
+					}
+					if q.obj != nil {
+						q.obj.pending2--
+					}
+					delete(inflight2, cqe.UserData)
+				} else if cqe.UserData&msgUD == 0 || cqe.Res != 0 {
+					rt.Fatalf("second ring: unexpected CQE %v", rec(cqe))
+				}
+				r2.CQESeen(cqe)
+			}
+		}
 		onReq := func(cqe *rings.CQE, q *rsrcReq) {
 			got := string(m.scratch[q.off : q.off+int(max(cqe.Res, 0))])
 			switch {
@@ -300,6 +348,10 @@ func TestFixedFileLifetimeProperty(t *testing.T) {
 			case q.closeDirect:
 				if cqe.Res != q.closeWant {
 					rt.Fatalf("CLOSE of a direct descriptor: %v, want res %d", rec(cqe), q.closeWant)
+				}
+			case q.sendFd:
+				if cqe.Res != q.closeWant {
+					rt.Fatalf("MSG_SEND_FD: %v, want res %d", rec(cqe), q.closeWant)
 				}
 			case q.async:
 				for _, o := range q.cands {
@@ -325,7 +377,11 @@ func TestFixedFileLifetimeProperty(t *testing.T) {
 		steps := rapid.IntRange(1, 40).Draw(rt, "steps")
 		for i := range steps {
 			slot := rapid.IntRange(0, nslots-1).Draw(rt, fmt.Sprint("slot", i))
-			switch rapid.IntRange(0, 6).Draw(rt, fmt.Sprint("action", i)) {
+			action := rapid.IntRange(0, 8).Draw(rt, fmt.Sprint("action", i))
+			if r2 == nil && action >= 7 {
+				action = 5
+			}
+			switch action {
 			case 0, 1: // a fixed read, maybe on io-wq
 				off := int(m.nextUD%1024) * 4
 				clear(m.scratch[off : off+4])
@@ -366,7 +422,7 @@ func TestFixedFileLifetimeProperty(t *testing.T) {
 			case 4: // feed one pending read of a pipe
 				var pipes []*rsrcObj
 				for _, o := range m.objs {
-					if o.pipe && len(o.holders) > 0 {
+					if o.pipe && len(o.holders)+o.pending2 > 0 {
 						pipes = append(pipes, o)
 					}
 				}
@@ -392,8 +448,50 @@ func TestFixedFileLifetimeProperty(t *testing.T) {
 				sqe.UserData = ud
 				m.submit()
 				m.place(slot, nil)
+			case 7: // send the file in our slot to the second ring's slot dst
+				dst := rapid.IntRange(0, nslots-1).Draw(rt, fmt.Sprint("dst", i))
+				skip := rapid.Bool().Draw(rt, fmt.Sprint("skip", i))
+				o := m.slots[slot]
+				q := &rsrcReq{sendFd: true, closeWant: -9}
+				var target uint64
+				if o != nil {
+					q.closeWant = 0
+					target = msgUD | uint64(o.id)
+				}
+				ud := m.nextUD
+				m.nextUD++
+				m.inflight[ud] = q
+				sqe := m.sqe()
+				var flags uint32
+				if skip {
+					flags = rings.IORING_MSG_RING_CQE_SKIP
+				}
+				PrepMsgRingFd(sqe, int32(r2.FD()), int32(slot), uint32(dst), target, flags)
+				sqe.UserData = ud
+				m.submit() // the message runs inline: r2 is a plain ring
+				if o != nil {
+					slots2[dst] = o
+				}
+			case 8: // a read of the second ring's slot (issued inline)
+				o := slots2[slot]
+				off := int(m.nextUD%1024) * 4
+				clear(m.scratch[off : off+4])
+				ud := m.nextUD
+				m.nextUD++
+				inflight2[ud] = &rsrcReq{obj: o, off: off}
+				if o != nil {
+					o.pending2++
+				}
+				sqe := r2.GetSQE()
+				PrepRead(sqe, int32(slot), addrOf(m.scratch)+uint64(off), 3, 0)
+				sqe.Flags = rings.IOSQE_FIXED_FILE
+				sqe.UserData = ud
+				if _, err := r2.Submit(); err != nil {
+					rt.Fatal(err)
+				}
 			}
 			m.reap(onReq)
+			reap2()
 		}
 		// Quiescence: every pending pipe read gets its data (an async
 		// one from whichever pipe it may be waiting on).
@@ -416,7 +514,24 @@ func TestFixedFileLifetimeProperty(t *testing.T) {
 				}
 			}
 		}
+		for _, o := range m.objs {
+			for range o.pending2 {
+				feed(o)
+			}
+		}
+		for len(inflight2) > 0 {
+			if _, err := r2.WaitCQETimeout(time.Second); err != nil {
+				rt.Fatalf("second ring: waiting for reads: %v", err)
+			}
+			reap2()
+		}
 		m.finish(onReq, m.r.UnregisterFiles)
+		if r2 != nil {
+			if err := r2.UnregisterFiles(); err != nil {
+				rt.Fatal(err)
+			}
+			reap2()
+		}
 		for _, o := range m.objs {
 			fs.Close(o.r)
 			if o.pipe {
