@@ -81,6 +81,26 @@ func newRsrcModel(rt *rapid.T, be Backend, nslots int) *rsrcModel {
 	return m
 }
 
+// tagOrZero is o's tag, 0 for no object (an empty slot).
+func (o *rsrcObj) tagOrZero() uint64 {
+	if o == nil {
+		return 0
+	}
+	return o.tag
+}
+
+// initialTable draws the object of every slot and returns the
+// registration's arrays: arg of each object (an fd, an iovec) and its tag.
+func initialTable[T any](m *rsrcModel, draw func(label string) *rsrcObj, arg func(*rsrcObj) T) ([]T, []uint64) {
+	args, tags := make([]T, len(m.slots)), make([]uint64, len(m.slots))
+	for i := range m.slots {
+		o := draw(fmt.Sprint("initial", i))
+		args[i], tags[i] = arg(o), o.tagOrZero()
+		m.place(i, o)
+	}
+	return args, tags
+}
+
 func (m *rsrcModel) newObj() *rsrcObj {
 	o := &rsrcObj{id: len(m.objs), holders: map[uint64]bool{}}
 	o.tag = rsrcTagBase + uint64(o.id)
@@ -281,18 +301,8 @@ func TestFixedFileLifetimeProperty(t *testing.T) {
 			}
 			return int32(o.r)
 		}
-		tagOf := func(o *rsrcObj) uint64 {
-			if o == nil {
-				return 0
-			}
-			return o.tag
-		}
-		fds, tags := make([]int32, nslots), make([]uint64, nslots)
-		for i := range nslots {
-			o := drawFile(fmt.Sprint("initial", i))
-			fds[i], tags[i] = fdOf(o), tagOf(o)
-			m.place(i, o)
-		}
+		tagOf := (*rsrcObj).tagOrZero
+		fds, tags := initialTable(m, drawFile, fdOf)
 		if err := m.r.RegisterFilesTags(fds, tags); err != nil {
 			rt.Fatal(err)
 		}
@@ -584,18 +594,8 @@ func TestRegisteredBufferLifetimeProperty(t *testing.T) {
 			}
 			return IovecOf(o.mem)
 		}
-		tagOf := func(o *rsrcObj) uint64 {
-			if o == nil {
-				return 0
-			}
-			return o.tag
-		}
-		iovs, tags := make([]Iovec, nslots), make([]uint64, nslots)
-		for i := range nslots {
-			o := newBuf(fmt.Sprint("initial", i))
-			iovs[i], tags[i] = iovOf(o), tagOf(o)
-			m.place(i, o)
-		}
+		tagOf := (*rsrcObj).tagOrZero
+		iovs, tags := initialTable(m, newBuf, iovOf)
 		if err := m.r.RegisterBuffersTags(iovs, tags); err != nil {
 			rt.Fatal(err)
 		}

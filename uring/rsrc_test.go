@@ -95,6 +95,15 @@ func (l *rsrcLog) fdinfoBufs(names map[uint64]string) {
 	l.add("fdinfo UserBufs:%s", sect)
 }
 
+// tempFile is a temporary file holding data; the caller closes it.
+func (l *rsrcLog) tempFile(data []byte) int {
+	fd, err := l.fs.TempFile(data, 0)
+	if err != nil {
+		l.t.Fatalf("%s: TempFile: %v", l.be.Name(), err)
+	}
+	return fd
+}
+
 func (l *rsrcLog) mem(n uint64) []byte {
 	b, err := l.be.Alloc(n)
 	if err != nil {
@@ -118,11 +127,8 @@ func rsrcFilesScript(t *testing.T, be Backend) []string {
 	}
 	defer fs.Close(pr)
 	defer fs.Close(pw)
-	tf, err := fs.TempFile([]byte("fixed file data"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fs.Close(tf)
+	tf := l.tempFile([]byte("fixed file data"))
+	defer l.fs.Close(tf)
 	buf := l.mem(64)
 
 	l.call("sparse", r.RegisterFilesSparse(4))
@@ -232,12 +238,9 @@ func TestRsrcFilesHelpers(t *testing.T) { differential(t, rsrcFilesScript) }
 func rsrcBuffersScript(t *testing.T, be Backend) []string {
 	l := newRsrcLog(t, be)
 	defer l.r.Close()
-	r, fs := l.r, l.fs
-	tf, err := fs.TempFile(nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fs.Close(tf)
+	r := l.r
+	tf := l.tempFile(nil)
+	defer l.fs.Close(tf)
 	b0, b1 := l.mem(4096), l.mem(4096)
 	copy(b0, "registered buffer zero")
 
@@ -319,10 +322,7 @@ func rsrcSparseBufferTagScript(t *testing.T, be Backend) []string {
 	wantN("update then tag on sparse", n, err, 1, 0) // slot 0 replaced: tag 4 posted
 	l.drain()
 	// Slot 1 is still empty, slot 0 holds b1.
-	tf, err := l.fs.TempFile([]byte("x"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tf := l.tempFile([]byte("x"))
 	defer l.fs.Close(tf)
 	if res := l.op("read_fixed slot1", func(sqe *rings.SQE) { PrepReadFixed(sqe, int32(tf), addrOf(b0), 1, 0, 1) }); res != -int32(unix.EFAULT) {
 		t.Errorf("%s: read from the empty slot: %d, want -EFAULT", be.Name(), res)
@@ -354,10 +354,7 @@ func rsrcCloneScript(t *testing.T, be Backend) []string {
 	src := l.r
 	dst := mustNew(t, be, 8, nil)
 	defer dst.Close()
-	tf, err := l.fs.TempFile([]byte("cloned buffer data"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tf := l.tempFile([]byte("cloned buffer data"))
 	defer l.fs.Close(tf)
 	b0, b1, b2 := l.mem(4096), l.mem(4096), l.mem(4096)
 	names := map[uint64]string{addrOf(b0): "b0", addrOf(b1): "b1", addrOf(b2): "b2"}
@@ -387,7 +384,7 @@ func rsrcCloneScript(t *testing.T, be Backend) []string {
 	l.call("clone nr past end", dst.CloneBuffersOffset(src, 0, 0, 3, 0))
 	l.call("clone src range past end", dst.CloneBuffersOffset(src, 0, 1, 2, 0))
 	l.call("clone offsets without nr", dst.CloneBuffersOffset(src, 1, 0, 0, 0))
-	_, err = registerStruct(dst, rings.IORING_REGISTER_CLONE_BUFFERS, &rings.CloneBuffers{SrcFd: uint32(tf)}, 1)
+	_, err := registerStruct(dst, rings.IORING_REGISTER_CLONE_BUFFERS, &rings.CloneBuffers{SrcFd: uint32(tf)}, 1)
 	l.call("clone from a file", err)
 	_, err = registerStruct(dst, rings.IORING_REGISTER_CLONE_BUFFERS, &rings.CloneBuffers{SrcFd: uint32(src.FD()), Pad: [3]uint32{0, 1, 0}}, 1)
 	l.call("clone pad", err)
@@ -438,11 +435,8 @@ func rsrcFilesEdgeScript(t *testing.T, be Backend) []string {
 	l := newRsrcLog(t, be)
 	defer l.r.Close()
 	r, fs := l.r, l.fs
-	tf, err := fs.TempFile([]byte("edge"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fs.Close(tf)
+	tf := l.tempFile([]byte("edge"))
+	defer l.fs.Close(tf)
 	other := mustNew(t, be, 4, nil)
 	defer other.Close()
 	l.call("register a ring", r.RegisterFiles([]int32{int32(other.FD())}))
@@ -526,12 +520,9 @@ func TestRsrcFilesEdges(t *testing.T) { differential(t, rsrcFilesEdgeScript) }
 func rsrcBuffersEdgeScript(t *testing.T, be Backend) []string {
 	l := newRsrcLog(t, be)
 	defer l.r.Close()
-	r, fs := l.r, l.fs
-	tf, err := fs.TempFile(make([]byte, 8192), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fs.Close(tf)
+	r := l.r
+	tf := l.tempFile(make([]byte, 8192))
+	defer l.fs.Close(tf)
 	b := l.mem(8192)
 	base := addrOf(b)
 	for _, c := range []struct {
@@ -554,7 +545,7 @@ func rsrcBuffersEdgeScript(t *testing.T, be Backend) []string {
 	l.call("register 16384 sparse", r.RegisterBuffersSparse(16384))
 	l.call("unregister", r.UnregisterBuffers())
 	l.call("register the same memory twice", r.RegisterBuffers([]Iovec{IovecOf(b), IovecOf(b[:4096])}))
-	_, err = registerStruct(r, rings.IORING_REGISTER_BUFFERS_UPDATE,
+	_, err := registerStruct(r, rings.IORING_REGISTER_BUFFERS_UPDATE,
 		&rings.RsrcUpdate2{Offset: 0, Data: 0, Nr: 1, Resv: 1}, uint32(unsafe.Sizeof(rings.RsrcUpdate2{})))
 	l.call("update resv", err)
 	_, err = registerStruct(r, rings.IORING_REGISTER_BUFFERS_UPDATE,
