@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -585,3 +586,67 @@ func rsrcBuffersEdgeScript(t *testing.T, be Backend) []string {
 }
 
 func TestRsrcBuffersEdges(t *testing.T) { differential(t, rsrcBuffersEdgeScript) }
+
+// rsrcExitScript closes rings whose tables hold the only references to
+// pipe ends, one with a read still waiting on the fixed file: the ring's
+// teardown cancels the read and drops the file, so the pipe loses its
+// reader (a write fails with EPIPE). On
+// the host the teardown is deferred work, so the program polls for it.
+// Linux: io_uring/io_uring.c:io_ring_exit_work(), io_ring_ctx_free(); rsrc.c:io_free_file_tables()
+func rsrcExitScript(t *testing.T, be Backend) []string {
+	l := newRsrcLog(t, be)
+	defer l.r.Close()
+	fs := l.fs
+	for _, pending := range []bool{false, true} {
+		r := mustNew(t, be, 4, nil)
+		pr, pw, err := fs.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.call("register the read end", r.RegisterFiles([]int32{int32(pr)}))
+		l.call("close our read end", fs.Close(pr))
+		buf := l.mem(16)
+		if pending {
+			sqe := r.GetSQE()
+			PrepRead(sqe, 0, addrOf(buf), 4, 0)
+			sqe.Flags = rings.IOSQE_FIXED_FILE
+			if _, err := r.Submit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := fs.Write(pw, []byte("x"))
+		l.add("write with the ring alive: %d %v", n, errnoOfErr(err))
+		if pending {
+			// The waiting read took the byte.
+			cqe, err := r.WaitCQE()
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.add("read: %v", rec(cqe))
+			r.CQESeen(cqe)
+			sqe := r.GetSQE()
+			PrepRead(sqe, 0, addrOf(buf), 4, 0)
+			sqe.Flags = rings.IOSQE_FIXED_FILE
+			if _, err := r.Submit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		l.call("close the ring", r.Close())
+		var werr error
+		for range 200 {
+			_, werr = fs.Write(pw, []byte("y"))
+			if werr != nil {
+				break
+			}
+			fs.Sleep(5 * time.Millisecond)
+		}
+		l.add("write after the ring closed, pending=%v: %v", pending, errnoOfErr(werr))
+		if errnoOfErr(werr) != unix.EPIPE {
+			t.Errorf("%s: the ring's teardown did not drop the pipe's read end (pending=%v): %v", be.Name(), pending, werr)
+		}
+		fs.Close(pw)
+	}
+	return l.log
+}
+
+func TestRsrcRingExitDropsFiles(t *testing.T) { differential(t, rsrcExitScript) }
