@@ -32,4 +32,5 @@ const (
 	ECHILD     = int(unix.ECHILD)
 	ENFILE     = int(unix.ENFILE)
 	ESRCH      = int(unix.ESRCH)
+	E2BIG      = int(unix.E2BIG)
 )

@@ -90,10 +90,14 @@ func (tctx *Tctx) addRegisteredRing(f *vfs.File) int {
 // Mmap maps one of a ring's regions into the task's address space, as the
 // kernel does for IORING_OFF_SQ_RING / IORING_OFF_CQ_RING (the same region,
 // IORING_FEAT_SINGLE_MMAP) and IORING_OFF_SQES, and returns its address.
+// An offset naming no region, or a region of user memory (a NO_MMAP ring,
+// a buffer ring in user memory), is -ENOMEM: mmap(2) asks
+// io_uring_get_unmapped_area first, which turns the validation's -EINVAL
+// into -ENOMEM.
 // Differs from Linux: the address is the region's own (kernel and user see
 // the same memory at the same address), and length is not checked against
 // the region beyond being non-zero and not larger.
-// Linux: io_uring/memmap.c:io_uring_mmap(), io_uring_validate_mmap_request()
+// Linux: io_uring/memmap.c:io_uring_mmap(), io_uring_get_unmapped_area(), io_uring_validate_mmap_request()
 func Mmap(task *Task, fd int, offset, length uint64) (uint64, int) {
 	t := task.Thread
 	f := task.Proc.Files.Get(t, fd)
@@ -116,24 +120,25 @@ func Mmap(task *Task, fd int, offset, length uint64) (uint64, int) {
 		if bgid <= 0xffff {
 			r = ctx.bufTable.PbufRegion(uint16(bgid))
 		}
-		if r == nil || length == 0 || length > uint64(len(r.Mem)) {
+		if r == nil || r.UserProvided() {
+			return 0, -ENOMEM
+		}
+		if length == 0 || length > uint64(len(r.Mem)) {
 			return 0, -EINVAL
 		}
 		task.Proc.MM.Map(r, "io_uring")
 		return r.Addr(), 0
-	}
-	if ctx.flags&rings.IORING_SETUP_NO_MMAP != 0 {
-		return 0, -EINVAL
 	}
 	switch offset {
 	case rings.IORING_OFF_SQ_RING, rings.IORING_OFF_CQ_RING:
 		r = ctx.ringRegion
 	case rings.IORING_OFF_SQES:
 		r = ctx.sqRegion
-	default:
-		return 0, -EINVAL
 	}
-	if r == nil || length == 0 || length > uint64(len(r.Mem)) {
+	if r == nil || r.UserProvided() {
+		return 0, -ENOMEM
+	}
+	if length == 0 || length > uint64(len(r.Mem)) {
 		return 0, -EINVAL
 	}
 	task.Proc.MM.Map(r, "io_uring")

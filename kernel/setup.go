@@ -5,7 +5,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/uringsim/uringsim/mm"
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
 )
@@ -167,10 +166,12 @@ func (ctx *Ctx) allocateSCQRings(task *Task, p *rings.Params) int {
 		return -EOVERFLOW
 	}
 	var ret int
-	if ctx.ringRegion, ret = createRegion(task, l.RingsSize, ctx.flags, p.CQOff.UserAddr); ret != 0 {
+	rd := ringRegionDesc(ctx.flags, l.RingsSize, p.CQOff.UserAddr)
+	if ctx.ringRegion, ret = createRegion(task, &rd, rings.IORING_OFF_CQ_RING); ret != 0 {
 		return ret
 	}
-	if ctx.sqRegion, ret = createRegion(task, l.SQEsSize, ctx.flags, p.SQOff.UserAddr); ret != 0 {
+	rd = ringRegionDesc(ctx.flags, l.SQEsSize, p.SQOff.UserAddr)
+	if ctx.sqRegion, ret = createRegion(task, &rd, rings.IORING_OFF_SQES); ret != 0 {
 		ctx.ringRegion.Free()
 		return ret
 	}
@@ -193,22 +194,4 @@ func (ctx *Ctx) allocateSCQRings(task *Task, p *rings.Params) int {
 	r.SQRingEntries = p.SQEntries
 	r.CQRingEntries = p.CQEntries
 	return 0
-}
-
-// createRegion allocates a ring region of size bytes: kernel pages, or with
-// IORING_SETUP_NO_MMAP the page-aligned user memory at uaddr.
-// Linux: io_uring/memmap.c:io_create_region()
-func createRegion(task *Task, size uint64, flags uint32, uaddr uint64) (*mm.Region, int) {
-	size = (size + mm.PageSize - 1) &^ (mm.PageSize - 1)
-	if flags&rings.IORING_SETUP_NO_MMAP == 0 {
-		return mm.NewRegion(size)
-	}
-	if uaddr%mm.PageSize != 0 {
-		return nil, -EINVAL
-	}
-	b, errno := task.Proc.MM.Slice(uaddr, size)
-	if errno != 0 {
-		return nil, errno
-	}
-	return mm.UserRegion(b), 0
 }

@@ -49,6 +49,10 @@ func (r *Region) Ptr() unsafe.Pointer { return unsafe.Pointer(&r.Mem[0]) }
 // Linux: io_uring/memmap.c:io_free_region()
 func (r *Region) Free() { r.put() }
 
+// UserProvided reports whether the region is pinned user memory
+// (UserRegion) rather than kernel pages (IO_REGION_F_USER_PROVIDED).
+func (r *Region) UserProvided() bool { return r.user }
+
 func (r *Region) get() { r.refs.Add(1) }
 
 func (r *Region) put() {
