@@ -31,6 +31,10 @@ func IoUringRegister(task *Task, fd int, opcode uint32, arg uint64, nrArgs uint3
 		}
 		return -EBADF
 	}
+	if useRegistered {
+		ref = true // io_uring_register_get_file takes a reference here too
+		ctx.file.Get()
+	}
 	if ref {
 		defer ctx.file.Put(t)
 	}
@@ -140,6 +144,10 @@ func (ctx *Ctx) register(task *Task, opcode uint32, arg uint64, nrArgs uint32) i
 			return -EINVAL
 		}
 		return ctx.registerCloneBuffers(task, arg)
+	case rings.IORING_REGISTER_RING_FDS:
+		return ctx.ringfdRegister(task, arg, nrArgs)
+	case rings.IORING_UNREGISTER_RING_FDS:
+		return ctx.ringfdUnregister(task, arg, nrArgs)
 	case rings.IORING_REGISTER_PBUF_STATUS:
 		if arg == 0 || nrArgs != 1 {
 			return -EINVAL

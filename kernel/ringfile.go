@@ -74,19 +74,6 @@ func (ctx *Ctx) free(t *sim.Thread) {
 	ctx.rings, ctx.ringRegion, ctx.sqRegion = nil, nil, nil
 }
 
-// addRegisteredRing stores a ring file in the task's registered-ring table
-// and returns its index.
-// Linux: io_uring/tctx.c:io_ring_add_registered_file()
-func (tctx *Tctx) addRegisteredRing(f *vfs.File) int {
-	for i, r := range tctx.registeredRings {
-		if r == nil {
-			tctx.registeredRings[i] = f
-			return i
-		}
-	}
-	return -EBUSY
-}
-
 // Mmap maps one of a ring's regions into the task's address space, as the
 // kernel does for IORING_OFF_SQ_RING / IORING_OFF_CQ_RING (the same region,
 // IORING_FEAT_SINGLE_MMAP) and IORING_OFF_SQES, and returns its address.

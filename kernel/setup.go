@@ -139,7 +139,7 @@ func create(task *Task, entries uint32, p *rings.Params, uparams uint64) int {
 	}
 	var fd int
 	if p.Flags&rings.IORING_SETUP_REGISTERED_FD_ONLY != 0 {
-		fd = task.ioUring.addRegisteredRing(ctx.file)
+		fd = task.ioUring.addRegisteredRing(ctx.file, 0, ioRingFDRegMax)
 	} else {
 		fd = task.Proc.Files.InstallFlags(t, ctx.file, unix.O_CLOEXEC) // io_uring_install_fd
 	}

@@ -55,7 +55,10 @@
 //     (any case, with or without IORING_OP_, or a decimal number); register
 //     opcodes through rings.RegisterOpByName (full name, without IORING_ or
 //     IORING_REGISTER_, or a number). A register opcode without a row in
-//     SCENARIO.md takes no keys but expect=.
+//     SCENARIO.md takes no keys but expect=. IORING_REGISTER_RING_FDS and
+//     IORING_UNREGISTER_RING_FDS (no keys) register the ring itself as
+//     liburing's io_uring_register_ring_fd() does: its later enter and
+//     register calls go through the registered index.
 //   - fd=, ring_fd=, addr=, addr2=, addr3= take a declared name or a plain
 //     number (fd=-1, addr=0, for error paths); iov= elements may give a
 //     number instead of MEM for an absolute address.

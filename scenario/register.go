@@ -253,6 +253,22 @@ func (x *runner) register(line int, c *RegisterCmd) *failure {
 			*(*rings.Restriction)(unsafe.Pointer(&b[16*i])) = r
 		}
 		arg, nr = addr(b), uint32(len(res))
+	case rings.IORING_REGISTER_RING_FDS, rings.IORING_UNREGISTER_RING_FDS:
+		// The ring itself switches to (or back from) its registered
+		// index, as liburing's helpers do.
+		what := "register " + c.Ring + " " + rings.RegisterOpName(op)
+		var ret int
+		var err error
+		if op == rings.IORING_REGISTER_RING_FDS {
+			ret, err = rs.r.RegisterRingFD()
+			if err == nil {
+				x.printf("register %s: ring registered at index %d", c.Ring, rs.r.RegisteredIndex())
+			}
+		} else if err = rs.r.UnregisterRingFD(); err == nil {
+			ret = 1
+		}
+		x.printRet(what, ret, err)
+		return checkRet(line, what, int64(ret), err, c.Expect)
 	case rings.IORING_REGISTER_PROBE:
 		var f *failure
 		probe, f = x.scratchMem(line, rings.ProbeSize+256*8)
@@ -262,7 +278,7 @@ func (x *runner) register(line int, c *RegisterCmd) *failure {
 		arg, nr = addr(probe), 256
 	}
 
-	ret, err := x.be.Register(rs.r.FD(), op, arg, nr)
+	ret, err := rs.r.Register(op, arg, nr)
 	what := "register " + c.Ring + " " + rings.RegisterOpName(c.Opcode)
 	x.printRet(what, ret, err)
 	if err == nil {

@@ -49,7 +49,15 @@ const (
 // Linux: liburing src/include/liburing.h:struct io_uring
 type Ring struct {
 	be     Backend
-	fd     int
+	fd     int // ring_fd: -1 with IORING_SETUP_REGISTERED_FD_ONLY
+	// enterFD is liburing's enter_ring_fd: the descriptor, or once the
+	// ring is registered (regRing) its index in the task's table, which
+	// enter uses with IORING_ENTER_REGISTERED_RING and register (with
+	// regRegRing, IORING_FEAT_REG_REG_RING) with
+	// IORING_REGISTER_USE_REGISTERED_RING.
+	enterFD    int
+	regRing    bool
+	regRegRing bool
 	params rings.Params
 	flags  uint32
 	layout rings.Layout
@@ -159,6 +167,11 @@ func (r *Ring) init(entries uint32, opt *Params) error {
 		r.fd = -1
 		return err
 	}
+	r.enterFD = r.fd
+	if p.Flags&rings.IORING_SETUP_REGISTERED_FD_ONLY != 0 {
+		r.fd = -1
+		r.regRing, r.regRegRing = true, true
+	}
 	r.params = p
 	r.flags = p.Flags
 	l, ok := rings.RingsLayout(p.Flags, p.SQEntries, p.CQEntries)
@@ -219,6 +232,11 @@ func (r *Ring) release() error {
 		if r.ringMem != nil {
 			keep(r.be.Unmap(r.ringMem))
 		}
+	}
+	if r.regRing {
+		// Not strictly needed, but frees the slot now rather than at
+		// task exit (and, with REGISTERED_FD_ONLY, the ring itself).
+		keep(r.UnregisterRingFD())
 	}
 	if r.fd >= 0 {
 		keep(r.be.Close(r.fd))
@@ -430,7 +448,7 @@ func (r *Ring) cqRingNeedsEnter() bool {
 // with EINTR consumed no SQE, so repeating it is safe).
 func (r *Ring) enter(toSubmit, minComplete, flags uint32, argp, argsz uint64) (int, error) {
 	for {
-		n, err := r.be.Enter(r.fd, toSubmit, minComplete, flags, argp, argsz)
+		n, err := r.Enter(toSubmit, minComplete, flags, argp, argsz)
 		if err == unix.EINTR && r.retryEINTR {
 			continue
 		}
@@ -778,14 +796,28 @@ func (r *Ring) PeekBatchCQE(cqes []*rings.CQE) int {
 	}
 }
 
-// Enter is a raw io_uring_enter(2) on the ring's fd. It does not publish
+// Enter is a raw io_uring_enter(2) on the ring: on its fd, or once the
+// ring is registered (RegisterRingFD, IORING_SETUP_REGISTERED_FD_ONLY) on
+// its index with IORING_ENTER_REGISTERED_RING added. It does not publish
 // prepared SQEs (FlushSQ does).
+//
+// Linux: liburing src/syscall.h:__sys_io_uring_enter2() as io_uring_enter callers use it
 func (r *Ring) Enter(toSubmit, minComplete, flags uint32, argp, argsz uint64) (int, error) {
-	return r.be.Enter(r.fd, toSubmit, minComplete, flags, argp, argsz)
+	if r.regRing {
+		flags |= rings.IORING_ENTER_REGISTERED_RING
+	}
+	return r.be.Enter(r.enterFD, toSubmit, minComplete, flags, argp, argsz)
 }
 
-// Register is a raw io_uring_register(2) on the ring's fd.
+// Register is a raw io_uring_register(2) on the ring: on its fd, or once
+// the ring is registered and the kernel has IORING_FEAT_REG_REG_RING, on
+// its index with IORING_REGISTER_USE_REGISTERED_RING added.
+//
+// Linux: liburing src/register.c:do_register()
 func (r *Ring) Register(opcode uint32, arg uint64, nrArgs uint32) (int, error) {
+	if r.regRegRing {
+		return r.be.Register(r.enterFD, opcode|rings.IORING_REGISTER_USE_REGISTERED_RING, arg, nrArgs)
+	}
 	return r.be.Register(r.fd, opcode, arg, nrArgs)
 }
 
