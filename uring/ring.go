@@ -48,8 +48,8 @@ const (
 //
 // Linux: liburing src/include/liburing.h:struct io_uring
 type Ring struct {
-	be     Backend
-	fd     int // ring_fd: -1 with IORING_SETUP_REGISTERED_FD_ONLY
+	be Backend
+	fd int // ring_fd: -1 with IORING_SETUP_REGISTERED_FD_ONLY
 	// enterFD is liburing's enter_ring_fd: the descriptor, or once the
 	// ring is registered (regRing) its index in the task's table, which
 	// enter uses with IORING_ENTER_REGISTERED_RING and register (with
@@ -58,11 +58,11 @@ type Ring struct {
 	enterFD    int
 	regRing    bool
 	regRegRing bool
-	params rings.Params
-	flags  uint32
-	layout rings.Layout
-	view   rings.RingView
-	sqes   rings.SQEView
+	params     rings.Params
+	flags      uint32
+	layout     rings.Layout
+	view       rings.RingView
+	sqes       rings.SQEView
 
 	ringMem []byte // IORING_OFF_SQ_RING mapping (or Alloc'd with NO_MMAP)
 	sqeMem  []byte // IORING_OFF_SQES mapping (or Alloc'd with NO_MMAP)
