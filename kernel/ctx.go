@@ -45,18 +45,20 @@ type Ctx struct {
 	// Submission side, under uringLock.
 	uringLock sim.Mutex
 	// bufTable is ctx->io_bl_xa: the provided-buffer groups (kbuf).
-	bufTable     kbuf.Table
-	fileTable    rsrc.FileTable // ctx->file_table: fixed files (kernel/filetable.go)
-	bufTableRsrc rsrc.Data      // ctx->buf_table: registered buffers (kernel/rsrc.go)
-	cachedSQHead uint32
-	submitState  submitState
-	reqSeq       uint64 // request IDs for traces
-	restricted   bool
-	drainActive  bool
-	drainNext    bool
-	drainDisable bool
-	deferList    []*Req // ctx->defer_list: drained requests (link heads)
-	nrDrained    uint32 // requests (counting links) on deferList
+	bufTable      kbuf.Table
+	fileTable     rsrc.FileTable // ctx->file_table: fixed files (kernel/filetable.go)
+	bufTableRsrc  rsrc.Data      // ctx->buf_table: registered buffers (kernel/rsrc.go)
+	cachedSQHead  uint32
+	submitState   submitState
+	reqSeq        uint64        // request IDs for traces
+	restricted    bool          // ctx->restricted: restrictions in force (kernel/restrictions.go)
+	restrictions  restriction   // ctx->restrictions
+	personalities personalities // ctx->personalities (kernel/personality.go)
+	drainActive   bool
+	drainNext     bool
+	drainDisable  bool
+	deferList     []*Req // ctx->defer_list: drained requests (link heads)
+	nrDrained     uint32 // requests (counting links) on deferList
 	// nrReqAllocated counts live requests: taken from the cache and not
 	// yet returned (the kernel counts allocations and empties the cache
 	// before comparing, which comes to the same).

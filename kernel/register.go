@@ -9,8 +9,8 @@ import (
 )
 
 // IoUringRegister is the io_uring_register(2) system call.
-// Differs from Linux: only IORING_REGISTER_PROBE, ENABLE_RINGS, the
-// eventfd, provided-buffer-ring, file and buffer opcodes are implemented; every other opcode fails
+// Differs from Linux: not every opcode is implemented yet (see
+// docs/divergences.md, "registration"); every other opcode fails
 // with -EINVAL, as an unknown opcode does (docs/divergences.md).
 // Linux: io_uring/register.c:SYSCALL_DEFINE4(io_uring_register)
 func IoUringRegister(task *Task, fd int, opcode uint32, arg uint64, nrArgs uint32) int {
@@ -56,7 +56,22 @@ func (ctx *Ctx) register(task *Task, opcode uint32, arg uint64, nrArgs uint32) i
 	if ctx.submitterTask != nil && ctx.submitterTask != task {
 		return -EEXIST
 	}
+	if !ctx.registerAllowed(opcode) {
+		return -EACCES
+	}
 	switch opcode {
+	case rings.IORING_REGISTER_RESTRICTIONS:
+		return ctx.registerRestrictions(task, arg, nrArgs)
+	case rings.IORING_REGISTER_PERSONALITY:
+		if arg != 0 || nrArgs != 0 {
+			return -EINVAL
+		}
+		return ctx.registerPersonality()
+	case rings.IORING_UNREGISTER_PERSONALITY:
+		if arg != 0 {
+			return -EINVAL
+		}
+		return ctx.unregisterPersonality(nrArgs)
 	case rings.IORING_REGISTER_SYNC_CANCEL:
 		if arg == 0 || nrArgs != 1 {
 			return -EINVAL
@@ -200,6 +215,9 @@ func (ctx *Ctx) registerEnableRings(task *Task) int {
 	}
 	if ctx.flags&rings.IORING_SETUP_SINGLE_ISSUER != 0 && ctx.submitterTask == nil {
 		ctx.submitterTask = task
+	}
+	if ctx.restrictions.registered {
+		ctx.restricted = true
 	}
 	ctx.flags &^= rings.IORING_SETUP_R_DISABLED
 	if ctx.sqData != nil {

@@ -127,6 +127,9 @@ func (ctx *Ctx) initReq(task *Task, req *Req, sqe *rings.SQE) int {
 			ctx.initReqDrain(req)
 		}
 	}
+	if ctx.restricted && !ctx.checkRestriction(opcode, sqeFlags) {
+		return -EACCES
+	}
 	if ctx.drainActive || ctx.drainNext {
 		// Knock it to the slow queue path, it will be drained there.
 		if ctx.drainActive {
@@ -148,8 +151,8 @@ func (ctx *Ctx) initReq(task *Task, req *Req, sqe *rings.SQE) int {
 	if def.NeedsFile {
 		req.cqe.fd = sqe.Fd
 	}
-	if sqe.Personality != 0 {
-		return -EINVAL // no personality is ever registered yet
+	if sqe.Personality != 0 && !ctx.hasPersonality(sqe.Personality) {
+		return -EINVAL
 	}
 	if def.Prep == nil {
 		return -EOPNOTSUPP // io_eopnotsupp_prep

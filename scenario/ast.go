@@ -331,6 +331,7 @@ type RegisterCmd struct {
 	Off     Num // off=
 	Len     Num // len=
 
+	ID      Num   // id= (UNREGISTER_PERSONALITY)
 	Target  Num   // target= (SYNC_CANCEL)
 	Fd      FdArg // fd= (SYNC_CANCEL)
 	OpFlags Num   // op_flags= (SYNC_CANCEL)

@@ -1024,6 +1024,8 @@ func registerKeys(name string) (keys, required []string) {
 		return []string{"target", "fd", "op_flags", "timeout"}, nil
 	case "IORING_REGISTER_RESTRICTIONS":
 		return []string{"sqe_ops", "register_ops", "sqe_flags_allowed", "sqe_flags_required"}, nil
+	case "IORING_UNREGISTER_PERSONALITY":
+		return []string{"id"}, []string{"id"}
 	}
 	return nil, nil
 }
@@ -1187,6 +1189,8 @@ func (p *parser) registerKV(c *RegisterCmd, t token) error {
 		c.Len, err = p.num(t, 32, false)
 	case "target":
 		c.Target, err = p.num(t, 64, false)
+	case "id":
+		c.ID, err = p.num(t, 32, false)
 	case "fd":
 		c.Fd.Set = true
 		c.Fd.Name, c.Fd.Num, err = p.refOrNum(t, "file", ObjKind.HasFd, 32)

@@ -269,6 +269,8 @@ func (x *runner) register(line int, c *RegisterCmd) *failure {
 		}
 		x.printRet(what, ret, err)
 		return checkRet(line, what, int64(ret), err, c.Expect)
+	case rings.IORING_UNREGISTER_PERSONALITY:
+		nr = uint32(c.ID.V)
 	case rings.IORING_REGISTER_PROBE:
 		var f *failure
 		probe, f = x.scratchMem(line, rings.ProbeSize+256*8)
