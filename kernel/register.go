@@ -159,6 +159,11 @@ func (ctx *Ctx) register(task *Task, opcode uint32, arg uint64, nrArgs uint32) i
 			return -EINVAL
 		}
 		return ctx.registerCloneBuffers(task, arg)
+	case rings.IORING_REGISTER_RESIZE_RINGS:
+		if arg == 0 || nrArgs != 1 {
+			return -EINVAL
+		}
+		return ctx.registerResizeRings(task, arg)
 	case rings.IORING_REGISTER_RING_FDS:
 		return ctx.ringfdRegister(task, arg, nrArgs)
 	case rings.IORING_UNREGISTER_RING_FDS:

@@ -331,11 +331,12 @@ type RegisterCmd struct {
 	Off     Num // off=
 	Len     Num // len=
 
-	ID      Num   // id= (UNREGISTER_PERSONALITY)
-	Target  Num   // target= (SYNC_CANCEL)
-	Fd      FdArg // fd= (SYNC_CANCEL)
-	OpFlags Num   // op_flags= (SYNC_CANCEL)
-	Timeout Dur   // timeout= (SYNC_CANCEL)
+	ID        Num   // id= (UNREGISTER_PERSONALITY)
+	CQEntries Num   // cq_entries= (RESIZE_RINGS)
+	Target    Num   // target= (SYNC_CANCEL)
+	Fd        FdArg // fd= (SYNC_CANCEL)
+	OpFlags   Num   // op_flags= (SYNC_CANCEL)
+	Timeout   Dur   // timeout= (SYNC_CANCEL)
 
 	SQEOps           []uint8 // sqe_ops=
 	RegisterOps      []uint8 // register_ops=

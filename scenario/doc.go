@@ -59,6 +59,11 @@
 //     IORING_UNREGISTER_RING_FDS (no keys) register the ring itself as
 //     liburing's io_uring_register_ring_fd() does: its later enter and
 //     register calls go through the registered index.
+//     IORING_REGISTER_PERSONALITY takes no keys (it prints the id);
+//     IORING_UNREGISTER_PERSONALITY takes id=N. IORING_REGISTER_RESIZE_RINGS
+//     takes entries=N [cq_entries=N] [flags=IORING_SETUP_CQSIZE|…] and
+//     resizes through the ring (uring.Ring.ResizeRings), which maps the new
+//     rings and goes on using them.
 //   - fd=, ring_fd=, addr=, addr2=, addr3= take a declared name or a plain
 //     number (fd=-1, addr=0, for error paths); iov= elements may give a
 //     number instead of MEM for an absolute address.

@@ -1026,6 +1026,8 @@ func registerKeys(name string) (keys, required []string) {
 		return []string{"sqe_ops", "register_ops", "sqe_flags_allowed", "sqe_flags_required"}, nil
 	case "IORING_UNREGISTER_PERSONALITY":
 		return []string{"id"}, []string{"id"}
+	case "IORING_REGISTER_RESIZE_RINGS":
+		return []string{"entries", "cq_entries", "flags"}, []string{"entries"}
 	}
 	return nil, nil
 }
@@ -1191,6 +1193,8 @@ func (p *parser) registerKV(c *RegisterCmd, t token) error {
 		c.Target, err = p.num(t, 64, false)
 	case "id":
 		c.ID, err = p.num(t, 32, false)
+	case "cq_entries":
+		c.CQEntries, err = p.num(t, 32, false)
 	case "fd":
 		c.Fd.Set = true
 		c.Fd.Name, c.Fd.Num, err = p.refOrNum(t, "file", ObjKind.HasFd, 32)

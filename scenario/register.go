@@ -271,6 +271,17 @@ func (x *runner) register(line int, c *RegisterCmd) *failure {
 		return checkRet(line, what, int64(ret), err, c.Expect)
 	case rings.IORING_UNREGISTER_PERSONALITY:
 		nr = uint32(c.ID.V)
+	case rings.IORING_REGISTER_RESIZE_RINGS:
+		// Through the ring, which maps the new rings as liburing's
+		// io_uring_resize_rings() does.
+		what := "register " + c.Ring + " " + rings.RegisterOpName(op)
+		p := rings.Params{SQEntries: uint32(c.Entries.V), CQEntries: uint32(c.CQEntries.V), Flags: uint32(c.Flags.V)}
+		err := rs.r.ResizeRings(&p)
+		if err == nil {
+			x.printf("register %s: rings resized to sq_entries=%d cq_entries=%d", c.Ring, p.SQEntries, p.CQEntries)
+		}
+		x.printRet(what, 0, err)
+		return checkRet(line, what, 0, err, c.Expect)
 	case rings.IORING_REGISTER_PROBE:
 		var f *failure
 		probe, f = x.scratchMem(line, rings.ProbeSize+256*8)

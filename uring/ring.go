@@ -184,12 +184,32 @@ func (r *Ring) init(entries uint32, opt *Params) error {
 	if p.Features&rings.IORING_FEAT_SINGLE_MMAP == 0 {
 		return fmt.Errorf("uring: kernel lacks IORING_FEAT_SINGLE_MMAP: %w", unix.EOPNOTSUPP)
 	}
+	if err := r.attach(l); err != nil {
+		return err
+	}
+	r.sqpoll = p.Flags&rings.IORING_SETUP_SQPOLL != 0
+	r.iopoll = p.Flags&rings.IORING_SETUP_IOPOLL != 0
+	r.mixed = p.Flags&rings.IORING_SETUP_CQE_MIXED != 0
+	// The application's view of the SQ starts where the kernel's is.
+	r.sqeHead = rings.ReadOnce(r.sqTail)
+	r.sqeTail = r.sqeHead
+	return nil
+}
+
+// attach maps the rings of layout l (unless the memory is the
+// application's, NO_MMAP), builds the views and caches the ring words, and
+// directly maps SQ slots to SQEs, as liburing does at setup and after a
+// resize.
+//
+// Linux: liburing src/setup.c:io_uring_mmap(), io_uring_setup_ring_pointers()
+func (r *Ring) attach(l rings.Layout) error {
+	var err error
 	r.layout = l
 	if !r.appMem {
-		if r.ringMem, err = be.MapRing(r.fd, rings.IORING_OFF_SQ_RING, l.RingsRegionSize()); err != nil {
+		if r.ringMem, err = r.be.MapRing(r.fd, rings.IORING_OFF_SQ_RING, l.RingsRegionSize()); err != nil {
 			return err
 		}
-		if r.sqeMem, err = be.MapRing(r.fd, rings.IORING_OFF_SQES, l.SQEsRegionSize()); err != nil {
+		if r.sqeMem, err = r.be.MapRing(r.fd, rings.IORING_OFF_SQES, l.SQEsRegionSize()); err != nil {
 			return err
 		}
 	}
@@ -201,19 +221,12 @@ func (r *Ring) init(entries uint32, opt *Params) error {
 	}
 	r.sqHead, r.sqTail, r.sqFlags = r.view.SQHead(), r.view.SQTail(), r.view.SQFlags()
 	r.cqHead, r.cqTail = r.view.CQHead(), r.view.CQTail()
-	r.sqEntries = p.SQEntries
-	r.sqpoll = p.Flags&rings.IORING_SETUP_SQPOLL != 0
-	r.iopoll = p.Flags&rings.IORING_SETUP_IOPOLL != 0
-	r.mixed = p.Flags&rings.IORING_SETUP_CQE_MIXED != 0
-	// Directly map SQ slots to SQEs, as liburing does once at setup.
+	r.sqEntries = l.SQEntries
 	if l.HasSQArray() {
-		for i := range p.SQEntries {
+		for i := range l.SQEntries {
 			*r.view.SQArray(i) = i
 		}
 	}
-	// The application's view of the SQ starts where the kernel's is.
-	r.sqeHead = rings.ReadOnce(r.sqTail)
-	r.sqeTail = r.sqeHead
 	return nil
 }
 
