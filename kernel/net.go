@@ -169,13 +169,3 @@ func SockIoctl(task *Task, fd, cmd int) int {
 		return ret
 	})
 }
-
-// ReqClearFlags clears REQ_F_* flags of the request.
-func ReqClearFlags(req *Req, f uint64) { req.flags &^= f }
-
-// ReqCQEFlags is req->cqe.flags, what a bundle receive carries between
-// rounds.
-func ReqCQEFlags(req *Req) uint32 { return req.cqe.flags }
-
-// ReqSetCQEFlags sets req->cqe.flags alone.
-func ReqSetCQEFlags(req *Req, f uint32) { req.cqe.flags = f }

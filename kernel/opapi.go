@@ -70,6 +70,9 @@ func ReqFlags(req *Req) uint64 { return req.flags }
 // ReqAddFlags sets REQ_F_* flags on the request.
 func ReqAddFlags(req *Req, f uint64) { req.flags |= f }
 
+// ReqClearFlags clears REQ_F_* flags of the request.
+func ReqClearFlags(req *Req, f uint64) { req.flags &^= f }
+
 // ReqMM is the address space of the task that submitted the request: the
 // op reaches user memory only through it (copy_{from,to}_user).
 func ReqMM(req *Req) *mm.AddressSpace { return req.task.Proc.MM }
@@ -88,6 +91,13 @@ func ReqResult(req *Req) int32 { return req.cqe.res }
 
 // ReqSetResult sets req->cqe.res alone.
 func ReqSetResult(req *Req, r int32) { req.cqe.res = r }
+
+// ReqCQEFlags is req->cqe.flags, what a bundle receive carries between
+// rounds.
+func ReqCQEFlags(req *Req) uint32 { return req.cqe.flags }
+
+// ReqSetCQEFlags sets req->cqe.flags alone.
+func ReqSetCQEFlags(req *Req, f uint32) { req.cqe.flags = f }
 
 // ReqRingFlags returns the ring's setup flags.
 func ReqRingFlags(req *Req) uint32 { return req.ctx.flags }
