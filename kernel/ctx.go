@@ -105,6 +105,10 @@ type Ctx struct {
 	sqThreadIdle time.Duration
 	sqoSQWait    sim.WaitQueueHead // IORING_ENTER_SQ_WAIT waiters
 
+	paramRegion *mm.Region // ctx->param_region (IORING_REGISTER_MEM_REGION, kernel/memregion.go)
+	cqWaitArg   []byte     // ctx->cq_wait_arg, cq_wait_size: registered wait arguments
+	clockID     uint32     // ctx->clockid (IORING_REGISTER_CLOCK)
+
 	file     *vfs.File
 	dying    bool // percpu_ref_kill: the ring file is going away
 	released bool // the file is gone; memory goes with the last request

@@ -152,7 +152,7 @@ func (ctx *Ctx) getExtArg(task *Task, flags uint32, argp uint64, ext *extArg) in
 		return 0
 	}
 	if flags&rings.IORING_ENTER_EXT_ARG_REG != 0 {
-		return -EINVAL // no registered wait regions yet
+		return ctx.getExtArgReg(argp, ext)
 	}
 	var arg rings.GeteventsArg
 	if ext.argsz != uint64(unsafe.Sizeof(arg)) {
@@ -169,13 +169,19 @@ func (ctx *Ctx) getExtArg(task *Task, flags uint32, argp uint64, ext *extArg) in
 		if as.CopyFromUser(unsafe.Slice((*byte)(unsafe.Pointer(&ts)), unsafe.Sizeof(ts)), arg.Ts) != 0 {
 			return -EFAULT
 		}
-		// timespec64_to_ktime: no validation; past KTIME_SEC_MAX it
-		// saturates to KTIME_MAX, which means no timeout at all.
-		if ts.TvSec >= ktimeSecMax {
-			return 0
-		}
-		ext.ts = time.Duration(ts.TvSec)*time.Second + time.Duration(ts.TvNsec)
-		ext.tsSet = true
+		ext.setTimespec(ts.TvSec, ts.TvNsec)
 	}
 	return 0
+}
+
+// setTimespec sets the wait's timeout from a __kernel_timespec.
+// timespec64_to_ktime: no validation; past KTIME_SEC_MAX it saturates to
+// KTIME_MAX, which means no timeout at all.
+// Linux: include/linux/ktime.h:timespec64_to_ktime()
+func (ext *extArg) setTimespec(sec, nsec int64) {
+	if sec >= ktimeSecMax {
+		return
+	}
+	ext.ts = time.Duration(sec)*time.Second + time.Duration(nsec)
+	ext.tsSet = true
 }

@@ -33,4 +33,5 @@ const (
 	ENFILE     = int(unix.ENFILE)
 	ESRCH      = int(unix.ESRCH)
 	E2BIG      = int(unix.E2BIG)
+	ERANGE     = int(unix.ERANGE)
 )

@@ -22,7 +22,7 @@ func IoUringRegister(task *Task, fd int, opcode uint32, arg uint64, nrArgs uint3
 		return -EINVAL
 	}
 	if int32(fd) == -1 {
-		return -EINVAL // io_uring_register_blind: no blind opcode is implemented
+		return registerBlind(task, opcode, arg, nrArgs)
 	}
 	ctx, ref, ret := task.ringFromFD(fd, useRegistered)
 	if ctx == nil {
@@ -159,6 +159,18 @@ func (ctx *Ctx) register(task *Task, opcode uint32, arg uint64, nrArgs uint32) i
 			return -EINVAL
 		}
 		return ctx.registerCloneBuffers(task, arg)
+	case rings.IORING_REGISTER_CLOCK:
+		if arg == 0 || nrArgs != 0 {
+			return -EINVAL
+		}
+		return ctx.registerClock(task, arg)
+	case rings.IORING_REGISTER_MEM_REGION:
+		if arg == 0 || nrArgs != 1 {
+			return -EINVAL
+		}
+		return ctx.registerMemRegion(task, arg)
+	case rings.IORING_REGISTER_QUERY:
+		return query(task, arg, nrArgs)
 	case rings.IORING_REGISTER_RESIZE_RINGS:
 		if arg == 0 || nrArgs != 1 {
 			return -EINVAL

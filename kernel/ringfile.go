@@ -65,6 +65,7 @@ func (ctx *Ctx) maybeFree(t *sim.Thread) {
 func (ctx *Ctx) free(t *sim.Thread) {
 	ctx.rsrcTablesFree(t)
 	ctx.bufTable.Destroy()
+	ctx.freeParamRegion()
 	if ctx.ringRegion != nil {
 		ctx.ringRegion.Free()
 	}
@@ -121,6 +122,8 @@ func Mmap(task *Task, fd int, offset, length uint64) (uint64, int) {
 		r = ctx.ringRegion
 	case rings.IORING_OFF_SQES:
 		r = ctx.sqRegion
+	case ioringMapOffParamRegion:
+		r = ctx.paramRegion
 	}
 	if r == nil || r.UserProvided() {
 		return 0, -ENOMEM
