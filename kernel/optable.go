@@ -45,6 +45,10 @@ type ColdDef struct {
 type OpTable struct {
 	Issue [rings.IORING_OP_LAST]IssueDef
 	Cold  [rings.IORING_OP_LAST]ColdDef
+	// SyncMsgRing is io_uring_sync_msg_ring, which msg_ring.c gives
+	// register.c: it sends the IORING_OP_MSG_RING message sqe describes
+	// from outside any ring (IORING_REGISTER_SEND_MSG_RING). nil: -EINVAL.
+	SyncMsgRing func(task *Task, sqe *rings.SQE) int
 }
 
 // Supported reports whether op is implemented (io_uring_op_supported).

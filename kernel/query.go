@@ -104,14 +104,35 @@ func query(task *Task, arg uint64, nrArgs uint32) int {
 }
 
 // registerBlind handles the "blind" opcodes, those given no ring (fd -1):
-// IORING_REGISTER_QUERY.
-// Differs from Linux: IORING_REGISTER_SEND_MSG_RING is not implemented
-// (-EINVAL, as an unknown blind opcode; docs/divergences.md).
+// IORING_REGISTER_SEND_MSG_RING and IORING_REGISTER_QUERY.
 // Linux: io_uring/register.c:io_uring_register_blind()
 func registerBlind(task *Task, opcode uint32, arg uint64, nrArgs uint32) int {
 	switch opcode {
+	case rings.IORING_REGISTER_SEND_MSG_RING:
+		return registerSendMsgRing(task, arg, nrArgs)
 	case rings.IORING_REGISTER_QUERY:
 		return query(task, arg, nrArgs)
 	}
 	return -EINVAL
+}
+
+// registerSendMsgRing is IORING_REGISTER_SEND_MSG_RING: the SQE at arg,
+// an IORING_OP_MSG_RING without flags, is carried out at once.
+// Linux: io_uring/register.c:io_uring_register_send_msg_ring()
+func registerSendMsgRing(task *Task, arg uint64, nrArgs uint32) int {
+	if arg == 0 || nrArgs != 1 {
+		return -EINVAL
+	}
+	var sqe rings.SQE
+	if task.Proc.MM.CopyFromUser(unsafe.Slice((*byte)(unsafe.Pointer(&sqe)), unsafe.Sizeof(sqe)), arg) != 0 {
+		return -EFAULT
+	}
+	// No flags supported.
+	if sqe.Flags != 0 || sqe.Opcode != rings.IORING_OP_MSG_RING {
+		return -EINVAL
+	}
+	if task.Proc.K.table.SyncMsgRing == nil {
+		return -EINVAL
+	}
+	return task.Proc.K.table.SyncMsgRing(task, &sqe)
 }

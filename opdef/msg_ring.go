@@ -25,10 +25,15 @@ type msgData struct {
 // target slot or the CQE flags to pass (sqe->file_index), and the flags.
 // Linux: io_uring/msg_ring.c:io_msg_ring_prep(), __io_msg_ring_prep()
 func msgRingPrep(req *kernel.Req, sqe *rings.SQE) int {
+	return kernel.Cmd[msgData](req).prep(sqe)
+}
+
+// prep is __io_msg_ring_prep, shared with IORING_REGISTER_SEND_MSG_RING.
+// Linux: io_uring/msg_ring.c:__io_msg_ring_prep()
+func (msg *msgData) prep(sqe *rings.SQE) int {
 	if sqe.BufIndex != 0 || sqe.Personality != 0 {
 		return -kernel.EINVAL
 	}
-	msg := kernel.Cmd[msgData](req)
 	msg.userData = sqe.Off
 	msg.len = sqe.Len
 	msg.cmd = uint32(sqe.Addr) // a u32 in struct io_msg: the upper half is dropped

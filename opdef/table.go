@@ -15,6 +15,7 @@ import (
 // Table is the opcode table every simulated ring uses; pass it to
 // kernel.New.
 var Table = kernel.OpTable{
+	SyncMsgRing: syncMsgRing,
 	Issue: [rings.IORING_OP_LAST]kernel.IssueDef{
 		rings.IORING_OP_NOP: {AuditSkip: true, Iopoll: true, Prep: nopPrep, Issue: nop},
 		rings.IORING_OP_READV: {NeedsFile: true, UnboundNonregFile: true, Pollin: true, BufferSelect: true,
