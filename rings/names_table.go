@@ -311,7 +311,8 @@ var familyFlags = [familyCount][]constName{
 // otherNames are the remaining constants: bit numbers, masks, shifts,
 // enumerations and offsets. Negative values are stored sign-extended.
 //
-// Linux: include/uapi/linux/io_uring.h, include/uapi/linux/eventpoll.h
+// Linux: include/uapi/linux/io_uring.h, include/uapi/linux/io_uring/query.h,
+// include/uapi/linux/eventpoll.h
 var otherNames = [...]constName{
 	{Name: "IOSQE_FIXED_FILE_BIT", Value: IOSQE_FIXED_FILE_BIT},
 	{Name: "IOSQE_IO_DRAIN_BIT", Value: IOSQE_IO_DRAIN_BIT},
@@ -361,6 +362,8 @@ var otherNames = [...]constName{
 	{Name: "IO_URING_NAPI_TRACKING_INACTIVE", Value: IO_URING_NAPI_TRACKING_INACTIVE},
 	{Name: "IORING_ZCRX_AREA_SHIFT", Value: IORING_ZCRX_AREA_SHIFT},
 	{Name: "IORING_ZCRX_AREA_MASK", Value: IORING_ZCRX_AREA_MASK},
+	{Name: "IO_URING_QUERY_OPCODES", Value: IO_URING_QUERY_OPCODES},
+	{Name: "IO_URING_QUERY_MAX", Value: IO_URING_QUERY_MAX},
 	{Name: "EPOLLIN", Value: EPOLLIN},
 	{Name: "EPOLLPRI", Value: EPOLLPRI},
 	{Name: "EPOLLOUT", Value: EPOLLOUT},
