@@ -13,23 +13,11 @@ import (
 // Linux: include/asm-generic/barrier.h:smp_load_acquire()
 func LoadAcquire(p *uint32) uint32 { return atomic.LoadUint32(p) }
 
-// StoreRelease is smp_store_release() of a 32-bit ring word (cq.tail written
-// by the kernel, sq.tail written by the application, ...).
-//
-// Linux: include/asm-generic/barrier.h:smp_store_release()
-func StoreRelease(p *uint32, v uint32) { atomic.StoreUint32(p, v) }
-
 // ReadOnce is READ_ONCE() of a shared 32-bit word (cq_flags, sq head read by
 // the application, ...): a single untorn load the compiler may not elide.
 //
 // Linux: include/asm-generic/rwonce.h:READ_ONCE()
 func ReadOnce(p *uint32) uint32 { return atomic.LoadUint32(p) }
-
-// WriteOnce is WRITE_ONCE() of a shared 32-bit word (sq_dropped,
-// cq_overflow, ...).
-//
-// Linux: include/asm-generic/rwonce.h:WRITE_ONCE()
-func WriteOnce(p *uint32, v uint32) { atomic.StoreUint32(p, v) }
 
 // ReadOnce64 is READ_ONCE() of a shared 64-bit user word (a futex2 word
 // of FUTEX2_SIZE_U64).
