@@ -25,8 +25,14 @@ SEED0 ?= 1
 nightly:
 	$(GO) test -tags invariants -count=1 -timeout=2h -run 'TestCorpusSeeds' ./scenario/ -corpus.seeds=$(SEEDS) -corpus.seed0=$(SEED0)
 
+# Every benchmark, then the tables the README shows: per-request cost as the
+# load grows (BenchmarkScale*) and NOP on the simulator against the host.
+BENCHOUT ?= $${TMPDIR:-/tmp}/uringsim-bench.txt
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./...
+	$(GO) test -run='^$$' -bench=. -benchmem ./... > $(BENCHOUT) || { cat $(BENCHOUT); exit 1; }
+	cat $(BENCHOUT)
+	@echo
+	$(GO) run ./cmd/uringsim bench report < $(BENCHOUT)
 
 # Short fuzz runs of every fuzz target (longer: make fuzz FUZZTIME=10m).
 FUZZTIME ?= 30s

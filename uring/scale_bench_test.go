@@ -225,3 +225,66 @@ func BenchmarkScaleSetupMappings(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkScaleRings: one NOP submitted, completed and reaped on the last
+// of k rings the task has open (tctx->last is the ring the task used last;
+// the other k-1 rings are never touched).
+func BenchmarkScaleRings(b *testing.B) {
+	for _, k := range []int{1, 1000} {
+		b.Run(fmt.Sprintf("n=%d", k), func(b *testing.B) {
+			scaleBackends(b, func(b *testing.B, be Backend) {
+				var r *Ring
+				for range k {
+					r = scaleRing(b, be, 8, 8)
+					defer r.Close()
+					nopRound(b, r, 1) // each ring gets the task's context node
+				}
+				b.ResetTimer()
+				start := time.Now()
+				for range b.N {
+					nopRound(b, r, 1)
+				}
+				perReq(b, start, b.N)
+			})
+		})
+	}
+}
+
+// BenchmarkScaleClosePolls: ring close with n POLL_ADDs pending on one
+// pipe, each cancelled by the close (io_ring_exit_work's cancel; the cost
+// per pending request).
+func BenchmarkScaleClosePolls(b *testing.B) {
+	for _, n := range []int{1000, 60000} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			scaleBackends(b, func(b *testing.B, be Backend) {
+				fs, err := Files(be)
+				if err != nil {
+					b.Fatal(err)
+				}
+				pr, pw, err := fs.Pipe()
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer fs.Close(pr)
+				defer fs.Close(pw)
+				var closing time.Duration
+				for range b.N {
+					r := scaleRing(b, be, 4096, 65536)
+					for i := range n {
+						sqe := getSQE(b, r)
+						PrepRW(sqe, rings.IORING_OP_POLL_ADD, int32(pr), 0, 0, 0)
+						sqe.OpFlags = rings.POLLIN
+						sqe.UserData = uint64(i)
+					}
+					if _, err := r.Submit(); err != nil {
+						b.Fatal(err)
+					}
+					start := time.Now()
+					r.Close()
+					closing += time.Since(start)
+				}
+				b.ReportMetric(float64(closing.Nanoseconds())/float64(b.N*n), "ns/req")
+			})
+		})
+	}
+}

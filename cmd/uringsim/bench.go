@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/uringsim/uringsim/rings"
@@ -13,6 +14,7 @@ import (
 )
 
 const benchUsage = `usage: uringsim bench nop [--backend=sim|kernel] [--batch=N] [--ops=N] [--mode=deterministic|concurrent]
+       go test -bench=... ./uring/ | uringsim bench report
 
 Submits --ops NOPs in batches of --batch (one io_uring_enter per batch,
 waiting for the batch's CQEs), reaps them, and prints one line:
@@ -32,11 +34,14 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 
 // runBench is `uringsim bench`.
 func runBench(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "report" {
+		return runBenchReport(args[1:], os.Stdin, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "nop" {
 		if len(args) == 0 {
-			fmt.Fprintln(stderr, "uringsim bench: missing benchmark name (nop)")
+			fmt.Fprintln(stderr, "uringsim bench: missing benchmark name (nop, or report)")
 		} else {
-			fmt.Fprintf(stderr, "uringsim bench: unknown benchmark %q (want nop)\n", args[0])
+			fmt.Fprintf(stderr, "uringsim bench: unknown benchmark %q (want nop, or report)\n", args[0])
 		}
 		fmt.Fprint(stderr, benchUsage)
 		return 2
