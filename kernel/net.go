@@ -169,3 +169,7 @@ func SockIoctl(task *Task, fd, cmd int) int {
 		return ret
 	})
 }
+
+// ReqNewFileID hands out the ID of a file the request creates (a socket,
+// an accepted connection).
+func ReqNewFileID(req *Req) uint64 { return req.task.Proc.K.NewFileID() }
