@@ -50,11 +50,19 @@ func uringCmdPrep(req *kernel.Req, sqe *rings.SQE) int {
 // Linux: io_uring/uring_cmd.c:io_uring_cmd()
 func uringCmd(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 	f := kernel.ReqFile(req)
+	d := kernel.Cmd[uringCmdData](req)
 	drv, ok := f.Op.(vfs.UringCmder)
 	if !ok {
+		if s := vfs.SockFromFile(f); s != nil {
+			ret := sockUringCmd(t, req, f, s, d.cmdOp, &kernel.ReqAsyncData(req).(*uringCmdSQE).sqe)
+			if ret < 0 {
+				kernel.ReqSetFail(req)
+			}
+			kernel.ReqSetRes(req, int32(ret), 0)
+			return kernel.IOU_COMPLETE
+		}
 		return -kernel.EOPNOTSUPP
 	}
-	d := kernel.Cmd[uringCmdData](req)
 	ringFlags := kernel.ReqRingFlags(req)
 	cp := kernel.ReqAsyncData(req).(*uringCmdSQE)
 	c := &vfs.UringCmd{
