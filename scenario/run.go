@@ -63,6 +63,9 @@ type RunOptions struct {
 	// Mode is the simulator's execution mode: sim.Deterministic (the zero
 	// value) or sim.Concurrent (real goroutines and real time).
 	Mode sim.Mode
+	// Bugs switches museum bugs back on in the simulator (uring.Bugs; the
+	// zero value is Linux 6.18). The host kernel ignores it.
+	Bugs uring.Bugs
 }
 
 // Status is the outcome of one scenario on one backend.
@@ -334,7 +337,7 @@ func (x *runner) setup() *failure {
 		case steps < 0:
 			steps = 0
 		}
-		x.m = uring.NewSimMachine(uring.SimConfig{Seed: seed, Sink: x.opt.Sink, MaxSteps: steps, Mode: x.opt.Mode})
+		x.m = uring.NewSimMachine(uring.SimConfig{Seed: seed, Sink: x.opt.Sink, MaxSteps: steps, Mode: x.opt.Mode, Bugs: x.opt.Bugs})
 		x.be = x.m.Backend()
 	}
 	x.files = newFileSys(x.be)

@@ -36,7 +36,23 @@ type SimConfig struct {
 	// pinning (kernel.Kernel.MemlockLimit); 0 is unlimited, as for a
 	// task with CAP_IPC_LOCK.
 	MemlockLimit int64
+	// Bugs switches museum bugs back on (the zero value: Linux 6.18).
+	Bugs Bugs
 }
+
+// Bugs are the kernel's museum switches (kernel.Bugs), named with
+// ParseBugs and described by Museum.
+type Bugs = kernel.Bugs
+
+// BugInfo describes one museum switch (kernel.BugInfo).
+type BugInfo = kernel.BugInfo
+
+// Museum lists every museum switch (kernel.Museum).
+func Museum() []BugInfo { return kernel.Museum() }
+
+// ParseBugs parses a comma-separated list of switch names
+// (kernel.ParseBugs).
+func ParseBugs(list string) (Bugs, error) { return kernel.ParseBugs(list) }
 
 // Machine is one simulated machine: a sim world, a kernel with the opdef
 // opcode table, one process and its main task, carried by the world's main
@@ -65,6 +81,7 @@ func NewSimMachine(cfg SimConfig) *Machine {
 	})
 	k := kernel.New(w, &opdef.Table)
 	k.MemlockLimit = cfg.MemlockLimit
+	k.Bugs = cfg.Bugs
 	p := k.NewProcess(w.Main())
 	task := p.NewTask(w.Main())
 	m := &Machine{w: w, k: k, p: p, task: task, net: netdev.New(w, cfg.Net)}

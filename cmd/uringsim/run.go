@@ -16,10 +16,11 @@ import (
 
 	"github.com/uringsim/uringsim/scenario"
 	"github.com/uringsim/uringsim/sim"
+	"github.com/uringsim/uringsim/uring"
 )
 
 const runUsage = `usage: uringsim run [--backend=sim|kernel|both] [--seed=N] [--mode=deterministic|concurrent]
-                   [--trace=text|json|chrome] [--trace-out=FILE] [-v] PATH...
+                   [--trace=text|json|chrome] [--trace-out=FILE] [--bug=NAME[,NAME]] [-v] PATH...
 
 Runs scenario files (shared/SCENARIO.md). A PATH is a .scn file or a
 directory, searched recursively for *.scn files (in sorted order).
@@ -34,7 +35,8 @@ reaped CQE streams are identical; a table follows the totals.
 runs the simulator on real goroutines and real time instead of the
 deterministic scheduler (no seed, no reproducible trace). --trace writes the
 simulator's trace to stderr, or to --trace-out (chrome: one scenario only).
--v echoes each command before it runs.
+--bug switches museum bugs back on in the simulator (uringsim bugs lists
+them). -v echoes each command before it runs.
 
 Exit status: 0 when nothing failed, 1 when a scenario failed (or the
 streams differ with --backend=both), 2 for a usage error or when a file
@@ -50,6 +52,7 @@ type runConfig struct {
 	traceOut string
 	verbose  bool
 	mode     sim.Mode
+	bugs     uring.Bugs
 	paths    []string
 }
 
@@ -63,6 +66,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runConfig, error) {
 	fset.StringVar(&cfg.traceOut, "trace-out", "", "trace file (default stderr)")
 	fset.BoolVar(&cfg.verbose, "v", false, "echo commands")
 	mode := fset.String("mode", "deterministic", "simulator mode: deterministic or concurrent")
+	bugs := fset.String("bug", "", "museum bugs to switch on, comma-separated")
 	// Flags and paths may be interleaved.
 	for {
 		if err := fset.Parse(args); err != nil {
@@ -102,6 +106,10 @@ func parseRunFlags(args []string, stderr io.Writer) (*runConfig, error) {
 			return nil, fmt.Errorf("--seed=%s: not a number", *seed)
 		}
 		cfg.seed, cfg.seedSet = v, true
+	}
+	var err error
+	if cfg.bugs, err = uring.ParseBugs(*bugs); err != nil {
+		return nil, fmt.Errorf("--bug: %v", err)
 	}
 	if len(cfg.paths) == 0 {
 		return nil, errors.New("no scenario given")
@@ -257,7 +265,7 @@ func runRun(args []string, stdout, stderr io.Writer) (status int) {
 		}
 		var results []scenario.Result
 		for _, be := range backends {
-			opt := scenario.RunOptions{Backend: be, Seed: cfg.seed, SeedSet: cfg.seedSet, Out: stdout, Mode: cfg.mode}
+			opt := scenario.RunOptions{Backend: be, Seed: cfg.seed, SeedSet: cfg.seedSet, Out: stdout, Mode: cfg.mode, Bugs: cfg.bugs}
 			if be == scenario.BackendSim {
 				opt.Sink = sink
 			}
