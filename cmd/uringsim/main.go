@@ -30,7 +30,6 @@ func commands() []command {
 		{name: "tour", summary: "a guided tour of io_uring on the simulator, with a narrated trace", run: runTour},
 		{name: "bench", summary: "measure the simulator or the host kernel (bench nop, bench report)", run: runBench},
 		{name: "bugs", summary: "list the bug museum: fixed io_uring bugs that --bug=NAME brings back", run: runBugs},
-		{name: "bench", summary: "measure the simulator or the host kernel (bench nop ...)", run: runBench},
 	}
 }
 
