@@ -12,11 +12,14 @@ import (
 // count completion, cancel vs completion, …): every alternative must be
 // one the simulator can reach, not only allowed.
 //
-// link_timeout_race is not here yet: its second alternative (the read's
-// task work runs and disarms the timer before the hrtimer thread, woken at
-// the same instant, fires it) needs the woken task to win about fifteen
-// scheduling choices in a row, which the uniform random walk did not do in
-// 50,000 seeds. A PCT strategy (issue 10) reaches it; then it joins.
+// link_timeout_race is not here yet: in 2,000 seeds the simulator reaches
+// its alternatives 1 (the timer wins) and 3 (the timer fires, the read
+// completes before the timeout's task_work cancels it: -ENOENT) but never
+// 2 (the read's task work runs and disarms the timer before the hrtimer
+// thread, woken at the same instant, fires it) nor 4 (the read's disarm
+// runs while the timer callback does). Both need the woken task to win a
+// long run of scheduling choices, which the uniform random walk does not
+// do; a PCT strategy (issue 10) should reach them, and then it joins.
 // pbuf_commit_early is not a race on the simulator: its second alternative
 // is for a loaded host, where an io-wq worker may not run within the
 // scenario's wall-clock sleep; in virtual time it always has.
