@@ -20,6 +20,16 @@ type timeoutPrepResult struct {
 	PendingAfterSync uint32
 }
 
+// mustAlloc allocates n bytes of be's user memory (the caller frees it).
+func mustAlloc(t *testing.T, be Backend, n uint64) []byte {
+	t.Helper()
+	mem, err := be.Alloc(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mem
+}
+
 func errName(err error) string {
 	if err == nil {
 		return "ok"
@@ -46,16 +56,10 @@ func TestPrepTimeoutAndCancel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pr, pw, err := fs.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
+		pr, pw := mustPipe(t, fs)
 		defer fs.Close(pr)
 		defer fs.Close(pw)
-		mem, err := be.Alloc(4096)
-		if err != nil {
-			t.Fatal(err)
-		}
+		mem := mustAlloc(t, be, 4096)
 		defer be.Free(mem)
 		ts := func(i int, d int64) uint64 { // a timespec of d ns in slot i
 			p := (*rings.KernelTimespec)(unsafe.Pointer(&mem[16*i]))

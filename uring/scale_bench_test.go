@@ -57,6 +57,33 @@ func reapN(b *testing.B, r *Ring, n int, ok func(res int32) bool) {
 	}
 }
 
+// scalePipe makes a pipe on be, closed when the benchmark ends.
+func scalePipe(b *testing.B, be Backend) (fs FileSys, r, w int) {
+	fs, err := Files(be)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, w, err = fs.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { fs.Close(r); fs.Close(w) })
+	return fs, r, w
+}
+
+// armPolls submits n POLL_ADDs (POLLIN) on fd, user_data 0..n-1.
+func armPolls(b *testing.B, r *Ring, fd, n int) {
+	for i := range n {
+		sqe := getSQE(b, r)
+		PrepRW(sqe, rings.IORING_OP_POLL_ADD, int32(fd), 0, 0, 0)
+		sqe.OpFlags = rings.POLLIN
+		sqe.UserData = uint64(i)
+	}
+	if _, err := r.Submit(); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // perReq reports the benchmark's time per request.
 func perReq(b *testing.B, start time.Time, reqs int) {
 	b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(reqs), "ns/req")
@@ -76,31 +103,14 @@ func BenchmarkScalePendingPolls(b *testing.B) {
 	for _, n := range []int{1000, 60000} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			scaleBackends(b, func(b *testing.B, be Backend) {
-				fs, err := Files(be)
-				if err != nil {
-					b.Fatal(err)
-				}
-				pr, pw, err := fs.Pipe()
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer fs.Close(pr)
-				defer fs.Close(pw)
+				fs, pr, pw := scalePipe(b, be)
 				r := scaleRing(b, be, 4096, 65536)
 				defer r.Close()
 				buf := make([]byte, 1)
 				b.ResetTimer()
 				start := time.Now()
 				for range b.N {
-					for i := range n {
-						sqe := getSQE(b, r)
-						PrepRW(sqe, rings.IORING_OP_POLL_ADD, int32(pr), 0, 0, 0)
-						sqe.OpFlags = rings.POLLIN
-						sqe.UserData = uint64(i)
-					}
-					if _, err := r.Submit(); err != nil {
-						b.Fatal(err)
-					}
+					armPolls(b, r, pr, n)
 					if _, err := fs.Write(pw, []byte{1}); err != nil {
 						b.Fatal(err)
 					}
@@ -257,28 +267,11 @@ func BenchmarkScaleClosePolls(b *testing.B) {
 	for _, n := range []int{1000, 60000} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			scaleBackends(b, func(b *testing.B, be Backend) {
-				fs, err := Files(be)
-				if err != nil {
-					b.Fatal(err)
-				}
-				pr, pw, err := fs.Pipe()
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer fs.Close(pr)
-				defer fs.Close(pw)
+				_, pr, _ := scalePipe(b, be)
 				var closing time.Duration
 				for range b.N {
 					r := scaleRing(b, be, 4096, 65536)
-					for i := range n {
-						sqe := getSQE(b, r)
-						PrepRW(sqe, rings.IORING_OP_POLL_ADD, int32(pr), 0, 0, 0)
-						sqe.OpFlags = rings.POLLIN
-						sqe.UserData = uint64(i)
-					}
-					if _, err := r.Submit(); err != nil {
-						b.Fatal(err)
-					}
+					armPolls(b, r, pr, n)
 					start := time.Now()
 					r.Close()
 					closing += time.Since(start)
