@@ -29,11 +29,16 @@ func (x *runner) reap(rs *ringState) (CQE, bool) {
 		}
 		return CQE{}, false
 	}
-	cqe, err := rs.r.WaitCQETimeout(wait)
-	if err != nil || cqe == nil {
-		return CQE{}, false
+	// A wait may end early with nothing to reap: io_should_wake counts a
+	// fired timeout (cq_timeouts) before the timeout's task_work posts its
+	// CQE, so io_cqring_wait returns 0 with the CQ empty. A liburing
+	// program waits again; so does the runner, once.
+	for range 2 {
+		if cqe, err := rs.r.WaitCQETimeout(wait); err == nil && cqe != nil {
+			return x.take(rs, cqe), true
+		}
 	}
-	return x.take(rs, cqe), true
+	return CQE{}, false
 }
 
 // take copies cqe, marks it seen, prints and records it.
