@@ -1,8 +1,6 @@
 package scenario
 
 import (
-	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 )
@@ -40,11 +38,7 @@ func TestEitherAlternativesReached(t *testing.T) {
 	for _, name := range raceScenarios {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join("..", "testdata", "scenarios", name+".scn")
-			src, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sc, err := Parse(path, src)
+			sc, err := ParseFile(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +78,7 @@ func TestEitherAlternativesReached(t *testing.T) {
 						continue
 					}
 					t.Errorf("either at line %d: alternative %d (line %d) never matched in %d seeds (seen: %v)",
-						lines[i], alt, b.Alts[alt-1].Line, raceSeeds, fmt.Sprint(seen[i]))
+						lines[i], alt, b.Alts[alt-1].Line, raceSeeds, seen[i])
 				}
 			}
 		})

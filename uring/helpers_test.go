@@ -71,6 +71,31 @@ func differential[T any](t *testing.T, f func(t *testing.T, be Backend) T) {
 	}
 }
 
+// openPipe makes a pipe on be; done closes both ends (defer it, so the
+// ends are closed before the backend's machine is).
+func openPipe(tb testing.TB, be Backend) (fs FileSys, r, w int, done func()) {
+	tb.Helper()
+	fs, err := Files(be)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r, w, err = fs.Pipe()
+	if err != nil {
+		tb.Fatalf("%s: Pipe: %v", be.Name(), err)
+	}
+	return fs, r, w, func() { fs.Close(r); fs.Close(w) }
+}
+
+// mustAlloc allocates n bytes of be's user memory (the caller frees it).
+func mustAlloc(tb testing.TB, be Backend, n uint64) []byte {
+	tb.Helper()
+	mem, err := be.Alloc(n)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return mem
+}
+
 // mustNew sets up a ring or fails the test.
 func mustNew(t testing.TB, be Backend, entries uint32, p *Params) *Ring {
 	t.Helper()

@@ -19,13 +19,8 @@ func TestPrepPoll(t *testing.T) {
 	differential(t, func(t *testing.T, be Backend) []cqeRec {
 		r := mustNew(t, be, 8, nil)
 		defer r.Close()
-		fs, err := Files(be)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pr, pw := mustPipe(t, fs)
-		defer fs.Close(pr)
-		defer fs.Close(pw)
+		fs, pr, pw, closePipe := openPipe(t, be)
+		defer closePipe()
 		var out []cqeRec
 		sqe := r.GetSQE()
 		PrepPollMultishot(sqe, int32(pr), unix.POLLIN)

@@ -20,16 +20,6 @@ type timeoutPrepResult struct {
 	PendingAfterSync uint32
 }
 
-// mustAlloc allocates n bytes of be's user memory (the caller frees it).
-func mustAlloc(t *testing.T, be Backend, n uint64) []byte {
-	t.Helper()
-	mem, err := be.Alloc(n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return mem
-}
-
 func errName(err error) string {
 	if err == nil {
 		return "ok"
@@ -52,13 +42,8 @@ func TestPrepTimeoutAndCancel(t *testing.T) {
 	differential(t, func(t *testing.T, be Backend) timeoutPrepResult {
 		r := mustNew(t, be, 16, nil)
 		defer r.Close()
-		fs, err := Files(be)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pr, pw := mustPipe(t, fs)
-		defer fs.Close(pr)
-		defer fs.Close(pw)
+		_, pr, _, closePipe := openPipe(t, be)
+		defer closePipe()
 		mem := mustAlloc(t, be, 4096)
 		defer be.Free(mem)
 		ts := func(i int, d int64) uint64 { // a timespec of d ns in slot i

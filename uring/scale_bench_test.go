@@ -57,20 +57,6 @@ func reapN(b *testing.B, r *Ring, n int, ok func(res int32) bool) {
 	}
 }
 
-// scalePipe makes a pipe on be, closed when the benchmark ends.
-func scalePipe(b *testing.B, be Backend) (fs FileSys, r, w int) {
-	fs, err := Files(be)
-	if err != nil {
-		b.Fatal(err)
-	}
-	r, w, err = fs.Pipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { fs.Close(r); fs.Close(w) })
-	return fs, r, w
-}
-
 // armPolls submits n POLL_ADDs (POLLIN) on fd, user_data 0..n-1.
 func armPolls(b *testing.B, r *Ring, fd, n int) {
 	for i := range n {
@@ -103,7 +89,8 @@ func BenchmarkScalePendingPolls(b *testing.B) {
 	for _, n := range []int{1000, 60000} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			scaleBackends(b, func(b *testing.B, be Backend) {
-				fs, pr, pw := scalePipe(b, be)
+				fs, pr, pw, closePipe := openPipe(b, be)
+				defer closePipe()
 				r := scaleRing(b, be, 4096, 65536)
 				defer r.Close()
 				buf := make([]byte, 1)
@@ -267,7 +254,8 @@ func BenchmarkScaleClosePolls(b *testing.B) {
 	for _, n := range []int{1000, 60000} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			scaleBackends(b, func(b *testing.B, be Backend) {
-				_, pr, _ := scalePipe(b, be)
+				_, pr, _, closePipe := openPipe(b, be)
+				defer closePipe()
 				var closing time.Duration
 				for range b.N {
 					r := scaleRing(b, be, 4096, 65536)
