@@ -48,13 +48,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg, err := parseBenchNop(args[1:])
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, benchUsage)
-			return 0
-		}
-		fmt.Fprintf(stderr, "uringsim bench nop: %v\n", err)
-		fmt.Fprint(stderr, benchUsage)
-		return 2
+		return flagsFailed("bench nop", benchUsage, err, stdout, stderr)
 	}
 	line, err := benchNop(cfg)
 	if err != nil {

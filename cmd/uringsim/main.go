@@ -29,6 +29,8 @@ func commands() []command {
 		{name: "run", summary: "run scenario files on the simulator, the host kernel, or both", run: runRun},
 		{name: "tour", summary: "a guided tour of io_uring on the simulator, with a narrated trace", run: runTour},
 		{name: "bench", summary: "measure the simulator or the host kernel (bench nop, bench report)", run: runBench},
+		{name: "explore", summary: "run scenarios under many seeds: failures, either histogram, replay line", run: runExplore},
+		{name: "replay", summary: "replay one seed of a scenario with its trace (byte-identical each time)", run: runReplay},
 		{name: "bugs", summary: "list the bug museum: fixed io_uring bugs that --bug=NAME brings back", run: runBugs},
 	}
 }

@@ -67,17 +67,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runConfig, error) {
 	fset.BoolVar(&cfg.verbose, "v", false, "echo commands")
 	mode := fset.String("mode", "deterministic", "simulator mode: deterministic or concurrent")
 	bugs := fset.String("bug", "", "museum bugs to switch on, comma-separated")
-	// Flags and paths may be interleaved.
-	for {
-		if err := fset.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fset.Args()
-		if len(args) == 0 {
-			break
-		}
-		cfg.paths = append(cfg.paths, args[0])
-		args = args[1:]
+	var err error
+	if cfg.paths, err = parseInterleaved(fset, args); err != nil {
+		return nil, err
 	}
 	switch cfg.backend {
 	case "sim", "kernel", "both":
@@ -107,7 +99,6 @@ func parseRunFlags(args []string, stderr io.Writer) (*runConfig, error) {
 		}
 		cfg.seed, cfg.seedSet = v, true
 	}
-	var err error
 	if cfg.bugs, err = uring.ParseBugs(*bugs); err != nil {
 		return nil, fmt.Errorf("--bug: %v", err)
 	}
@@ -153,6 +144,7 @@ func scenarioFiles(paths []string) ([]string, error) {
 // could not be read or parsed (err set, sc nil).
 type loaded struct {
 	sc   *scenario.Scenario
+	file string // the path it was read from
 	src  []string
 	bug  string // scenario.KnownSimBug: the simulator is known to differ
 	name string // err: the scenario's name (base name without .scn)
@@ -162,13 +154,13 @@ type loaded struct {
 // loadScenarios parses every file. A file that cannot be read or parsed
 // is reported on stderr and kept as an entry with err set, so that the
 // others still run and it is counted as that file's failure.
-func loadScenarios(files []string, stderr io.Writer) []loaded {
+func loadScenarios(cmd string, files []string, stderr io.Writer) []loaded {
 	var out []loaded
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".scn")
 		src, err := os.ReadFile(f)
 		if err != nil {
-			fmt.Fprintf(stderr, "uringsim run: %v\n", err)
+			fmt.Fprintf(stderr, "uringsim %s: %v\n", cmd, err)
 			out = append(out, loaded{name: name, err: err})
 			continue
 		}
@@ -179,9 +171,26 @@ func loadScenarios(files []string, stderr io.Writer) []loaded {
 			continue
 		}
 		bug, _ := scenario.KnownSimBug(src)
-		out = append(out, loaded{sc: sc, src: strings.Split(string(src), "\n"), bug: bug})
+		out = append(out, loaded{sc: sc, file: f, src: strings.Split(string(src), "\n"), bug: bug})
 	}
 	return out
+}
+
+// loadPaths expands paths (scenarioFiles) and loads every file
+// (loadScenarios). It reports on stderr, as command name, a path that
+// cannot be read or that holds no scenario, and then returns false.
+func loadPaths(name string, paths []string, stderr io.Writer) ([]loaded, bool) {
+	files, err := scenarioFiles(paths)
+	if err != nil {
+		fmt.Fprintf(stderr, "uringsim %s: %v\n", name, err)
+		return nil, false
+	}
+	scs := loadScenarios(name, files, stderr)
+	if len(scs) == 0 {
+		fmt.Fprintf(stderr, "uringsim %s: no scenario found\n", name)
+		return nil, false
+	}
+	return scs, true
 }
 
 // runRun is `uringsim run`.
@@ -194,22 +203,10 @@ func runRun(args []string, stdout, stderr io.Writer) (status int) {
 	}()
 	cfg, err := parseRunFlags(args, stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, runUsage)
-			return 0
-		}
-		fmt.Fprintf(stderr, "uringsim run: %v\n", err)
-		fmt.Fprint(stderr, runUsage)
-		return 2
+		return flagsFailed("run", runUsage, err, stdout, stderr)
 	}
-	files, err := scenarioFiles(cfg.paths)
-	if err != nil {
-		fmt.Fprintf(stderr, "uringsim run: %v\n", err)
-		return 2
-	}
-	scs := loadScenarios(files, stderr)
-	if len(scs) == 0 {
-		fmt.Fprintln(stderr, "uringsim run: no scenario found")
+	scs, ok := loadPaths("run", cfg.paths, stderr)
+	if !ok {
 		return 2
 	}
 

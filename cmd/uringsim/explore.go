@@ -1,0 +1,339 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/uringsim/uringsim/scenario"
+	"github.com/uringsim/uringsim/sim"
+	"github.com/uringsim/uringsim/uring"
+)
+
+const exploreUsage = `usage: uringsim explore [--seeds=N] [--seed0=S] [--jobs=N] [--shard=I/N]
+                       [--bug=NAME[,NAME]] [--json] PATH...
+
+Runs each scenario on the simulator under N seeds (seed0 .. seed0+N-1, one
+world per seed, all in this process) and checks its expectations. A
+terminal gets a progress line on stderr (seeds/s, failures so far). Then,
+per scenario, stdout gets the totals, a histogram of which either
+alternative matched (either #B: alternative A: count), the failing seeds
+with their first failure, and the command that replays the first failure
+(uringsim replay). stdout depends only on the scenarios and the seeds, not
+on --jobs or timing; the rate goes to stderr.
+
+--shard=I/N keeps the seeds whose index (seed-seed0) is I modulo N, so N
+machines given I=0..N-1 run every seed once between them. --json prints one
+JSON object per run instead, in seed order:
+  scenario  the scenario's name          file    its path
+  seed      the seed                     bugs    --bug switches, comma-separated
+  status    PASS, FAIL or SKIP           reason  FAIL/SKIP: why (line L: ...)
+  either    per either block run, the alternative that matched (1-based)
+  replay    FAIL: the command that replays the run
+so the outputs of shards merge by concatenation. --jobs runs that many
+worlds at once (default 1). --bug switches museum bugs on (uringsim bugs).
+
+Exit status: 0 when every run passed, 1 when one failed, 2 for a usage
+error or a file that could not be parsed.
+`
+
+type exploreConfig struct {
+	seeds, seed0   uint64
+	jobs           int
+	shard, nshards uint64
+	bugs           uring.Bugs
+	json           bool
+	paths          []string
+}
+
+func parseExploreFlags(args []string) (*exploreConfig, error) {
+	cfg := &exploreConfig{}
+	fset := flag.NewFlagSet("explore", flag.ContinueOnError)
+	fset.SetOutput(io.Discard)
+	fset.Uint64Var(&cfg.seeds, "seeds", 1000, "number of seeds")
+	fset.Uint64Var(&cfg.seed0, "seed0", 1, "first seed")
+	fset.IntVar(&cfg.jobs, "jobs", 1, "worlds run at once")
+	shard := fset.String("shard", "0/1", "I/N")
+	bugs := fset.String("bug", "", "museum bugs")
+	fset.BoolVar(&cfg.json, "json", false, "JSON lines")
+	var err error
+	if cfg.paths, err = parseInterleaved(fset, args); err != nil {
+		return nil, err
+	}
+	if cfg.shard, cfg.nshards, err = parseShard(*shard); err != nil {
+		return nil, err
+	}
+	if cfg.jobs < 1 {
+		return nil, fmt.Errorf("--jobs=%d: want at least 1", cfg.jobs)
+	}
+	if cfg.seeds > 0 && cfg.seed0+(cfg.seeds-1) < cfg.seed0 {
+		return nil, fmt.Errorf("--seed0=%d --seeds=%d: the last seed overflows 64 bits", cfg.seed0, cfg.seeds)
+	}
+	if cfg.bugs, err = uring.ParseBugs(*bugs); err != nil {
+		return nil, fmt.Errorf("--bug: %v", err)
+	}
+	if len(cfg.paths) == 0 {
+		return nil, errors.New("no scenario given")
+	}
+	return cfg, nil
+}
+
+// parseShard parses --shard=I/N (0 <= I < N).
+func parseShard(s string) (i, n uint64, err error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.ParseUint(a, 10, 64)
+	n, err2 := strconv.ParseUint(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil || n == 0 || i >= n {
+		return 0, 0, fmt.Errorf("--shard=%s: want I/N with 0 <= I < N", s)
+	}
+	return i, n, nil
+}
+
+// shardSeeds are the seeds of cfg's shard, in increasing order.
+func (cfg *exploreConfig) shardSeeds() []uint64 {
+	var seeds []uint64
+	for k := cfg.shard; k < cfg.seeds; k += cfg.nshards {
+		seeds = append(seeds, cfg.seed0+k)
+		if k+cfg.nshards < k {
+			break // k would wrap around
+		}
+	}
+	return seeds
+}
+
+// exploreRun is one run's outcome, a line of --json.
+type exploreRun struct {
+	Scenario string `json:"scenario"`
+	File     string `json:"file"`
+	Seed     uint64 `json:"seed"`
+	Bugs     string `json:"bugs,omitempty"`
+	Status   string `json:"status"`
+	Reason   string `json:"reason,omitempty"`
+	Either   []int  `json:"either,omitempty"`
+	Replay   string `json:"replay,omitempty"`
+}
+
+// runExplore is `uringsim explore`.
+func runExplore(args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseExploreFlags(args)
+	if err != nil {
+		return flagsFailed("explore", exploreUsage, err, stdout, stderr)
+	}
+	scs, ok := loadPaths("explore", cfg.paths, stderr)
+	if !ok {
+		return 2
+	}
+	seeds := cfg.shardSeeds()
+	tty := isTerminal(stderr)
+	status := 0
+	for _, l := range scs {
+		if l.err != nil {
+			status = 2
+			continue
+		}
+		start := time.Now()
+		runs := exploreSeeds(l.sc, l.file, seeds, cfg, func(done, failed int) {
+			if tty {
+				rate := float64(done) / max(time.Since(start).Seconds(), 1e-9)
+				fmt.Fprintf(stderr, "\r%s: %d/%d seeds, %.0f seeds/s, %d failed ", l.sc.Name, done, len(seeds), rate, failed)
+			}
+		})
+		took := time.Since(start)
+		if tty {
+			fmt.Fprintln(stderr)
+		}
+		fmt.Fprintf(stderr, "%s: %d seeds in %v (%.0f seeds/s)\n", l.sc.Name, len(runs), took.Round(time.Millisecond),
+			float64(len(runs))/max(took.Seconds(), 1e-9))
+		for _, r := range runs {
+			if r.Status == scenario.Fail.String() && status == 0 {
+				status = 1
+			}
+		}
+		if cfg.json {
+			enc := json.NewEncoder(stdout)
+			for _, r := range runs {
+				_ = enc.Encode(r)
+			}
+			continue
+		}
+		printExplore(stdout, l.sc.Name, runs, cfg)
+	}
+	return status
+}
+
+// exploreSeeds runs sc under every seed, cfg.jobs at a time, and returns
+// the runs in seed order, whatever the order they finished in. progress
+// is called after each run (serialised).
+func exploreSeeds(sc *scenario.Scenario, file string, seeds []uint64, cfg *exploreConfig, progress func(done, failed int)) []exploreRun {
+	runs := make([]exploreRun, len(seeds))
+	var mu sync.Mutex
+	next, done, failed := 0, 0, 0
+	var wg sync.WaitGroup
+	for range min(cfg.jobs, max(len(seeds), 1)) {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(seeds) {
+					return
+				}
+				run := exploreOne(sc, file, seeds[i], cfg.bugs)
+				mu.Lock()
+				runs[i] = run
+				done++
+				if run.Status == scenario.Fail.String() {
+					failed++
+				}
+				progress(done, failed)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return runs
+}
+
+// exploreOne runs sc under one seed. A panic that escapes the runner (it
+// recovers its own) is that run's failure, not the end of the sweep.
+func exploreOne(sc *scenario.Scenario, file string, seed uint64, bugs uring.Bugs) (run exploreRun) {
+	run = exploreRun{Scenario: sc.Name, File: file, Seed: seed, Bugs: bugs.String()}
+	defer func() {
+		if p := recover(); p != nil {
+			run.Status, run.Reason, run.Either = scenario.Fail.String(), fmt.Sprintf("panic: %v", p), nil
+		}
+		if run.Status == scenario.Fail.String() {
+			run.Replay = replayCommand(run)
+		}
+	}()
+	r := scenario.Run(sc, scenario.RunOptions{Seed: seed, SeedSet: true, Bugs: bugs})
+	run.Status, run.Either = r.Status.String(), r.Either
+	if r.Status != scenario.Pass {
+		run.Reason = r.Reason
+		if r.Line > 0 {
+			run.Reason = fmt.Sprintf("line %d: %s", r.Line, r.Reason)
+		}
+	}
+	return run
+}
+
+// replayCommand is the command line that replays run r.
+func replayCommand(r exploreRun) string {
+	cmd := "uringsim replay --seed=" + strconv.FormatUint(r.Seed, 10)
+	if r.Bugs != "" {
+		cmd += " --bug=" + r.Bugs
+	}
+	return cmd + " " + shellQuote(r.File)
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but
+// letters, digits and the punctuation of ordinary paths.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+,:=@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// printExplore prints one scenario's summary: totals, the either
+// histogram (by block, then alternative), the failing seeds and the
+// replay line of the first failure. It depends only on runs.
+func printExplore(w io.Writer, name string, runs []exploreRun, cfg *exploreConfig) {
+	var fails []exploreRun
+	passed, skipped := 0, 0
+	type alt struct{ block, alt int }
+	hist := map[alt]int{}
+	for _, r := range runs {
+		switch r.Status {
+		case scenario.Pass.String():
+			passed++
+		case scenario.Skip.String():
+			skipped++
+		default:
+			fails = append(fails, r)
+		}
+		for b, a := range r.Either {
+			hist[alt{b + 1, a}]++
+		}
+	}
+	bugs := ""
+	if s := cfg.bugs.String(); s != "" {
+		bugs = " with --bug=" + s
+	}
+	shard := ""
+	if cfg.nshards > 1 {
+		shard = fmt.Sprintf(" (shard %d/%d)", cfg.shard, cfg.nshards)
+	}
+	fmt.Fprintf(w, "%s: %d seeds%s%s, %d passed, %d failed, %d skipped\n",
+		name, len(runs), shard, bugs, passed, len(fails), skipped)
+	keys := make([]alt, 0, len(hist))
+	for k := range hist {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b alt) int {
+		if a.block != b.block {
+			return a.block - b.block
+		}
+		return a.alt - b.alt
+	})
+	for _, k := range keys {
+		fmt.Fprintf(w, "  either #%d: alternative %d: %d\n", k.block, k.alt, hist[k])
+	}
+	const shown = 20
+	for i, r := range fails {
+		if i == shown {
+			fmt.Fprintf(w, "  ... and %d more failing seeds\n", len(fails)-shown)
+			break
+		}
+		fmt.Fprintf(w, "  FAIL seed %d: %s\n", r.Seed, r.Reason)
+	}
+	if len(fails) > 0 {
+		fmt.Fprintf(w, "  replay: %s\n", fails[0].Replay)
+	}
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+const replayUsage = `usage: uringsim replay --seed=S [--bug=NAME[,NAME]] [--trace=text|json|chrome] [--trace-out=FILE] PATH...
+
+Replays a run that explore reported: the scenario on the simulator under
+seed S with the same bugs, printing its CQEs, its result and its trace
+(text on stderr unless --trace says otherwise). The same seed gives a
+byte-identical trace on every replay, the one run --seed=S --trace writes.
+`
+
+// runReplay is `uringsim replay`: run on the deterministic simulator with
+// a required --seed and a trace.
+func runReplay(args []string, stdout, stderr io.Writer) int {
+	// The text trace by default; a --trace given later overrides it.
+	args = append([]string{"--trace=text"}, args...)
+	cfg, err := parseRunFlags(args, stderr)
+	switch {
+	case err != nil:
+	case !cfg.seedSet:
+		err = errors.New("--seed=S is required")
+	case cfg.backend != "sim" || cfg.mode != sim.Deterministic:
+		err = errors.New("replay runs the deterministic simulator only (no --backend, no --mode)")
+	}
+	if err != nil {
+		return flagsFailed("replay", replayUsage, err, stdout, stderr)
+	}
+	return runRun(args, stdout, stderr)
+}
