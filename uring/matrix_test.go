@@ -160,7 +160,8 @@ func runMatrixCase(t *testing.T, be Backend, ringFlags uint32, specs []sqeSpec, 
 		sqe.UserData = uint64(i + 1)
 	}
 	var res matrixResult
-	for total := 0; total < len(specs); {
+	total := 0
+	for total < len(specs) {
 		n, err := r.Submit()
 		if err != nil {
 			res.SubmitErr = errnoOfErr(err)
@@ -174,13 +175,15 @@ func runMatrixCase(t *testing.T, be Backend, ringFlags uint32, specs []sqeSpec, 
 	}
 	res.ReadyAfter = r.CQReady()
 	res.SQFlagsAfter = r.SQFlags()
-	// Work left to the host's io-wq may need a new worker thread: give
-	// racy cases time (on the simulator the wait is virtual and free).
-	wait := 5 * time.Millisecond
-	if racy {
-		wait = 100 * time.Millisecond
-	}
+	// Work left to the host's io-wq may need a new worker thread, late on
+	// a loaded machine: a racy case (where every submitted SQE posts a
+	// CQE) waits for all of them, then like the others a short while for
+	// any extra (on the simulator the wait is virtual and free).
 	for {
+		wait := 5 * time.Millisecond
+		if racy && len(res.CQEs) < total {
+			wait = 10 * time.Second
+		}
 		cqe, err := r.WaitCQETimeout(wait)
 		if err != nil {
 			res.WaitErr = errnoOfErr(err)
