@@ -3,6 +3,7 @@ package kernel
 import (
 	"golang.org/x/sys/unix"
 
+	"github.com/uringsim/uringsim/mm"
 	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/vfs"
 )
@@ -12,16 +13,8 @@ import (
 // returns what the system call returns (a negated errno on failure) and
 // runs pending task_work on its way out, like every entry point.
 
-// taskSizeMax is the top of the user address space on x86-64 (TASK_SIZE_MAX
-// with 4-level page tables): access_ok refuses ranges reaching past it.
-// Linux: arch/x86/include/asm/page_64_types.h:TASK_SIZE_MAX
-const taskSizeMax = 1<<47 - 4096
-
-// accessOK is access_ok(addr, n): the range lies below taskSizeMax.
-// Linux: include/asm-generic/access_ok.h:access_ok()
-func accessOK(addr, n uint64) bool {
-	return n <= taskSizeMax && addr <= taskSizeMax-n
-}
+// accessOK is access_ok(addr, n) (mm.AccessOK).
+func accessOK(addr, n uint64) bool { return mm.AccessOK(addr, n) }
 
 // userBuf resolves the user range [addr, addr+n) to memory: the part of it
 // mapped contiguously from addr (a fault past that point ends the copy
@@ -158,6 +151,38 @@ func Eventfd2(task *Task, initval uint32, flags uint32) int {
 		f.Put(t)
 	}
 	return fd
+}
+
+// EpollCreate1 is epoll_create1(2): flags may hold EPOLL_CLOEXEC only.
+// Linux: fs/eventpoll.c:do_epoll_create()
+func EpollCreate1(task *Task, flags uint32) int {
+	defer task.ReturnToUser()
+	t := task.Thread
+	f, errno := vfs.NewEpoll(task.Proc.K.NewFileID(), flags)
+	if errno != 0 {
+		return errno
+	}
+	fd := task.Proc.Files.InstallFlags(t, f, flags)
+	if fd < 0 {
+		f.Put(t)
+	}
+	return fd
+}
+
+// EpollCtl is epoll_ctl(2) with the struct epoll_event at user address
+// event (not read for EPOLL_CTL_DEL).
+// Linux: fs/eventpoll.c:SYSCALL_DEFINE4(epoll_ctl)
+func EpollCtl(task *Task, epfd, op, fd int, event uint64) int {
+	defer task.ReturnToUser()
+	var ev *vfs.EpollEvent
+	if op != unix.EPOLL_CTL_DEL {
+		e, errno := vfs.ReadEpollEvent(task.Proc.MM, event)
+		if errno != 0 {
+			return errno
+		}
+		ev = &e
+	}
+	return vfs.DoEpollCtl(task.Thread, &task.Proc.Files, epfd, op, fd, ev, false)
 }
 
 // OpenTmpfile creates an unnamed tmpfs regular file holding a copy of data,

@@ -148,6 +148,13 @@ func ReqFileGetNormal(t *sim.Thread, req *Req, fd int) *vfs.File {
 	return req.task.Proc.Files.Get(t, fd)
 }
 
+// ReqEpollCtl is do_epoll_ctl on the submitting task's descriptors, with
+// the epoll mutex only tried when issueFlags has IO_URING_F_NONBLOCK.
+// Linux: fs/eventpoll.c:do_epoll_ctl()
+func ReqEpollCtl(t *sim.Thread, req *Req, epfd, op, fd int, ev *vfs.EpollEvent, issueFlags uint32) int {
+	return vfs.DoEpollCtl(t, &req.task.Proc.Files, epfd, op, fd, ev, issueFlags&IO_URING_F_NONBLOCK != 0)
+}
+
 // Path-based ops (openclose.c, fs.c, statx.c): the VFS entry points they
 // call, on the submitting task's tmpfs and descriptor table.
 

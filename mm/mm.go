@@ -259,3 +259,14 @@ func (as *AddressSpace) Account(n, limit int64) int {
 
 // Locked is the number of bytes currently charged by Account.
 func (as *AddressSpace) Locked() int64 { return as.locked.Load() }
+
+// TASK_SIZE_MAX is the top of the user address space on x86-64 with
+// 4-level page tables: access_ok refuses ranges reaching past it.
+// Linux: arch/x86/include/asm/page_64_types.h:TASK_SIZE_MAX
+const TASK_SIZE_MAX = 1<<47 - 4096
+
+// AccessOK is access_ok(addr, n): the range lies below TASK_SIZE_MAX.
+// Linux: include/asm-generic/access_ok.h:access_ok()
+func AccessOK(addr, n uint64) bool {
+	return n <= TASK_SIZE_MAX && addr <= TASK_SIZE_MAX-n
+}

@@ -86,6 +86,8 @@ var Table = kernel.OpTable{
 			Prep: readvFixedPrep, Issue: writeFixed},
 		rings.IORING_OP_FILES_UPDATE:     {AuditSkip: true, Iopoll: true, Prep: filesUpdatePrep, Issue: filesUpdate},
 		rings.IORING_OP_FIXED_FD_INSTALL: {NeedsFile: true, AuditSkip: true, Prep: installFixedFdPrep, Issue: installFixedFd},
+		rings.IORING_OP_EPOLL_CTL:        {UnboundNonregFile: true, AuditSkip: true, Prep: epollCtlPrep, Issue: epollCtl},
+		rings.IORING_OP_EPOLL_WAIT:       {NeedsFile: true, AuditSkip: true, Pollin: true, Prep: epollWaitPrep, Issue: epollWait},
 		rings.IORING_OP_URING_CMD: {BufferSelect: true, NeedsFile: true, PlugFlag: true, Iopoll: true, IopollQueue: true,
 			Prep: uringCmdPrep, Issue: uringCmd},
 	},

@@ -44,6 +44,7 @@ const (
 	ObjDevice                        // NAME.buf, NAME.ng, NAME.ctrl of `nvme NAME`
 	ObjChild                         // `child NAME`: fd= gives its pid
 	ObjPidfd                         // NAME.pidfd of `child NAME`
+	ObjEpoll                         // `epoll NAME`
 )
 
 func (k ObjKind) String() string {
@@ -78,6 +79,8 @@ func (k ObjKind) String() string {
 		return "child"
 	case ObjPidfd:
 		return "pidfd"
+	case ObjEpoll:
+		return "epoll"
 	}
 	return "unknown"
 }
@@ -85,7 +88,7 @@ func (k ObjKind) String() string {
 // HasFd reports whether objects of this kind have a file descriptor.
 func (k ObjKind) HasFd() bool {
 	switch k {
-	case ObjRing, ObjPipeEnd, ObjSocketEnd, ObjListen, ObjSocket, ObjEventfd, ObjFile, ObjNVMe, ObjDevice, ObjPidfd:
+	case ObjRing, ObjPipeEnd, ObjSocketEnd, ObjListen, ObjSocket, ObjEventfd, ObjFile, ObjNVMe, ObjDevice, ObjPidfd, ObjEpoll:
 		return true
 	}
 	return false
@@ -163,7 +166,7 @@ type Command struct {
 }
 
 // Payload is the typed content of a Command. It is one of: *RingCmd,
-// *PipeCmd, *SocketpairCmd, *ListenCmd, *SocketCmd, *EventfdCmd, *FileCmd,
+// *PipeCmd, *SocketpairCmd, *ListenCmd, *SocketCmd, *EventfdCmd, *EpollCmd, *FileCmd,
 // *MemCmd, *CloseCmd, *TaskCmd, *SQECmd, *SubmitCmd, *EnterCmd,
 // *RegisterCmd, *PokeCmd, *PeekCmd, *WriteCmd, *ReadCmd, *ShutdownCmd,
 // *SleepCmd, *CQEExpect, *UnorderedBlock, *EitherBlock, *NocqeCmd,
@@ -203,6 +206,10 @@ type ListenCmd struct{ Name string }
 
 // SocketCmd is `socket NAME`: an unconnected TCP socket.
 type SocketCmd struct{ Name string }
+
+// EpollCmd is `epoll NAME`: an epoll instance (epoll_create1 with
+// EPOLL_CLOEXEC), for IORING_OP_EPOLL_CTL and IORING_OP_EPOLL_WAIT.
+type EpollCmd struct{ Name string }
 
 // EventfdCmd is `eventfd NAME [init=N]`.
 type EventfdCmd struct {
@@ -468,6 +475,7 @@ func (*PipeCmd) payload()        {}
 func (*SocketpairCmd) payload()  {}
 func (*ListenCmd) payload()      {}
 func (*SocketCmd) payload()      {}
+func (*EpollCmd) payload()       {}
 func (*EventfdCmd) payload()     {}
 func (*FileCmd) payload()        {}
 func (*MemCmd) payload()         {}

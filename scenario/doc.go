@@ -31,6 +31,8 @@
 //     A negative constant (AT_FDCWD) counts as negative for the field
 //     width. fd=, ring_fd= and addr= look up a declared object first, then
 //     a constant, then a number.
+//   - `epoll NAME` is an epoll instance (epoll_create1 with EPOLL_CLOEXEC);
+//     off= also takes a file object, its descriptor (EPOLL_CTL's target).
 //   - `child NAME` declares NAME and NAME.pidfd: fd=NAME is the child's pid
 //     (P_PID), NAME.pidfd a pidfd of it opened at creation (P_PIDFD, poll;
 //     it takes a descriptor number on both backends, and close closes it).

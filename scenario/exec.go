@@ -22,7 +22,7 @@ func (x *runner) exec(c *Command) *failure {
 		return x.ring(c.Line, p)
 	case *MemCmd:
 		return x.mem(c.Line, p)
-	case *PipeCmd, *SocketpairCmd, *ListenCmd, *SocketCmd, *EventfdCmd, *FileCmd:
+	case *PipeCmd, *SocketpairCmd, *ListenCmd, *SocketCmd, *EventfdCmd, *EpollCmd, *FileCmd:
 		return x.object(c.Line, p)
 	case *NVMeCmd, *FaultCmd, *CrashCmd:
 		return x.nvmeCmd(c.Line, p)
@@ -276,6 +276,14 @@ func (x *runner) sqe(line int, c *SQECmd) *failure {
 			}
 			setSQEField(sqe, fl.Field, fl.Num.V)
 		case FieldFd:
+			if fl.Field != "fd" { // off=NAME: the descriptor itself
+				fd, f := x.fdOf(fl.Line, fl.Name)
+				if f != nil {
+					return f
+				}
+				setSQEField(sqe, fl.Field, uint64(uint32(fd)))
+				break
+			}
 			fdName, fdLine = fl.Name, fl.Line
 			if fl.Key == "ring_fd" {
 				ring, f := x.ringOf(fl.Line, fl.Name)
@@ -627,6 +635,11 @@ func (x *runner) object(line int, p Payload) *failure {
 	case *SocketCmd:
 		var fd int
 		if fd, err = x.files.socket(); err == nil {
+			x.addFd(c.Name, fd)
+		}
+	case *EpollCmd:
+		var fd int
+		if fd, err = x.files.epoll(); err == nil {
 			x.addFd(c.Name, fd)
 		}
 	case *EventfdCmd:

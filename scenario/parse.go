@@ -155,6 +155,8 @@ func (p *parser) command(word string) cmdFunc {
 		return p.socket
 	case "eventfd":
 		return p.eventfd
+	case "epoll":
+		return p.epoll
 	case "file":
 		return p.fileCmd
 	case "mem":
@@ -642,6 +644,14 @@ func (p *parser) task(w token, args []token) (Payload, error) {
 	return &TaskCmd{Name: name}, p.noArgs(w, args)
 }
 
+func (p *parser) epoll(w token, args []token) (Payload, error) {
+	name, args, err := p.leadNew(w, args, ObjEpoll)
+	if err != nil {
+		return nil, err
+	}
+	return &EpollCmd{Name: name}, p.noArgs(w, args)
+}
+
 func (p *parser) eventfd(w token, args []token) (Payload, error) {
 	name, args, err := p.leadNew(w, args, ObjEventfd)
 	if err != nil {
@@ -749,8 +759,8 @@ func sqeFieldOf(key string) (sqeField, bool) {
 		return sqeField{"ioprio", 16, refNone}, true
 	case "fd":
 		return sqeField{"fd", 32, refFd}, true
-	case "off":
-		return sqeField{"off", 64, refNone}, true
+	case "off": // or a file's descriptor: EPOLL_CTL's target
+		return sqeField{"off", 64, refFd}, true
 	case "addr":
 		return sqeField{"addr", 64, refMem}, true
 	case "len":

@@ -54,6 +54,11 @@ type FileSys interface {
 	Socket() (int, error)
 	// Shutdown is shutdown(2): ENOTSOCK for anything but a socket.
 	Shutdown(fd, how int) error
+	// EpollCreate is epoll_create1(2) with EPOLL_CLOEXEC.
+	EpollCreate() (int, error)
+	// EpollCtl is epoll_ctl(2) with a struct epoll_event of events and
+	// data (not passed for EPOLL_CTL_DEL).
+	EpollCtl(epfd, op, fd int, events uint32, data uint64) error
 }
 
 // Files returns the FileSys of a backend: the host kernel's system calls

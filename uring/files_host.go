@@ -140,3 +140,13 @@ func (hostFiles) Socket() (int, error) {
 }
 
 func (hostFiles) Shutdown(fd, how int) error { return toErrno(unix.Shutdown(fd, how)) }
+
+func (hostFiles) EpollCreate() (int, error) {
+	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	return fd, toErrno(err)
+}
+
+func (hostFiles) EpollCtl(epfd, op, fd int, events uint32, data uint64) error {
+	ev := unix.EpollEvent{Events: events, Fd: int32(data), Pad: int32(data >> 32)}
+	return toErrno(unix.EpollCtl(epfd, op, fd, &ev))
+}

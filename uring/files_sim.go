@@ -1,12 +1,14 @@
 package uring
 
 import (
+	"encoding/binary"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/uringsim/uringsim/kernel"
 	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/vfs"
 )
 
 // simFiles is the simulated kernel's FileSys: system calls of the
@@ -107,4 +109,18 @@ func (s *simFiles) Fdinfo(fd int) (string, error) {
 
 func (s *simFiles) Shutdown(fd, how int) error {
 	return errnoOf(kernel.Shutdown(s.be.task, fd, how))
+}
+
+func (s *simFiles) EpollCreate() (int, error) {
+	return retOf(kernel.EpollCreate1(s.be.task, unix.EPOLL_CLOEXEC))
+}
+
+func (s *simFiles) EpollCtl(epfd, op, fd int, events uint32, data uint64) error {
+	ev, err := s.userMem(make([]byte, vfs.EPOLL_EVENT_SIZE))
+	if err != nil {
+		return err
+	}
+	binary.LittleEndian.PutUint32(ev[0:], events)
+	binary.LittleEndian.PutUint64(ev[4:], data)
+	return errnoOf(kernel.EpollCtl(s.be.task, epfd, op, fd, addrOf(ev)))
 }

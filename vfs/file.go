@@ -75,6 +75,8 @@ type File struct {
 
 	posLock sim.Mutex // f_pos_lock
 	refs    atomic.Int64
+	ep      fileEp      // f_ep: the epoll items watching the file
+	epAny   atomic.Bool // ep.items is not empty (the lockless f_ep check)
 }
 
 // NewFile returns a file holding one reference. Its f_mode has FMODE_READ
@@ -130,6 +132,7 @@ func (f *File) Get() *File {
 // Linux: fs/file_table.c:fput()
 func (f *File) Put(t *sim.Thread) {
 	if f.refs.Add(-1) == 0 {
+		eventpollRelease(t, f)
 		f.Op.Release(t, f)
 	}
 }
