@@ -1,7 +1,7 @@
 # uringsim — the two commands a new user needs are `make run` and `make test`.
 GO ?= go
 
-.PHONY: run test race bench fuzz vet conformance nightly
+.PHONY: run test race bench fuzz vet conformance nightly museum
 
 # The main job: the guided tour of io_uring on the simulator.
 run:
@@ -49,3 +49,12 @@ fuzz:
 # ending with a table: scenario, sim, host, identical (reaped CQE streams).
 conformance:
 	$(GO) run ./cmd/uringsim run --backend=both testdata/scenarios
+
+# The bug museum: every switch of `uringsim bugs` over its whole seed budget
+# (testdata/museum/NAME.scn passes with the switch off, fails with it on
+# showing the historical symptom; make test runs short sweeps), then the
+# museum scenarios with every switch off on the simulator and the host.
+museum:
+	$(GO) test -tags invariants -count=1 -run 'TestMuseum' ./scenario/ -museum.full -v
+	$(GO) test -tags invariants -count=1 -run 'TestMuseum' ./iowq/ ./sqpoll/
+	$(GO) run ./cmd/uringsim run --backend=both testdata/museum

@@ -25,7 +25,35 @@ type Bugs struct {
 	// tctx task_work) after the task's own last return to user space then
 	// leaves the item, and every item added behind it, unrun.
 	UserWaitIgnoresTWASignal bool
+	// CQOverflowDirectPost (M1): a new CQE goes straight into a CQ slot
+	// the program freed while older CQEs still wait on the overflow list
+	// (io_cqe_cache_refill before aa1df3a360a0).
+	CQOverflowDirectPost bool
+	// TimeoutFlushSeqEqual (M5): io_flush_timeouts fires a count timeout
+	// only when the completion count equals its target, so a batch that
+	// jumps past the target leaves it to its timer.
+	TimeoutFlushSeqEqual bool
+	// TimeoutCancelNoFail (M8): a timeout cancelled by TIMEOUT_REMOVE
+	// completes with -ECANCELED without REQ_F_FAIL, so its link runs
+	// (io_timeout_cancel before 2ae2eb9dde18).
+	TimeoutCancelNoFail bool
+	// MsgRingNoFail (M8): a failed MSG_RING completes without REQ_F_FAIL,
+	// so its link runs.
+	MsgRingNoFail bool
+	// SpuriousDrainFlush (M4b): io_queue_deferred checks only whether the
+	// first deferred request is itself a drain, so a non-drain request
+	// queued behind a drain still in flight is issued at once (before
+	// fde04c7e2775).
+	SpuriousDrainFlush bool
+	// LocalWorkLIFO (A5): DEFER_TASKRUN task work runs in the order the
+	// lock-free list holds it, newest first, instead of reversed to
+	// arrival order.
+	LocalWorkLIFO bool
 }
+
+// ReqBugs are the museum switches of the kernel req runs on (for the
+// opcode packages, whose mechanisms some switches change).
+func ReqBugs(req *Req) *Bugs { return &req.ctx.k.Bugs }
 
 // BugInfo describes one museum switch: the bug it brings back, where it was
 // fixed, which versions had it, and how it breaks.
@@ -39,6 +67,13 @@ type BugInfo struct {
 	Affected string
 	// Mechanism is a paragraph on how the bug breaks.
 	Mechanism string
+	// Budget is the number of seeds (1..Budget) within which the switch's
+	// scenario, testdata/museum/NAME.scn, fails with the switch on; with
+	// it off the scenario passes on every one of them.
+	Budget int
+	// Symptom is a piece of the failure that shows the historical
+	// symptom (the CQE that comes out wrong, or the one that never comes).
+	Symptom string
 	// Set turns the switch on in b.
 	Set func(b *Bugs)
 	// On reports whether the switch is on in b.
@@ -59,8 +94,10 @@ func Museum() []BugInfo {
 				"io-wq worker adding the first item to an idle task's tctx list (the only one that " +
 				"notifies) after the task's last return to user space left that item, and every item " +
 				"the task queued behind it, unrun: a linked request never completes.",
-			Set: func(b *Bugs) { b.UserWaitIgnoresTWASignal = true },
-			On:  func(b *Bugs) bool { return b.UserWaitIgnoresTWASignal },
+			Budget:  4000,
+			Symptom: "ud=10",
+			Set:     func(b *Bugs) { b.UserWaitIgnoresTWASignal = true },
+			On:      func(b *Bugs) bool { return b.UserWaitIgnoresTWASignal },
 		},
 		{
 			Name:     "IOWQCheckOutsideLock",
@@ -85,8 +122,10 @@ func Museum() []BugInfo {
 				"load (a Dekker pattern), the load can be satisfied before the store is visible: the " +
 				"application sees NEED_WAKEUP clear and does not enter, the thread sees no new entry and " +
 				"sleeps. The entries stay in the SQ ring until an unrelated wakeup.",
-			Set: func(b *Bugs) { b.SQPoll.SQPollNoFence = true },
-			On:  func(b *Bugs) bool { return b.SQPoll.SQPollNoFence },
+			Budget:  100,
+			Symptom: "got no CQE",
+			Set:     func(b *Bugs) { b.SQPoll.SQPollNoFence = true },
+			On:      func(b *Bugs) bool { return b.SQPoll.SQPollNoFence },
 		},
 		{
 			Name:     "NoTaskWorkWake",
@@ -96,8 +135,100 @@ func Museum() []BugInfo {
 				"bounded budget, and task_work_add no longer woke it when the retry list was empty. Task " +
 				"work queued while the thread slept on its waitqueue (a device completion, an io-wq " +
 				"completion) waited for an unrelated wakeup: completions stall while the thread idles.",
-			Set: func(b *Bugs) { b.SQPoll.NoTaskWorkWake = true },
-			On:  func(b *Bugs) bool { return b.SQPoll.NoTaskWorkWake },
+			Budget:  1,
+			Symptom: "expected cqe r ud=1 res=1, got no CQE",
+			Set:     func(b *Bugs) { b.SQPoll.NoTaskWorkWake = true },
+			On:      func(b *Bugs) bool { return b.SQPoll.NoTaskWorkWake },
+		},
+		{
+			Name:     "CQOverflowDirectPost",
+			Fix:      "aa1df3a360a0 (io_uring: fix CQE reordering)",
+			Affected: "Linux from the overflow list's introduction (about 5.5) to 6.0; fixed in 6.1 and 6.0.y",
+			Mechanism: "When the CQ ring is full, completions go to the overflow list and are flushed back " +
+				"only on some paths (a GETEVENTS wait, the ring's poll). io_cqe_cache_refill handed out " +
+				"any free CQ slot, without looking at the overflow bit: once the program reaped a CQE, " +
+				"a new completion was written straight into the ring while older CQEs still sat on the " +
+				"overflow list, so the program saw the newer CQE first (1, 2, 4, 3 for four NOPs on a " +
+				"two-entry CQ). The fix makes every post go through the overflow list while " +
+				"IO_CHECK_CQ_OVERFLOW is set.",
+			Budget:  1,
+			Symptom: "expected cqe r ud=3 res=0, got cqe r ud=4 res=0",
+			Set:     func(b *Bugs) { b.CQOverflowDirectPost = true },
+			On:      func(b *Bugs) bool { return b.CQOverflowDirectPost },
+		},
+		{
+			Name:     "TimeoutFlushSeqEqual",
+			Fix:      "io_uring: flush timeouts that should already have expired (Marcelo Diop-Gonzalez, Jan 2021)",
+			Affected: "Linux 5.5 to 5.10 (fixed in 5.11)",
+			Mechanism: "A TIMEOUT with off=N completes with 0 once N other CQEs were posted after it. " +
+				"io_flush_timeouts, run when completions are committed, compared the number of CQEs " +
+				"posted (less the timeouts') with the timeout's target for equality. When several " +
+				"completions were committed in one batch the count jumped past the target, the " +
+				"equality never held, and the timeout waited for its timer instead: -ETIME after the " +
+				"full timespec (or never, for a huge one) instead of 0 at once. The fix compares how " +
+				"many events were needed and how many arrived since the last flush.",
+			Budget:  1,
+			Symptom: "got cqe r ud=1 res=-ETIME",
+			Set:     func(b *Bugs) { b.TimeoutFlushSeqEqual = true },
+			On:      func(b *Bugs) bool { return b.TimeoutFlushSeqEqual },
+		},
+		{
+			Name:     "TimeoutCancelNoFail",
+			Fix:      "2ae2eb9dde18 (io_uring: fail links of cancelled timeouts)",
+			Affected: "Linux before 5.15 (fixed in 5.15-rc1, backported to 5.10.y)",
+			Mechanism: "A TIMEOUT can head a link. Cancelled by TIMEOUT_REMOVE (io_timeout_cancel) it " +
+				"completed with -ECANCELED but was not marked REQ_F_FAIL, so the link machinery took it " +
+				"for a success and issued the next request: the request linked behind a cancelled " +
+				"timeout ran (its side effect happened, its CQE had a real result) instead of " +
+				"completing with -ECANCELED. The fix calls req_set_fail() before posting the CQE.",
+			Budget:  1,
+			Symptom: "cqe r ud=2 res=4",
+			Set:     func(b *Bugs) { b.TimeoutCancelNoFail = true },
+			On:      func(b *Bugs) bool { return b.TimeoutCancelNoFail },
+		},
+		{
+			Name:     "MsgRingNoFail",
+			Fix:      "io_uring: fail links if msg-ring doesn't succeed (Jens Axboe, Mar 2022)",
+			Affected: "Linux 5.18 development (MSG_RING, added in 5.18-rc1, until the fix in 5.18)",
+			Mechanism: "IORING_OP_MSG_RING's issue completed with its error (-EBADFD for a descriptor " +
+				"that is not a ring, -EOVERFLOW for a full target) without req_set_fail(), so a request " +
+				"linked behind a failed message was issued as if the message had been delivered. The " +
+				"fix marks the request failed on any error, which cancels the link with -ECANCELED.",
+			Budget:  1,
+			Symptom: "expected cqe r ud=2 res=-ECANCELED, got cqe r ud=2 res=4",
+			Set:     func(b *Bugs) { b.MsgRingNoFail = true },
+			On:      func(b *Bugs) bool { return b.MsgRingNoFail },
+		},
+		{
+			Name:     "SpuriousDrainFlush",
+			Fix:      "fde04c7e2775 (io_uring: fix spurious drain flushing)",
+			Affected: "Linux before 6.16 (fixed in the 6.16 merge window)",
+			Mechanism: "IOSQE_IO_DRAIN: the drain request starts only after everything submitted " +
+				"before it completed, and nothing submitted after it starts before it completes. While " +
+				"a drain is active, later requests are parked on the defer list, and io_queue_deferred " +
+				"releases them. It asked only whether the entry at the head of the list was itself a " +
+				"drain request that must still wait (req_need_defer), so a flush that found a plain " +
+				"request first, parked behind a drain request already issued and still in flight, " +
+				"issued it at once: the later request completes before the drain request. The fix " +
+				"remembers a drain seen in the walk and holds the first entry too.",
+			Budget:  1,
+			Symptom: "expected no CQE, got cqe r ud=2 res=0",
+			Set:     func(b *Bugs) { b.SpuriousDrainFlush = true },
+			On:      func(b *Bugs) bool { return b.SpuriousDrainFlush },
+		},
+		{
+			Name:     "LocalWorkLIFO",
+			Fix:      "io_uring: maintain ordering for DEFER_TASKRUN tw list (Dylan Yudaken, 2023)",
+			Affected: "Linux 6.1 (IORING_SETUP_DEFER_TASKRUN's debut) until the fix",
+			Mechanism: "With IORING_SETUP_DEFER_TASKRUN, task work for the ring is pushed on a lock-free " +
+				"list (llist_add), which is LIFO, and run by the submitter when it waits. " +
+				"__io_run_local_work ran the list as llist_del_all returned it, newest first: requests " +
+				"that became ready in order 1, 2, 3 (three pipe reads woken by three writes) posted " +
+				"their CQEs 3, 2, 1. The fix reverses the list before running it.",
+			Budget:  1,
+			Symptom: "expected cqe r ud=1 res=1, got cqe r ud=3 res=1",
+			Set:     func(b *Bugs) { b.LocalWorkLIFO = true },
+			On:      func(b *Bugs) bool { return b.LocalWorkLIFO },
 		},
 	}
 }

@@ -63,7 +63,7 @@ func (ctx *Ctx) fillNopCQE(off uint32) bool {
 // Linux: io_uring/io_uring.c:io_cqe_cache_refill()
 func (ctx *Ctx) cqeCacheRefill(overflow, cqe32 bool) bool {
 	off := ctx.cachedCQTail & (ctx.cqEntries - 1)
-	if !overflow && ctx.checkCQ.Load()&ioCheckCQOverflow != 0 {
+	if !overflow && ctx.checkCQ.Load()&ioCheckCQOverflow != 0 && !ctx.k.Bugs.CQOverflowDirectPost {
 		return false
 	}
 	// A 32-byte CQE must not wrap: pad the last slot first.

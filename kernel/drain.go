@@ -43,6 +43,12 @@ func (ctx *Ctx) queueDeferred(t *sim.Thread) {
 	for n < len(ctx.deferList) {
 		req := ctx.deferList[n]
 		drainSeen = drainSeen || req.flags&REQ_F_IO_DRAIN != 0
+		if ctx.k.Bugs.SpuriousDrainFlush {
+			// Before fde04c7e2775: only a drain request itself waits
+			// (req_need_defer), so a flush releases the non-drain
+			// request queued behind a drain that is still in flight.
+			drainSeen, first = req.flags&REQ_F_IO_DRAIN != 0, false
+		}
 		if (drainSeen || first) && ctx.nrReqAllocated != ctx.nrDrained {
 			break
 		}

@@ -226,6 +226,14 @@ func (ctx *Ctx) flushTimeouts(t *sim.Thread) {
 		if !stop {
 			if isTimeoutNoseq(req) {
 				stop = true
+			} else if ctx.k.Bugs.TimeoutFlushSeqEqual {
+				// Before "io_uring: flush timeouts that should already
+				// have expired": only an exact hit fires.
+				if Cmd[timeoutCmd](req).targetSeq != seq {
+					stop = true
+				} else if ctx.killTimeout(t, req, &killed) {
+					continue
+				}
 			} else {
 				// Subtract the last flush's seq so wrap-around compares.
 				needed := Cmd[timeoutCmd](req).targetSeq - ctx.cqLastTmFlush
@@ -318,6 +326,12 @@ func (ctx *Ctx) timeoutCancel(t *sim.Thread, cd *cancelData) int {
 	ctx.timeoutLock.Unlock(t)
 	if ret != 0 {
 		return ret
+	}
+	if ctx.k.Bugs.TimeoutCancelNoFail {
+		// Before 2ae2eb9dde18: -ECANCELED without REQ_F_FAIL, so the
+		// link behind the timeout is queued, not cancelled.
+		reqQueueTWComplete(t, req, int32(-ECANCELED))
+		return 0
 	}
 	reqTaskQueueFail(t, req, -ECANCELED)
 	return 0

@@ -138,7 +138,10 @@ func (ctx *Ctx) runLocalWorkLocked(task *Task, minEvents, maxEvents int) int {
 		ret = ctx.runLocalWorkLoop(t, &retry, maxEvents)
 		ctx.retryLList.Store(retry)
 		if retry == nil {
-			node := sim.Reverse(ctx.workLList.DelAll(t))
+			node := ctx.workLList.DelAll(t)
+			if !ctx.k.Bugs.LocalWorkLIFO {
+				node = sim.Reverse(node)
+			}
 			ret += ctx.runLocalWorkLoop(t, &node, maxEvents-ret)
 			ctx.retryLList.Store(node)
 			loops++

@@ -71,7 +71,11 @@ func msgRing(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 		if ret == -kernel.EAGAIN || ret == kernel.IOU_ISSUE_SKIP_COMPLETE {
 			return ret
 		}
-		kernel.ReqSetFail(req)
+		// MsgRingNoFail: the error completes the request without
+		// breaking its link, as before the fix.
+		if !kernel.ReqBugs(req).MsgRingNoFail {
+			kernel.ReqSetFail(req)
+		}
 	}
 	kernel.ReqSetRes(req, int32(ret), 0)
 	return kernel.IOU_COMPLETE
