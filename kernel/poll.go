@@ -49,9 +49,16 @@ type ioPoll struct {
 
 // asyncPoll holds a request's poll entries: the first and, for files that
 // wait on two queues, a second (struct async_poll).
+//
+// Differs from Linux: it also holds the io_poll_table of the call arming
+// it, which Linux keeps on the stack. Passed to the file's Poll through an
+// interface, a local table would escape to the heap, one allocation per
+// armed poll; the async poll is cached with the request, so arming
+// allocates nothing once a request has been polled.
 type asyncPoll struct {
 	poll       ioPoll
 	doublePoll *ioPoll
+	ipt        pollTable
 }
 
 // pollTable is io_poll_table: what a request's vfs_poll call registers.
@@ -216,9 +223,8 @@ func (ctx *Ctx) armPollHandlerInner(t *sim.Thread, req *Req, ipt *pollTable, mas
 	// io_init_poll_iocb: errors and hang-ups are always reported.
 	poll.events, poll.head = mask|ioPollUnmask, nil
 	req.apollEvents = poll.events
+	*ipt = pollTable{req: req, owning: issueFlags&IO_URING_F_UNLOCKED != 0}
 	ipt.pt = vfs.PollTable{Qproc: pollQueueProc, Key: mask, Private: ipt}
-	ipt.req, ipt.err, ipt.nrEntries = req, 0, 0
-	ipt.owning = issueFlags&IO_URING_F_UNLOCKED != 0
 	if ipt.owning {
 		req.pollRefs.Store(1)
 	} else {
@@ -306,8 +312,8 @@ func (ctx *Ctx) armPollHandler(t *sim.Thread, req *Req, issueFlags uint32) int {
 	// Once armed, a wakeup may hand the request to task_work on another
 	// thread: trace with what was known before arming.
 	id, userData, opcode := req.ID, req.cqe.userData, req.opcode
-	var ipt pollTable
-	ret := ctx.armPollHandlerInner(t, req, &ipt, mask, issueFlags)
+	ipt := &req.apoll.ipt
+	ret := ctx.armPollHandlerInner(t, req, ipt, mask, issueFlags)
 	if ret != 0 {
 		if ret > 0 {
 			return ioApollReady

@@ -37,8 +37,8 @@ func PollAdd(t *sim.Thread, req *Req, events uint32, issueFlags uint32) int {
 		req.apoll.doublePoll = nil
 	}
 	id, userData, opcode := req.ID, req.cqe.userData, req.opcode
-	var ipt pollTable
-	ret := ctx.armPollHandlerInner(t, req, &ipt, events, issueFlags)
+	ipt := &req.apoll.ipt
+	ret := ctx.armPollHandlerInner(t, req, ipt, events, issueFlags)
 	if ret > 0 {
 		req.cqe.res, req.cqe.flags = int32(ipt.resultMask), 0
 		return IOU_COMPLETE
