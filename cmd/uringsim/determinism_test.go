@@ -71,31 +71,6 @@ func TestCorpusTwoProcesses(t *testing.T) {
 	}
 }
 
-type diffLine struct {
-	n    int
-	text string
-}
-
-// firstLineDiff finds the first line where a and b differ.
-func firstLineDiff(a, b []byte) (diffLine, bool) {
-	if bytes.Equal(a, b) {
-		return diffLine{}, false
-	}
-	la, lb := bytes.Split(a, []byte("\n")), bytes.Split(b, []byte("\n"))
-	i := 0
-	for i < len(la) && i < len(lb) && bytes.Equal(la[i], lb[i]) {
-		i++
-	}
-	var x, y []byte
-	if i < len(la) {
-		x = la[i]
-	}
-	if i < len(lb) {
-		y = lb[i]
-	}
-	return diffLine{i + 1, fmt.Sprintf("  first:  %q\n  second: %q", x, y)}, true
-}
-
 // lastLines is the tail of out, for a failure message.
 func lastLines(out []byte, n int) string {
 	l := bytes.Split(bytes.TrimRight(out, "\n"), []byte("\n"))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -19,7 +20,7 @@ import (
 )
 
 const exploreUsage = `usage: uringsim explore [--seeds=N] [--seed0=S] [--jobs=N] [--shard=I/N]
-                       [--bug=NAME[,NAME]] [--json] PATH...
+                       [--bug=NAME[,NAME]] [--check-determinism] [--json] PATH...
 
 Runs each scenario on the simulator under N seeds (seed0 .. seed0+N-1, one
 world per seed, all in this process) and checks its expectations. A
@@ -29,6 +30,12 @@ alternative matched (either #B: alternative A: count), the failing seeds
 with their first failure, and the command that replays the first failure
 (uringsim replay). stdout depends only on the scenarios and the seeds, not
 on --jobs or timing; the rate goes to stderr.
+
+--check-determinism runs each seed twice, with a text trace, and fails a
+seed whose second run differs from its first (trace, CQE stream or
+result), naming the first line that differs: "nondeterministic: the second
+run's trace differs at line L: first "...", second "..."". The first
+failing seed printed is the first that differs.
 
 --shard=I/N keeps the seeds whose index (seed-seed0) is I modulo N, so N
 machines given I=0..N-1 run every seed once between them. --json prints one
@@ -51,6 +58,7 @@ type exploreConfig struct {
 	shard, nshards uint64
 	bugs           uring.Bugs
 	json           bool
+	checkDet       bool
 	paths          []string
 }
 
@@ -64,6 +72,7 @@ func parseExploreFlags(args []string) (*exploreConfig, error) {
 	shard := fset.String("shard", "0/1", "I/N")
 	bugs := fset.String("bug", "", "museum bugs")
 	fset.BoolVar(&cfg.json, "json", false, "JSON lines")
+	fset.BoolVar(&cfg.checkDet, "check-determinism", false, "run each seed twice, compare traces")
 	var err error
 	if cfg.paths, err = parseInterleaved(fset, args); err != nil {
 		return nil, err
@@ -187,7 +196,7 @@ func exploreSeeds(sc *scenario.Scenario, file string, seeds []uint64, cfg *explo
 				if i >= len(seeds) {
 					return
 				}
-				run := exploreOne(sc, file, seeds[i], cfg.bugs)
+				run := exploreOne(sc, file, seeds[i], cfg)
 				mu.Lock()
 				runs[i] = run
 				done++
@@ -203,10 +212,16 @@ func exploreSeeds(sc *scenario.Scenario, file string, seeds []uint64, cfg *explo
 	return runs
 }
 
-// exploreOne runs sc under one seed. A panic that escapes the runner (it
-// recovers its own) is that run's failure, not the end of the sweep.
-func exploreOne(sc *scenario.Scenario, file string, seed uint64, bugs uring.Bugs) (run exploreRun) {
-	run = exploreRun{Scenario: sc.Name, File: file, Seed: seed, Bugs: bugs.String()}
+// runScenario runs a scenario; tests replace it to make runs differ.
+var runScenario = scenario.Run
+
+// exploreOne runs sc under one seed (twice with --check-determinism, which
+// makes a run whose second trace, result or CQE stream differs from the
+// first a failure naming the first line that differs). A panic that
+// escapes the runner (it recovers its own) is that run's failure, not the
+// end of the sweep.
+func exploreOne(sc *scenario.Scenario, file string, seed uint64, cfg *exploreConfig) (run exploreRun) {
+	run = exploreRun{Scenario: sc.Name, File: file, Seed: seed, Bugs: cfg.bugs.String()}
 	defer func() {
 		if p := recover(); p != nil {
 			run.Status, run.Reason, run.Either = scenario.Fail.String(), fmt.Sprintf("panic: %v", p), nil
@@ -215,7 +230,12 @@ func exploreOne(sc *scenario.Scenario, file string, seed uint64, bugs uring.Bugs
 			run.Replay = replayCommand(run)
 		}
 	}()
-	r := scenario.Run(sc, scenario.RunOptions{Seed: seed, SeedSet: true, Bugs: bugs})
+	opt := scenario.RunOptions{Seed: seed, SeedSet: true, Bugs: cfg.bugs}
+	var traces [2]bytes.Buffer
+	if cfg.checkDet {
+		opt.Sink = sim.NewTextSink(&traces[0])
+	}
+	r := runScenario(sc, opt)
 	run.Status, run.Either = r.Status.String(), r.Either
 	if r.Status != scenario.Pass {
 		run.Reason = r.Reason
@@ -223,7 +243,58 @@ func exploreOne(sc *scenario.Scenario, file string, seed uint64, bugs uring.Bugs
 			run.Reason = fmt.Sprintf("line %d: %s", r.Line, r.Reason)
 		}
 	}
+	if !cfg.checkDet {
+		return run
+	}
+	opt.Sink = sim.NewTextSink(&traces[1])
+	r2 := runScenario(sc, opt)
+	diff, differs := firstLineDiff(traces[0].Bytes(), traces[1].Bytes())
+	what := "trace"
+	if !differs {
+		what = "CQE stream"
+		diff, differs = firstLineDiff([]byte(strings.Join(r.CQEs, "\n")), []byte(strings.Join(r2.CQEs, "\n")))
+	}
+	if !differs {
+		what = "result"
+		diff, differs = firstLineDiff([]byte(r.String()), []byte(r2.String()))
+	}
+	if differs {
+		run.Status, run.Either = scenario.Fail.String(), nil
+		run.Reason = fmt.Sprintf("%s: the second run's %s differs at line %d: first %q, second %q", nondeterministic, what, diff.n, diff.a, diff.b)
+	}
 	return run
+}
+
+// nondeterministic starts the reason of a run that --check-determinism
+// found to differ from itself.
+const nondeterministic = "nondeterministic"
+
+// diffLine is where two texts part: the line number (1-based), both
+// lines (a, b) and the two quoted on two lines (text).
+type diffLine struct {
+	n    int
+	a, b []byte
+	text string
+}
+
+// firstLineDiff finds the first line where a and b differ.
+func firstLineDiff(a, b []byte) (diffLine, bool) {
+	if bytes.Equal(a, b) {
+		return diffLine{}, false
+	}
+	la, lb := bytes.Split(a, []byte("\n")), bytes.Split(b, []byte("\n"))
+	i := 0
+	for i < len(la) && i < len(lb) && bytes.Equal(la[i], lb[i]) {
+		i++
+	}
+	var x, y []byte
+	if i < len(la) {
+		x = la[i]
+	}
+	if i < len(lb) {
+		y = lb[i]
+	}
+	return diffLine{i + 1, x, y, fmt.Sprintf("  first:  %q\n  second: %q", x, y)}, true
 }
 
 // replayCommand is the command line that replays run r.
