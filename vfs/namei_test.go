@@ -141,6 +141,8 @@ func TestNamespace(t *testing.T) {
 		{name: "open trailing slash on file", setup: []string{"create f"}, cmd: "open f/ 0", want: E(unix.ENOTDIR)},
 		{name: "open symlink nofollow", setup: []string{"create f", "symlink f l"}, cmd: fmt.Sprintf("open l %d", unix.O_NOFOLLOW), want: E(unix.ELOOP)},
 		{name: "whiteout open", setup: []string{"create f", "rename f g 4"}, cmd: "open f 0", want: E(unix.ENXIO)},
+		{name: "open file O_DIRECT", setup: []string{"create f"}, cmd: fmt.Sprintf("open f %d", unix.O_DIRECT)},
+		{name: "open dir O_DIRECT", setup: []string{"mkdir a"}, cmd: fmt.Sprintf("open a %d", unix.O_DIRECT), want: E(unix.EINVAL)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

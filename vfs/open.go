@@ -222,7 +222,7 @@ func DirOf(f *File) *Inode {
 
 // Open opens path as do_filp_open does, creating it with O_CREAT. id is
 // the new file's identity. The file is returned with one reference.
-// Linux: fs/namei.c:do_filp_open(), path_openat(), open_last_lookups(), do_open(), may_open()
+// Linux: fs/namei.c:do_filp_open(), path_openat(), open_last_lookups(), do_open(), may_open(); fs/open.c:do_dentry_open(); mm/shmem.c:shmem_file_open()
 func (fs *Tmpfs) Open(t *sim.Thread, start Start, path string, op *OpenFlags, id uint64) (*File, int) {
 	fs.lock.Lock(t)
 	ino, name, truncate, err := fs.openLocked(start, path, op)
@@ -238,6 +238,9 @@ func (fs *Tmpfs) Open(t *sim.Thread, start Start, path string, op *OpenFlags, id
 	}
 	switch ino.Mode & S_IFMT {
 	case S_IFDIR:
+		if flags&unix.O_DIRECT != 0 {
+			return nil, -int(unix.EINVAL) // do_dentry_open: no FMODE_CAN_ODIRECT
+		}
 		f := NewFile(dirFileOps{}, ino, name, flags, id)
 		f.FMode |= FMODE_LSEEK
 		return f, 0
@@ -246,7 +249,9 @@ func (fs *Tmpfs) Open(t *sim.Thread, start Start, path string, op *OpenFlags, id
 			shmemFileOps{}.Truncate(t, &File{Private: ino.shm}, 0)
 		}
 		f := NewFile(shmemFileOps{}, ino.shm, name, flags, id)
-		f.FMode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE | FMODE_ATOMIC_POS
+		// shmem_file_open adds FMODE_CAN_ODIRECT, and nothing gives a
+		// shmem file FMODE_NOWAIT (RWF_NOWAIT is -EOPNOTSUPP on the host).
+		f.FMode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE | FMODE_ATOMIC_POS | FMODE_CAN_ODIRECT
 		return f, 0
 	}
 	// A whiteout (0:0 character device): no driver.

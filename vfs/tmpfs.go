@@ -33,8 +33,9 @@ type shmemFileOps struct{}
 // followed by writing data would leave it (but without moving the
 // position). flags are the open flags kept in f_flags: the access mode,
 // O_APPEND, O_NONBLOCK; O_CLOEXEC is a descriptor flag for the caller.
-// Differs from Linux: FMODE_NOWAIT is not set (io_uring sends blocking
-// tmpfs I/O to io-wq).
+// As on the 6.18 host, FMODE_NOWAIT is not set: io_uring cannot try tmpfs
+// I/O without blocking and sends it to io-wq, and RWF_NOWAIT is
+// -EOPNOTSUPP (testdata/scenarios/tmpfs_rwf_nowait.scn).
 // Linux: mm/shmem.c:shmem_tmpfile(), shmem_file_open()
 func NewTmpfile(id uint64, flags uint32, data []byte) *File {
 	ino := &ShmemInode{pages: make(map[int64][]byte), ino: id}
