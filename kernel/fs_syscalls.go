@@ -185,6 +185,29 @@ func EpollCtl(task *Task, epfd, op, fd int, event uint64) int {
 	return vfs.DoEpollCtl(task.Thread, &task.Proc.Files, epfd, op, fd, ev, false)
 }
 
+// ReopenPipeRdwr opens the pipe at fd again with O_RDWR|O_CLOEXEC, as
+// open("/proc/self/fd/FD", O_RDWR|O_CLOEXEC) does, and returns the new
+// descriptor (vfs.FifoOpenRdwr).
+// Linux: fs/proc/fd.c:proc_fd_link(), fs/pipe.c:fifo_open()
+func ReopenPipeRdwr(task *Task, fd int) int {
+	defer task.ReturnToUser()
+	t := task.Thread
+	f := task.Proc.Files.Get(t, fd)
+	if f == nil {
+		return -ENOENT // no /proc/self/fd/FD
+	}
+	rw, errno := vfs.FifoOpenRdwr(f, task.Proc.K.NewFileID(), unix.O_CLOEXEC)
+	f.Put(t)
+	if errno != 0 {
+		return errno
+	}
+	nfd := task.Proc.Files.InstallFlags(t, rw, unix.O_CLOEXEC)
+	if nfd < 0 {
+		rw.Put(t)
+	}
+	return nfd
+}
+
 // OpenTmpfile creates an unnamed tmpfs regular file holding a copy of data,
 // opened read-write with its position at 0, and returns its descriptor:
 // open(2) of a tmpfs directory with O_TMPFILE|O_RDWR, then the data

@@ -185,8 +185,14 @@ type RingCmd struct {
 	Expect       Num
 }
 
-// PipeCmd is `pipe NAME`: declares NAME.r and NAME.w.
-type PipeCmd struct{ Name string }
+// PipeCmd is `pipe NAME [rdwr=1]`: declares NAME.r and NAME.w, and with
+// rdwr=1 NAME.rw, the pipe opened again O_RDWR as
+// open("/proc/self/fd/R", O_RDWR) does: one file polling on both of the
+// pipe's wait queues (io_uring's double poll).
+type PipeCmd struct {
+	Name string
+	Rdwr bool
+}
 
 // SocketpairCmd is `socketpair NAME [type=SOCK_STREAM|SOCK_DGRAM]`:
 // declares NAME.0 and NAME.1.

@@ -31,6 +31,9 @@
 //     A negative constant (AT_FDCWD) counts as negative for the field
 //     width. fd=, ring_fd= and addr= look up a declared object first, then
 //     a constant, then a number.
+//   - `pipe NAME rdwr=1` also declares NAME.rw: the pipe opened again
+//     O_RDWR (open("/proc/self/fd/R") on the host), polling on both wait
+//     queues (io_uring's double poll); like a FIFO it has no FMODE_NOWAIT.
 //   - `epoll NAME` is an epoll instance (epoll_create1 with EPOLL_CLOEXEC);
 //     off= also takes a file object, its descriptor (EPOLL_CTL's target).
 //   - `child NAME` declares NAME and NAME.pidfd: fd=NAME is the child's pid

@@ -616,6 +616,12 @@ func (x *runner) object(line int, p Payload) *failure {
 		if r, w, err = x.files.pipe(); err == nil {
 			x.addFd(c.Name+".r", r)
 			x.addFd(c.Name+".w", w)
+			if c.Rdwr {
+				var rw int
+				if rw, err = x.files.reopenPipe(r); err == nil {
+					x.addFd(c.Name+".rw", rw)
+				}
+			}
 		}
 	case *SocketpairCmd:
 		var a, b int

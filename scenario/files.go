@@ -20,6 +20,7 @@ type fileSys interface {
 	socket() (int, error)
 	eventfd(init uint64) (int, error)
 	epoll() (int, error)
+	reopenPipe(fd int) (int, error)
 	tempFile(data []byte, size int64) (int, error)
 	write(fd int, data []byte) (int, error)
 	read(fd, n int) ([]byte, error)
@@ -47,6 +48,7 @@ func (u uringFiles) socketpair(typ int) (int, int, error)   { return u.fs.Socket
 func (u uringFiles) socket() (int, error)                   { return u.fs.Socket() }
 func (u uringFiles) eventfd(init uint64) (int, error)       { return u.fs.Eventfd(uint32(init)) }
 func (u uringFiles) epoll() (int, error)                    { return u.fs.EpollCreate() }
+func (u uringFiles) reopenPipe(fd int) (int, error)         { return u.fs.ReopenPipe(fd) }
 func (u uringFiles) write(fd int, data []byte) (int, error) { return u.fs.Write(fd, data) }
 func (u uringFiles) shutdown(fd, how int) error             { return u.fs.Shutdown(fd, how) }
 func (u uringFiles) close(fd int) error                     { return u.fs.Close(fd) }

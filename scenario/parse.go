@@ -578,15 +578,28 @@ func (p *parser) pipe(w token, args []token) (Payload, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.noArgs(w, args); err != nil {
+	c := &PipeCmd{Name: name}
+	err = p.kvs("pipe", args, func(t token) (bool, error) {
+		if t.key != "rdwr" {
+			return false, nil
+		}
+		n, err := p.num(t, 1, false)
+		c.Rdwr = n.V == 1
+		return true, err
+	})
+	if err != nil {
 		return nil, err
 	}
-	for _, part := range []string{".r", ".w"} {
+	parts := []string{".r", ".w"}
+	if c.Rdwr {
+		parts = append(parts, ".rw")
+	}
+	for _, part := range parts {
 		if err := p.declareName(w.line, name+part, ObjPipeEnd); err != nil {
 			return nil, err
 		}
 	}
-	return &PipeCmd{Name: name}, nil
+	return c, nil
 }
 
 func (p *parser) socketpair(w token, args []token) (Payload, error) {

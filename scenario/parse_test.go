@@ -112,6 +112,7 @@ func TestParseForms(t *testing.T) {
 		{"ring hex", "ring r2 entries=0x10 flags=0",
 			Command{Line: L, Word: "ring", Cmd: &RingCmd{Name: "r2", Entries: n(16, "0x10"), Flags: n(0, "0")}}},
 		{"pipe", "pipe p2", Command{Line: L, Word: "pipe", Cmd: &PipeCmd{Name: "p2"}}},
+		{"pipe rdwr", "pipe p3 rdwr=1", Command{Line: L, Word: "pipe", Cmd: &PipeCmd{Name: "p3", Rdwr: true}}},
 		{"socketpair", "socketpair s2", Command{Line: L, Word: "socketpair", Cmd: &SocketpairCmd{Name: "s2", Type: SockStream}}},
 		{"socketpair dgram", "socketpair s2 type=SOCK_DGRAM", Command{Line: L, Word: "socketpair", Cmd: &SocketpairCmd{Name: "s2", Type: SockDgram}}},
 		{"socketpair stream", "socketpair s2 type=SOCK_STREAM", Command{Line: L, Word: "socketpair", Cmd: &SocketpairCmd{Name: "s2", Type: SockStream}}},

@@ -54,6 +54,10 @@ type FileSys interface {
 	Socket() (int, error)
 	// Shutdown is shutdown(2): ENOTSOCK for anything but a socket.
 	Shutdown(fd, how int) error
+	// ReopenPipe opens the pipe at fd again for reading and writing, as
+	// open("/proc/self/fd/FD", O_RDWR|O_CLOEXEC) does: a FIFO end whose
+	// poll waits on both of the pipe's wait queues.
+	ReopenPipe(fd int) (int, error)
 	// EpollCreate is epoll_create1(2) with EPOLL_CLOEXEC.
 	EpollCreate() (int, error)
 	// EpollCtl is epoll_ctl(2) with a struct epoll_event of events and

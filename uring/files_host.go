@@ -150,3 +150,8 @@ func (hostFiles) EpollCtl(epfd, op, fd int, events uint32, data uint64) error {
 	ev := unix.EpollEvent{Events: events, Fd: int32(data), Pad: int32(data >> 32)}
 	return toErrno(unix.EpollCtl(epfd, op, fd, &ev))
 }
+
+func (hostFiles) ReopenPipe(fd int) (int, error) {
+	nfd, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", fd), unix.O_RDWR|unix.O_CLOEXEC, 0)
+	return nfd, toErrno(err)
+}

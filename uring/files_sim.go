@@ -124,3 +124,7 @@ func (s *simFiles) EpollCtl(epfd, op, fd int, events uint32, data uint64) error 
 	binary.LittleEndian.PutUint64(ev[4:], data)
 	return errnoOf(kernel.EpollCtl(s.be.task, epfd, op, fd, addrOf(ev)))
 }
+
+func (s *simFiles) ReopenPipe(fd int) (int, error) {
+	return retOf(kernel.ReopenPipeRdwr(s.be.task, fd))
+}

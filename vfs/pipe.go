@@ -131,6 +131,29 @@ func NewPipe(rid, wid uint64, flags uint32) (r, w *File, errno int) {
 	return r, w, 0
 }
 
+// FifoOpenRdwr opens the pipe behind f again, for reading and writing: what
+// open(2) of /proc/self/fd/N with O_RDWR does to a pipe (fifo_open's O_RDWR
+// case: one more reader and writer, so it neither blocks nor sees HUP).
+// The new file polls on both wait queues, and like any FIFO it has no
+// FMODE_NOWAIT (RWF_NOWAIT on it is -EOPNOTSUPP; io_uring reads and
+// writes go to io-wq). f that is not a pipe is -ENXIO; flags may hold
+// O_NONBLOCK and O_CLOEXEC (a descriptor flag the caller applies).
+// Linux: fs/pipe.c:fifo_open()
+func FifoOpenRdwr(f *File, id uint64, flags uint32) (*File, int) {
+	p := PipeOf(f)
+	if p == nil {
+		return nil, -int(unix.ENXIO)
+	}
+	if flags&^uint32(unix.O_NONBLOCK|unix.O_CLOEXEC) != 0 {
+		return nil, -int(unix.EINVAL)
+	}
+	p.readers.Add(1)
+	p.writers.Add(1)
+	rw := NewFile(pipeFileOps{}, p, f.Name, unix.O_RDWR|flags&unix.O_NONBLOCK, id)
+	streamOpen(rw)
+	return rw, 0
+}
+
 // streamOpen marks a file as a stream: no position, no seeking.
 // Linux: fs/open.c:stream_open()
 func streamOpen(f *File) {
