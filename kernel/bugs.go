@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/uringsim/uringsim/iowq"
+	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/sqpoll"
 )
 
@@ -49,6 +50,21 @@ type Bugs struct {
 	// lock-free list holds it, newest first, instead of reversed to
 	// arrival order.
 	LocalWorkLIFO bool
+	// PollAddNoFail (M8): a POLL_ADD whose arming fails posts the error
+	// as its result without REQ_F_FAIL, so its link runs.
+	PollAddNoFail bool
+	// MultishotAcceptOverflow (A11): a multishot ACCEPT posts its F_MORE
+	// CQEs through io_post_aux_cqe with overflow allowed, so it never
+	// stops on a full CQ.
+	MultishotAcceptOverflow bool
+}
+
+// ReqPostAuxCQE posts an F_MORE CQE of req as io_post_aux_cqe does,
+// overflowing it when the CQ is full (the MultishotAcceptOverflow
+// switch's path; it always reports true).
+// Linux: io_uring/io_uring.c:io_post_aux_cqe()
+func ReqPostAuxCQE(t *sim.Thread, req *Req, res int32, cflags uint32) bool {
+	return req.ctx.postAuxCQE(t, req.cqe.userData, res, cflags)
 }
 
 // ReqBugs are the museum switches of the kernel req runs on (for the
@@ -229,6 +245,37 @@ func Museum() []BugInfo {
 			Symptom: "expected cqe r ud=1 res=1, got cqe r ud=3 res=1",
 			Set:     func(b *Bugs) { b.LocalWorkLIFO = true },
 			On:      func(b *Bugs) bool { return b.LocalWorkLIFO },
+		},
+		{
+			Name:     "PollAddNoFail",
+			Fix:      "io_uring: fail links when poll fails (Pavel Begunkov, June 2022)",
+			Affected: "Linux 5.19 development (after the poll rework, aa43477b0402, until the fix in 5.19)",
+			Mechanism: "IORING_OP_POLL_ADD arms the poll through __io_arm_poll_handler, which can fail: a " +
+				"file that gives no wait queue and is not ready for the events asked (POLLPRI on a " +
+				"regular file) is -EINVAL, a third wait queue too. io_poll_add completed the " +
+				"request with that error as a plain result, without req_set_fail(), so a request linked " +
+				"behind the failed poll was issued instead of being cancelled with -ECANCELED. The fix " +
+				"marks the request failed when arming reports an error.",
+			Budget:  1,
+			Symptom: "expected cqe r ud=2 res=-ECANCELED, got cqe r ud=2 res=4",
+			Set:     func(b *Bugs) { b.PollAddNoFail = true },
+			On:      func(b *Bugs) bool { return b.PollAddNoFail },
+		},
+		{
+			Name:     "MultishotAcceptOverflow",
+			Fix:      "io_uring/net: don't overflow multishot accept (Jens Axboe, Aug 2023)",
+			Affected: "Linux 5.19 (multishot accept's debut) to 6.5 (fixed in 6.5 and stable)",
+			Mechanism: "A multishot ACCEPT posts one CQE with IORING_CQE_F_MORE per connection and stays " +
+				"armed. It posted them with io_post_aux_cqe(..., allow_overflow=true): when the CQ was " +
+				"full the CQE went to the overflow list and the request went on accepting, so a " +
+				"program that does not reap lets the overflow list (kernel memory) grow without bound, " +
+				"and the request never ends. The fix posts without overflow: on a full CQ the " +
+				"multishot ends, its last connection in a final CQE without F_MORE (which may " +
+				"overflow), and the program re-arms it after reaping.",
+			Budget:  1,
+			Symptom: "flags=IORING_CQE_F_MORE",
+			Set:     func(b *Bugs) { b.MultishotAcceptOverflow = true },
+			On:      func(b *Bugs) bool { return b.MultishotAcceptOverflow },
 		},
 	}
 }

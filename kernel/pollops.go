@@ -50,6 +50,12 @@ func PollAdd(t *sim.Thread, req *Req, events uint32, issueFlags uint32) int {
 		}
 		return IOU_ISSUE_SKIP_COMPLETE
 	}
+	if ctx.k.Bugs.PollAddNoFail {
+		// Before "io_uring: fail links when poll fails": the arming
+		// error is posted as the request's result, not as a failure.
+		req.cqe.res, req.cqe.flags = int32(ret), 0
+		return IOU_COMPLETE
+	}
 	return ret
 }
 

@@ -348,8 +348,12 @@ func acceptIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 		if arg.IsEmpty == 0 {
 			cflags |= rings.IORING_CQE_F_SOCK_NONEMPTY
 		}
+		post := kernel.ReqPostCQE
+		if kernel.ReqBugs(req).MultishotAcceptOverflow {
+			post = kernel.ReqPostAuxCQE // before the fix: overflow allowed
+		}
 		if ret >= 0 && kernel.ReqFlags(req)&kernel.REQ_F_APOLL_MULTISHOT != 0 &&
-			kernel.ReqPostCQE(t, req, int32(ret), cflags|rings.IORING_CQE_F_MORE) {
+			post(t, req, int32(ret), cflags|rings.IORING_CQE_F_MORE) {
 			if cflags&rings.IORING_CQE_F_SOCK_NONEMPTY != 0 || arg.IsEmpty == -1 {
 				continue
 			}

@@ -18,7 +18,7 @@ func TestBugsLists(t *testing.T) {
 		t.Fatalf("status %d, stderr %s", status, errs)
 	}
 	m := uring.Museum()
-	if len(m) < 4 {
+	if len(m) < 12 {
 		t.Fatalf("museum has %d switches", len(m))
 	}
 	for _, b := range m {
