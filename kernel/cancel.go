@@ -121,14 +121,6 @@ func (ctx *Ctx) waitidCancel(t *sim.Thread, cd *cancelData, issueFlags uint32) i
 	return -ENOENT
 }
 
-// futexCancel cancels matching IORING_OP_FUTEX_WAIT(V) requests: the
-// number cancelled, or -ENOENT. The futex engineer fills this in; until
-// then nothing matches.
-// Linux: io_uring/futex.c:io_futex_cancel()
-func (ctx *Ctx) futexCancel(t *sim.Thread, cd *cancelData, issueFlags uint32) int {
-	return -ENOENT
-}
-
 // pollCancelReq cancels an armed poll: it is marked cancelled and its
 // task_work completes it with -ECANCELED.
 // Linux: io_uring/poll.c:io_poll_cancel_req()

@@ -91,6 +91,7 @@ type Ctx struct {
 	retryLList    atomic.Pointer[sim.LLNode] // local work left over from a capped run; read locklessly
 
 	cancelTable ioHashTable // armed polls by user_data (ctx->cancel_table)
+	futexList   []*Req      // futex waits, oldest first (ctx->futex_list; kernel/uring_futex.go)
 	evfd        *ioEvFd     // registered eventfd (ctx->io_ev_fd)
 
 	iopoll        iopollState // IORING_SETUP_IOPOLL

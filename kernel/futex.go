@@ -125,11 +125,22 @@ type FutexQ struct {
 	key    futexKey
 	Bitset uint32
 	// Wake is q->wake: called by futex_wake with the hash bucket's lock
-	// held, after q was unqueued (futex_wake_mark's __futex_unqueue).
+	// held for a waiter whose bitset matches; it takes q off the chain
+	// with wakeMark (futex_wake_mark's __futex_unqueue) unless it declines
+	// the wakeup, which futex_wake counts all the same.
 	Wake func(t *sim.Thread, q *FutexQ)
 	// Private is free for the owner (the io_kiocb of an io_uring waiter).
 	Private any
 	queued  bool
+	hash    *futexHash
+}
+
+// wakeMark takes q off its chain, with the hash lock held (from Wake).
+// Linux: kernel/futex/waitwake.c:__futex_wake_mark()
+func (q *FutexQ) wakeMark() {
+	if q.queued {
+		q.hash.unqueueLocked(q)
+	}
 }
 
 // Queued reports whether q is still on its chain (plist_node_empty(&q->list) inverted).
@@ -178,12 +189,54 @@ func (k *Kernel) FutexQueue(t *sim.Thread, proc *Process, uaddr uint64, flags ui
 	if cur != val {
 		return -EAGAIN
 	}
-	q.key = key
+	h.queueLocked(key, q)
+	return 0
+}
+
+// queueLocked is __futex_queue: q goes to the end of its key's chain.
+func (h *futexHash) queueLocked(key futexKey, q *FutexQ) {
+	q.key, q.hash = key, h
 	if h.chains == nil {
 		h.chains = map[futexKey][]*FutexQ{}
 	}
 	h.chains[key] = append(h.chains[key], q)
 	q.queued = true
+}
+
+// futexQueueMultiple checks and queues every word of a FUTEX_WAITV: keys
+// first (-EINVAL for a misaligned word), then, with the hash locked, each
+// word's value, queueing its waiter when it matches. A word that differs
+// (-EAGAIN) or cannot be read (-EFAULT) takes the words queued so far
+// off again.
+// Linux: kernel/futex/waitwake.c:futex_wait_multiple_setup()
+func (k *Kernel) futexQueueMultiple(t *sim.Thread, proc *Process, vs []futexVector) int {
+	keys := make([]futexKey, len(vs))
+	for i := range vs {
+		key, errno := futexKeyOf(proc, vs[i].uaddr, vs[i].flags)
+		if errno != 0 {
+			return errno
+		}
+		keys[i] = key
+	}
+	h := &k.futex
+	h.lock.Lock(t)
+	defer h.lock.Unlock(t)
+	for i := range vs {
+		cur, errno := futexGetValueLocked(proc, vs[i].uaddr, vs[i].flags)
+		if errno == 0 && cur == vs[i].val {
+			h.queueLocked(keys[i], &vs[i].q)
+			continue
+		}
+		for j := range i {
+			if vs[j].q.queued {
+				h.unqueueLocked(&vs[j].q)
+			}
+		}
+		if errno != 0 {
+			return errno
+		}
+		return -EAGAIN
+	}
 	return 0
 }
 
@@ -231,9 +284,10 @@ func futexGetValueLocked(proc *Process, uaddr uint64, flags uint32) (uint64, int
 	return loadUserWord(b), 0
 }
 
-// FutexWakeKey wakes up to nr waiters (at least one) of the futex word
-// at uaddr whose bitset shares a bit with bitset, in queueing order, and
-// returns how many it woke: futex_wake. A zero bitset is -EINVAL.
+// FutexWake wakes up to nr waiters (at least one; none for nr 0 with
+// FLAGS_STRICT) of the futex word at uaddr whose bitset shares a bit with
+// bitset, in queueing order, and returns how many it woke: futex_wake. A
+// zero bitset is -EINVAL.
 // Linux: kernel/futex/waitwake.c:futex_wake()
 func (k *Kernel) FutexWake(t *sim.Thread, proc *Process, uaddr uint64, flags uint32, nr int, bitset uint32) int {
 	if bitset == 0 {
@@ -243,6 +297,10 @@ func (k *Kernel) FutexWake(t *sim.Thread, proc *Process, uaddr uint64, flags uin
 	if errno != 0 {
 		return errno
 	}
+	// FLAGS_STRICT (io_uring's FUTEX_WAKE): asking for none wakes none.
+	if flags&FLAGS_STRICT != 0 && nr == 0 {
+		return 0
+	}
 	h := &k.futex
 	h.lock.Lock(t)
 	defer h.lock.Unlock(t)
@@ -251,7 +309,6 @@ func (k *Kernel) FutexWake(t *sim.Thread, proc *Process, uaddr uint64, flags uin
 		if q.Bitset&bitset == 0 {
 			continue
 		}
-		h.unqueueLocked(q)
 		q.Wake(t, q)
 		ret++
 		if ret >= nr {
