@@ -158,14 +158,61 @@ type futexHash struct {
 	chains map[futexKey][]*FutexQ
 }
 
-// FutexKey computes the key of the futex word at uaddr of proc, checking
-// its alignment: -EINVAL for a misaligned address.
+// futexKeyOf computes the key of the futex word at uaddr of proc,
+// checking its alignment: -EINVAL for a misaligned address. A shared key
+// needs the word's page mapped (get_user_pages_fast): -EFAULT otherwise; a
+// private key is the address alone. With FLAGS_NUMA the word is followed
+// by a node id of the same size (the pair aligned to twice the size): an
+// unreadable one is -EFAULT, one that names no possible node -EINVAL, and
+// FUTEX_NO_NODE is replaced in user memory by the node of the caller.
+// Differs from Linux: the simulated machine has one NUMA node (0), so
+// every node id but 0 and FUTEX_NO_NODE is -EINVAL and FUTEX2_MPOL's
+// memory-policy node is always 0.
 // Linux: kernel/futex/core.c:get_futex_key()
 func futexKeyOf(proc *Process, uaddr uint64, flags uint32) (futexKey, int) {
-	if uaddr%FutexSize(flags) != 0 {
+	size := FutexSize(flags)
+	if flags&FLAGS_NUMA != 0 {
+		size *= 2
+	}
+	if uaddr%size != 0 {
 		return futexKey{}, -EINVAL
 	}
-	return futexKey{mm: proc.ID, addr: uaddr, shared: flags&FLAGS_SHARED != 0}, 0
+	if flags&FLAGS_NUMA != 0 {
+		if errno := futexNodeCheck(proc, uaddr+size/2, size/2); errno != 0 {
+			return futexKey{}, errno
+		}
+	}
+	shared := flags&FLAGS_SHARED != 0
+	if shared {
+		if _, errno := proc.MM.Slice(uaddr, FutexSize(flags)); errno != 0 {
+			return futexKey{}, -EFAULT
+		}
+	}
+	return futexKey{mm: proc.ID, addr: uaddr, shared: shared}, 0
+}
+
+// futexNoNode is FUTEX_NO_NODE: a node word of all ones (the futex word's
+// size) asks the kernel to pick the node.
+const futexNoNode = 0xffffffff
+
+// futexNodeCheck reads the node id word of a FLAGS_NUMA futex at naddr:
+// -EFAULT when it cannot be read, -EINVAL for a node that does not exist
+// (only node 0 does), and FUTEX_NO_NODE is overwritten with node 0, as the
+// kernel stores the node it hashed the futex to.
+// Linux: kernel/futex/core.c:get_futex_key(), futex_hash()
+func futexNodeCheck(proc *Process, naddr, size uint64) int {
+	b, errno := proc.MM.Slice(naddr, size)
+	if errno != 0 {
+		return -EFAULT
+	}
+	switch node := loadUserWord(b); {
+	case node == 0:
+		return 0
+	case node == futexNoNode && size == 4:
+		rings.WriteOnce((*uint32)(unsafe.Pointer(&b[0])), 0)
+		return 0
+	}
+	return -EINVAL
 }
 
 // FutexQueue computes the key of uaddr and, with the bucket locked,
