@@ -7,22 +7,24 @@ import (
 
 // raceScenarios are corpus scenarios whose either blocks are races the
 // kernel may resolve either way (link timeout vs completion, timeout vs
-// count completion, cancel vs completion, …): every alternative must be
-// one the simulator can reach, not only allowed.
+// count completion, cancel vs completion, …), with the strategy that
+// explores them: every alternative must be one the simulator can reach,
+// not only allowed.
 //
-// link_timeout_race is not here yet: in 2,000 seeds the simulator reaches
-// its alternatives 1 (the timer wins) and 3 (the timer fires, the read
+// link_timeout_race needs PCT: in 2,000 seeds the random walk reaches its
+// alternatives 1 (the timer wins) and 3 (the timer fires, the read
 // completes before the timeout's task_work cancels it: -ENOENT) but never
 // 2 (the read's task work runs and disarms the timer before the hrtimer
 // thread, woken at the same instant, fires it) nor 4 (the read's disarm
 // runs while the timer callback does). Both need the woken task to win a
 // long run of scheduling choices, which the uniform random walk does not
-// do; a PCT strategy (issue 10) should reach them, and then it joins.
+// do and PCT's priorities (one change point) do.
 // pbuf_commit_early is not a race on the simulator: its second alternative
 // is for a loaded host, where an io-wq worker may not run within the
 // scenario's wall-clock sleep; in virtual time it always has.
-var raceScenarios = []string{
-	"link_open_end",
+var raceScenarios = []struct{ name, strategy string }{
+	{"link_open_end", "random"},
+	{"link_timeout_race", "pct:2"},
 }
 
 // raceSeeds is how many seeds TestEitherAlternativesReached runs each of
@@ -35,8 +37,9 @@ const raceSeeds = 2000
 // one run, so an alternative the simulator cannot produce shows up as a
 // failure instead of as dead text in the scenario.
 func TestEitherAlternativesReached(t *testing.T) {
-	for _, name := range raceScenarios {
-		t.Run(name, func(t *testing.T) {
+	for _, rs := range raceScenarios {
+		name := rs.name
+		t.Run(name+"/"+rs.strategy, func(t *testing.T) {
 			path := filepath.Join("..", "testdata", "scenarios", name+".scn")
 			sc, err := ParseFile(path)
 			if err != nil {
@@ -57,10 +60,15 @@ func TestEitherAlternativesReached(t *testing.T) {
 			for i := range seen {
 				seen[i] = map[int]uint64{}
 			}
+			spec, err := ParseStrategy(rs.strategy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec = spec.Resolve(sc, RunOptions{})
 			for seed := uint64(1); seed <= raceSeeds; seed++ {
-				r := Run(sc, RunOptions{Seed: seed, SeedSet: true})
+				r := Run(sc, RunOptions{Seed: seed, SeedSet: true, Strategy: spec.New(seed)})
 				if r.Status != Pass {
-					t.Fatalf("seed=%d: %s\nreplay: go run ./cmd/uringsim run --seed=%d %s", seed, r.String(), seed, filepath.Join("testdata", "scenarios", name+".scn"))
+					t.Fatalf("seed=%d: %s\nreplay: go run ./cmd/uringsim replay --seed=%d --strategy=%v %s", seed, r.String(), seed, spec, filepath.Join("testdata", "scenarios", name+".scn"))
 				}
 				if len(r.Either) != len(blocks) {
 					t.Fatalf("seed=%d: %d either blocks ran, the file has %d at top level", seed, len(r.Either), len(blocks))

@@ -66,6 +66,10 @@ type RunOptions struct {
 	// Bugs switches museum bugs back on in the simulator (uring.Bugs; the
 	// zero value is Linux 6.18). The host kernel ignores it.
 	Bugs uring.Bugs
+	// Strategy decides the simulator's scheduling choices (nil: the
+	// random walk from the seed, sim.RandomWalk). A strategy has state:
+	// give each Run a fresh one.
+	Strategy sim.Strategy
 }
 
 // Status is the outcome of one scenario on one backend.
@@ -322,13 +326,7 @@ func (x *runner) setup() *failure {
 		}
 		x.be = be
 	} else {
-		seed := uint64(DefaultSeed)
-		if x.s.HasSeed {
-			seed = x.s.Seed
-		}
-		if x.opt.SeedSet {
-			seed = x.opt.Seed
-		}
+		seed := x.s.RunSeed(x.opt)
 		x.res.Seed = seed
 		steps := x.opt.MaxSteps
 		switch {
@@ -337,7 +335,7 @@ func (x *runner) setup() *failure {
 		case steps < 0:
 			steps = 0
 		}
-		x.m = uring.NewSimMachine(uring.SimConfig{Seed: seed, Sink: x.opt.Sink, MaxSteps: steps, Mode: x.opt.Mode, Bugs: x.opt.Bugs})
+		x.m = uring.NewSimMachine(uring.SimConfig{Seed: seed, Sink: x.opt.Sink, MaxSteps: steps, Mode: x.opt.Mode, Bugs: x.opt.Bugs, Strategy: x.opt.Strategy})
 		x.be = x.m.Backend()
 	}
 	x.files = newFileSys(x.be)

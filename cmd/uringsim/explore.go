@@ -20,7 +20,8 @@ import (
 )
 
 const exploreUsage = `usage: uringsim explore [--seeds=N] [--seed0=S] [--jobs=N] [--shard=I/N]
-                       [--bug=NAME[,NAME]] [--check-determinism] [--json] PATH...
+                       [--bug=NAME[,NAME]] [--strategy=random|pct:D[:K]]
+                       [--check-determinism] [--json] PATH...
 
 Runs each scenario on the simulator under N seeds (seed0 .. seed0+N-1, one
 world per seed, all in this process) and checks its expectations. A
@@ -30,6 +31,18 @@ alternative matched (either #B: alternative A: count), the failing seeds
 with their first failure, and the command that replays the first failure
 (uringsim replay). stdout depends only on the scenarios and the seeds, not
 on --jobs or timing; the rate goes to stderr.
+
+--strategy picks how the simulator decides its scheduling choices:
+  random    a seeded random walk, uniform at every choice (the default)
+  pct:D     PCT (Burckhardt et al., ASPLOS 2010) for bug depth D: each
+            thread gets a random priority, the highest runnable runs, and
+            at D-1 change points drawn among the first K thread choices the
+            running thread drops below all others. K is the number of
+            thread choices of the scenario's probe run (the random walk
+            under the scenario's own seed); the replay line spells it out
+  pct:D:K   PCT with K given
+The random walk rarely lets one thread win a long run of choices; PCT
+reaches such schedules within a few hundred seeds.
 
 --check-determinism runs each seed twice, with a text trace, and fails a
 seed whose second run differs from its first (trace, CQE stream or
@@ -42,6 +55,7 @@ machines given I=0..N-1 run every seed once between them. --json prints one
 JSON object per run instead, in seed order:
   scenario  the scenario's name          file    its path
   seed      the seed                     bugs    --bug switches, comma-separated
+  strategy  pct:D:K (absent for random)
   status    PASS, FAIL or SKIP           reason  FAIL/SKIP: why (line L: ...)
   either    per either block run, the alternative that matched (1-based)
   replay    FAIL: the command that replays the run
@@ -57,6 +71,7 @@ type exploreConfig struct {
 	jobs           int
 	shard, nshards uint64
 	bugs           uring.Bugs
+	strategy       scenario.StrategySpec
 	json           bool
 	checkDet       bool
 	paths          []string
@@ -71,6 +86,7 @@ func parseExploreFlags(args []string) (*exploreConfig, error) {
 	fset.IntVar(&cfg.jobs, "jobs", 1, "worlds run at once")
 	shard := fset.String("shard", "0/1", "I/N")
 	bugs := fset.String("bug", "", "museum bugs")
+	strategy := fset.String("strategy", "random", "random, pct:D or pct:D:K")
 	fset.BoolVar(&cfg.json, "json", false, "JSON lines")
 	fset.BoolVar(&cfg.checkDet, "check-determinism", false, "run each seed twice, compare traces")
 	var err error
@@ -88,6 +104,9 @@ func parseExploreFlags(args []string) (*exploreConfig, error) {
 	}
 	if cfg.bugs, err = uring.ParseBugs(*bugs); err != nil {
 		return nil, fmt.Errorf("--bug: %v", err)
+	}
+	if cfg.strategy, err = scenario.ParseStrategy(*strategy); err != nil {
+		return nil, fmt.Errorf("--strategy: %v", err)
 	}
 	if len(cfg.paths) == 0 {
 		return nil, errors.New("no scenario given")
@@ -124,6 +143,7 @@ type exploreRun struct {
 	File     string `json:"file"`
 	Seed     uint64 `json:"seed"`
 	Bugs     string `json:"bugs,omitempty"`
+	Strategy string `json:"strategy,omitempty"`
 	Status   string `json:"status"`
 	Reason   string `json:"reason,omitempty"`
 	Either   []int  `json:"either,omitempty"`
@@ -149,7 +169,10 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		start := time.Now()
-		runs := exploreSeeds(l.sc, l.file, seeds, cfg, func(done, failed int) {
+		// pct:D takes its K from the scenario's probe run, once.
+		scfg := *cfg
+		scfg.strategy = cfg.strategy.Resolve(l.sc, scenario.RunOptions{Bugs: cfg.bugs})
+		runs := exploreSeeds(l.sc, l.file, seeds, &scfg, func(done, failed int) {
 			if tty {
 				rate := float64(done) / max(time.Since(start).Seconds(), 1e-9)
 				fmt.Fprintf(stderr, "\r%s: %d/%d seeds, %.0f seeds/s, %d failed ", l.sc.Name, done, len(seeds), rate, failed)
@@ -173,7 +196,7 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 			}
 			continue
 		}
-		printExplore(stdout, l.sc.Name, runs, cfg)
+		printExplore(stdout, l.sc.Name, runs, &scfg)
 	}
 	return status
 }
@@ -222,6 +245,9 @@ var runScenario = scenario.Run
 // end of the sweep.
 func exploreOne(sc *scenario.Scenario, file string, seed uint64, cfg *exploreConfig) (run exploreRun) {
 	run = exploreRun{Scenario: sc.Name, File: file, Seed: seed, Bugs: cfg.bugs.String()}
+	if cfg.strategy.PCT {
+		run.Strategy = cfg.strategy.String()
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			run.Status, run.Reason, run.Either = scenario.Fail.String(), fmt.Sprintf("panic: %v", p), nil
@@ -230,7 +256,7 @@ func exploreOne(sc *scenario.Scenario, file string, seed uint64, cfg *exploreCon
 			run.Replay = replayCommand(run)
 		}
 	}()
-	opt := scenario.RunOptions{Seed: seed, SeedSet: true, Bugs: cfg.bugs}
+	opt := scenario.RunOptions{Seed: seed, SeedSet: true, Bugs: cfg.bugs, Strategy: cfg.strategy.New(seed)}
 	var traces [2]bytes.Buffer
 	if cfg.checkDet {
 		opt.Sink = sim.NewTextSink(&traces[0])
@@ -246,7 +272,7 @@ func exploreOne(sc *scenario.Scenario, file string, seed uint64, cfg *exploreCon
 	if !cfg.checkDet {
 		return run
 	}
-	opt.Sink = sim.NewTextSink(&traces[1])
+	opt.Sink, opt.Strategy = sim.NewTextSink(&traces[1]), cfg.strategy.New(seed)
 	r2 := runScenario(sc, opt)
 	diff, differs := firstLineDiff(traces[0].Bytes(), traces[1].Bytes())
 	what := "trace"
@@ -303,6 +329,9 @@ func replayCommand(r exploreRun) string {
 	if r.Bugs != "" {
 		cmd += " --bug=" + r.Bugs
 	}
+	if r.Strategy != "" {
+		cmd += " --strategy=" + r.Strategy
+	}
 	return cmd + " " + shellQuote(r.File)
 }
 
@@ -336,9 +365,16 @@ func printExplore(w io.Writer, name string, runs []exploreRun, cfg *exploreConfi
 			hist[alt{b + 1, a}]++
 		}
 	}
-	bugs := ""
+	var with []string
 	if s := cfg.bugs.String(); s != "" {
-		bugs = " with --bug=" + s
+		with = append(with, "--bug="+s)
+	}
+	if cfg.strategy.PCT {
+		with = append(with, "--strategy="+cfg.strategy.String())
+	}
+	bugs := ""
+	if len(with) > 0 {
+		bugs = " with " + strings.Join(with, " ")
 	}
 	shard := ""
 	if cfg.nshards > 1 {

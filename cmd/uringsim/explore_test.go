@@ -392,3 +392,55 @@ func TestExploreCheckDeterminismDetects(t *testing.T) {
 		t.Errorf("without --check-determinism: status %d, seed 4 ran %d times\n%s", status, calls[4], out)
 	}
 }
+
+// TestExplorePCT: explore --strategy=pct:2 resolves K once per scenario
+// and names it in every JSON line; its output does not depend on --jobs;
+// the replay of a seed under that strategy gives the same trace twice and
+// the one `run --strategy=pct:2` writes, and a different one from the
+// random walk's under the same seed.
+func TestExplorePCT(t *testing.T) {
+	const file = "../../testdata/scenarios/link_timeout_race.scn"
+	var outs []string
+	for _, jobs := range []string{"1", "2"} {
+		status, out, stderr := cli("explore", "--json", "--strategy=pct:2", "--seeds=40", "--jobs="+jobs, file)
+		if status != 0 {
+			t.Fatalf("status %d\n%s\n%s", status, out, stderr)
+		}
+		outs = append(outs, out)
+	}
+	if outs[0] != outs[1] {
+		t.Errorf("--jobs=1 and --jobs=2 differ:\n%s\n%s", outs[0], outs[1])
+	}
+	runs := decodeRuns(t, outs[0])
+	spec, _ := runs[0]["strategy"].(string)
+	if !strings.HasPrefix(spec, "pct:2:") || len(runs) != 40 {
+		t.Fatalf("%d runs, strategy %q", len(runs), spec)
+	}
+	for _, r := range runs {
+		if r["strategy"] != spec {
+			t.Errorf("seed %v: strategy %v, want %s", r["seed"], r["strategy"], spec)
+		}
+	}
+	dir := t.TempDir()
+	a := readTrace(t, filepath.Join(dir, "a"), "replay", "--seed=3", "--strategy="+spec, file)
+	b := readTrace(t, filepath.Join(dir, "b"), "replay", "--seed=3", "--strategy="+spec, file)
+	r := readTrace(t, filepath.Join(dir, "r"), "run", "--seed=3", "--trace=text", "--strategy=pct:2", file)
+	w := readTrace(t, filepath.Join(dir, "w"), "replay", "--seed=3", file)
+	if len(a) == 0 || !bytes.Equal(a, b) || !bytes.Equal(a, r) {
+		t.Errorf("pct replays or run differ (%d, %d, %d bytes)", len(a), len(b), len(r))
+	}
+	if bytes.Equal(a, w) {
+		t.Error("pct and the random walk give the same trace for seed 3")
+	}
+	if got := replayCommand(exploreRun{Seed: 9, File: "a b.scn", Bugs: "X", Strategy: "pct:3:7"}); got != "uringsim replay --seed=9 --bug=X --strategy=pct:3:7 'a b.scn'" {
+		t.Errorf("replay command %q", got)
+	}
+	for _, args := range [][]string{
+		{"explore", "--strategy=pct:0", file}, {"explore", "--strategy=walk", file},
+		{"run", "--strategy=pct:2:0", file}, {"run", "--strategy=pct:2", "--mode=concurrent", file},
+	} {
+		if status, _, stderr := cli(args...); status != 2 || !strings.Contains(stderr, "--strategy") {
+			t.Errorf("%v: status %d, stderr %q", args, status, stderr)
+		}
+	}
+}

@@ -20,7 +20,8 @@ import (
 )
 
 const runUsage = `usage: uringsim run [--backend=sim|kernel|both] [--seed=N] [--mode=deterministic|concurrent]
-                   [--trace=text|json|chrome] [--trace-out=FILE] [--bug=NAME[,NAME]] [-v] PATH...
+                   [--trace=text|json|chrome] [--trace-out=FILE] [--bug=NAME[,NAME]]
+                   [--strategy=random|pct:D[:K]] [-v] PATH...
 
 Runs scenario files (shared/SCENARIO.md). A PATH is a .scn file or a
 directory, searched recursively for *.scn files (in sorted order).
@@ -36,7 +37,8 @@ runs the simulator on real goroutines and real time instead of the
 deterministic scheduler (no seed, no reproducible trace). --trace writes the
 simulator's trace to stderr, or to --trace-out (chrome: one scenario only).
 --bug switches museum bugs back on in the simulator (uringsim bugs lists
-them). -v echoes each command before it runs.
+them). --strategy picks the simulator's scheduling strategy (uringsim
+explore -h describes them). -v echoes each command before it runs.
 
 Exit status: 0 when nothing failed, 1 when a scenario failed (or the
 streams differ with --backend=both), 2 for a usage error or when a file
@@ -53,6 +55,7 @@ type runConfig struct {
 	verbose  bool
 	mode     sim.Mode
 	bugs     uring.Bugs
+	strategy scenario.StrategySpec
 	paths    []string
 }
 
@@ -67,6 +70,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runConfig, error) {
 	fset.BoolVar(&cfg.verbose, "v", false, "echo commands")
 	mode := fset.String("mode", "deterministic", "simulator mode: deterministic or concurrent")
 	bugs := fset.String("bug", "", "museum bugs to switch on, comma-separated")
+	strategy := fset.String("strategy", "random", "scheduling strategy: random, pct:D or pct:D:K")
 	var err error
 	if cfg.paths, err = parseInterleaved(fset, args); err != nil {
 		return nil, err
@@ -101,6 +105,12 @@ func parseRunFlags(args []string, stderr io.Writer) (*runConfig, error) {
 	}
 	if cfg.bugs, err = uring.ParseBugs(*bugs); err != nil {
 		return nil, fmt.Errorf("--bug: %v", err)
+	}
+	if cfg.strategy, err = scenario.ParseStrategy(*strategy); err != nil {
+		return nil, fmt.Errorf("--strategy: %v", err)
+	}
+	if cfg.strategy.PCT && cfg.mode != sim.Deterministic {
+		return nil, errors.New("--strategy needs --mode=deterministic")
 	}
 	if len(cfg.paths) == 0 {
 		return nil, errors.New("no scenario given")
@@ -265,6 +275,7 @@ func runRun(args []string, stdout, stderr io.Writer) (status int) {
 			opt := scenario.RunOptions{Backend: be, Seed: cfg.seed, SeedSet: cfg.seedSet, Out: stdout, Mode: cfg.mode, Bugs: cfg.bugs}
 			if be == scenario.BackendSim {
 				opt.Sink = sink
+				opt.Strategy = cfg.strategy.Resolve(l.sc, opt).New(l.sc.RunSeed(opt))
 			}
 			if cfg.verbose {
 				src := l.src
