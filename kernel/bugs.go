@@ -57,6 +57,10 @@ type Bugs struct {
 	// CQEs through io_post_aux_cqe with overflow allowed, so it never
 	// stops on a full CQ.
 	MultishotAcceptOverflow bool
+	// NetPartialNoCommit (M12): a send or receive that moved part of its
+	// data and retries keeps its ring buffer uncommitted, so another
+	// request can select the same buffer.
+	NetPartialNoCommit bool
 }
 
 // ReqPostAuxCQE posts an F_MORE CQE of req as io_post_aux_cqe does,
@@ -276,6 +280,23 @@ func Museum() []BugInfo {
 			Symptom: "flags=IORING_CQE_F_MORE",
 			Set:     func(b *Bugs) { b.MultishotAcceptOverflow = true },
 			On:      func(b *Bugs) bool { return b.MultishotAcceptOverflow },
+		},
+		{
+			Name:     "NetPartialNoCommit",
+			Fix:      "io_uring/net: commit partial buffers on retry (Jens Axboe, Aug 2025; Fixes c56e022c0a27)",
+			Affected: "Linux 5.19 (ring-provided buffers, c56e022c0a27) until the fix in the 6.17 cycle (backported to stable)",
+			Mechanism: "A ring-provided buffer is selected at the ring's head and committed (the head moved " +
+				"past it) only when the request completes, unless the selection must be committed at " +
+				"once. A receive with MSG_WAITALL, or a stream send or receive that moved too little, " +
+				"retries after a partial transfer: it kept its buffer across the retry without committing " +
+				"it, so a second request on another socket, selecting from the same group, took the same " +
+				"buffer and both received into the same memory (two CQEs with one buffer id; the data " +
+				"corrupted). The fix commits the partially used buffers before the retry " +
+				"(io_net_kbuf_recyle).",
+			Budget:  1,
+			Symptom: "expected cqe r ud=2 res=4 bid=1, got cqe r ud=2 res=4 flags=IORING_CQE_F_BUFFER bid=0",
+			Set:     func(b *Bugs) { b.NetPartialNoCommit = true },
+			On:      func(b *Bugs) bool { return b.NetPartialNoCommit },
 		},
 	}
 }

@@ -380,6 +380,17 @@ func BuffersSelect(t *sim.Thread, req *Req, arg *BufSelArg, sel *BufSel, issueFl
 // Linux: io_uring/kbuf.c:io_buffers_peek()
 func BuffersPeek(req *Req, arg *BufSelArg, sel *BufSel) int { return buffersPeek(req, arg, sel) }
 
+// KbufCommit commits the ring buffers of sel that req selected but has
+// not committed yet (n bytes in nr buffers); false when an incremental
+// buffer has bytes left.
+// Linux: io_uring/kbuf.c:io_kbuf_commit()
+func KbufCommit(req *Req, sel *BufSel, n, nr int) bool {
+	if sel == nil || sel.bl == nil {
+		return true
+	}
+	return kbufCommit(req, sel.bl, n, nr)
+}
+
 // KbufRecycle gives back a selected buffer the op did not use.
 // Linux: io_uring/kbuf.h:io_kbuf_recycle()
 func KbufRecycle(t *sim.Thread, req *Req, sel *BufSel, issueFlags uint32) bool {

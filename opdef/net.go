@@ -232,6 +232,20 @@ func sendSelectBuffer(t *sim.Thread, req *kernel.Req, issueFlags uint32, kmsg *a
 	return 0
 }
 
+// netKbufRecycle prepares a partial transfer's retry: its provided
+// buffers stay with the request (REQ_F_BL_NO_RECYCLE), and ring buffers
+// selected but not yet committed are committed now, so that no other
+// request selects them while this one waits for the rest of its data.
+// Linux: io_uring/net.c:io_net_kbuf_recyle()
+func netKbufRecycle(req *kernel.Req, kmsg *asyncMsghdr, n int) int {
+	kernel.ReqAddFlags(req, kernel.REQ_F_BL_NO_RECYCLE)
+	// NetPartialNoCommit: the buffer is kept uncommitted, as before the fix.
+	if kernel.ReqFlags(req)&kernel.REQ_F_BUFFERS_COMMIT != 0 && !kernel.ReqBugs(req).NetPartialNoCommit {
+		kernel.KbufCommit(req, &kmsg.sel, n, max(bundleNbufs(kmsg, n), 1))
+	}
+	return -kernel.EAGAIN
+}
+
 // bundleNbufs is how many of the bundle's buffers a transfer of ret
 // bytes used.
 // Linux: io_uring/net.c:io_bundle_nbufs()
@@ -322,11 +336,10 @@ func sendIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 				sr.len -= uint32(ret)
 				sr.buf += uint64(ret)
 				sr.doneIO += uint32(ret)
-				kernel.ReqAddFlags(req, kernel.REQ_F_BL_NO_RECYCLE)
 				if bufsel || kernel.ReqFlags(req)&kernel.REQ_F_BUFFER_SELECT != 0 {
 					advanceIovs(kmsg, ret)
 				}
-				return -kernel.EAGAIN
+				return netKbufRecycle(req, kmsg, ret)
 			}
 			if ret == -vfs.ERESTARTSYS {
 				ret = -kernel.EINTR
@@ -615,9 +628,8 @@ func recvIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 					sr.len -= uint32(ret)
 					sr.buf += uint64(ret)
 					sr.doneIO += uint32(ret)
-					kernel.ReqAddFlags(req, kernel.REQ_F_BL_NO_RECYCLE)
 					advanceIovs(kmsg, ret)
-					return -kernel.EAGAIN
+					return netKbufRecycle(req, kmsg, ret)
 				}
 				if ret == -vfs.ERESTARTSYS {
 					ret = -kernel.EINTR

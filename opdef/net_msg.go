@@ -124,8 +124,7 @@ func sendmsgIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 		if ret > 0 && netRetry(s, flags) {
 			sr.doneIO += uint32(ret)
 			advanceIovs(kmsg, ret)
-			kernel.ReqAddFlags(req, kernel.REQ_F_BL_NO_RECYCLE)
-			return -kernel.EAGAIN
+			return netKbufRecycle(req, kmsg, ret)
 		}
 		if ret == -vfs.ERESTARTSYS {
 			ret = -kernel.EINTR
@@ -258,8 +257,7 @@ func recvmsgIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 			if ret > 0 && netRetry(s, flags) {
 				sr.doneIO += uint32(ret)
 				advanceIovs(kmsg, ret)
-				kernel.ReqAddFlags(req, kernel.REQ_F_BL_NO_RECYCLE)
-				return -kernel.EAGAIN
+				return netKbufRecycle(req, kmsg, ret)
 			}
 			if ret == -vfs.ERESTARTSYS {
 				ret = -kernel.EINTR
