@@ -49,6 +49,10 @@ const (
 // Linux: liburing src/include/liburing.h:struct io_uring
 type Ring struct {
 	be Backend
+	// sim is be when it is the simulator, so that yield, called around
+	// every shared-word access, is an inlined check of the calling
+	// thread's fuel rather than an interface call.
+	sim *simBackend
 	fd int // ring_fd: -1 with IORING_SETUP_REGISTERED_FD_ONLY
 	// enterFD is liburing's enter_ring_fd: the descriptor, or once the
 	// ring is registered (regRing) its index in the task's table, which
@@ -114,6 +118,7 @@ func QueueInit(be Backend, entries uint32, flags uint32) (*Ring, error) {
 // Linux: liburing src/setup.c:io_uring_queue_init_params(), io_uring_queue_mmap()
 func New(be Backend, entries uint32, opt *Params) (*Ring, error) {
 	r := &Ring{be: be, fd: -1, retryEINTR: be.Host()}
+	r.sim, _ = be.(*simBackend)
 	be.BindThread()
 	r.bound = true
 	if err := r.init(entries, opt); err != nil {
@@ -342,7 +347,13 @@ func (r *Ring) SQECmd(sqe *rings.SQE) []byte {
 }
 
 // yield is the backend's scheduling point before a shared-word access.
-func (r *Ring) yield() { r.be.Yield() }
+func (r *Ring) yield() {
+	if r.sim != nil {
+		r.sim.task.Thread.Yield()
+		return
+	}
+	r.be.Yield()
+}
 
 // loadSQHead is io_uring_load_sq_head(): with SQPOLL the kernel thread
 // moves sq.head concurrently, so it is an acquire.
