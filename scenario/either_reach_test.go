@@ -25,6 +25,7 @@ import (
 var raceScenarios = []struct{ name, strategy string }{
 	{"link_open_end", "random"},
 	{"link_timeout_race", "pct:2"},
+	{"futex_cancel_race", "random"},
 }
 
 // raceSeeds is how many seeds TestEitherAlternativesReached runs each of
