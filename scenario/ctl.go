@@ -18,15 +18,19 @@ type ChildCmd struct {
 	After Dur
 }
 
-// StoreCmd is `store MEM [off=N] (data="…" | u32=N | u64=N)`: a plain
-// store into user memory from the test. A u32/u64 store at an aligned
-// offset is atomic.
+// StoreCmd is `store MEM [off=N] (data="…" | u32=N | u64=N |
+// addr=MEM2[+OFF])`: a plain store into user memory from the test. A
+// u32/u64 store at an aligned offset is atomic; addr= stores the 64-bit
+// user address of MEM2+OFF on the backend that runs (a pointer in user
+// memory, such as a futex_waitv's uaddr).
 type StoreCmd struct {
-	Mem  string
-	Off  Num
-	Data Str
-	U32  Num
-	U64  Num
+	Mem     string
+	Off     Num
+	Data    Str
+	U32     Num
+	U64     Num
+	AddrMem string // addr=: the mem whose address is stored ("" without addr=)
+	AddrOff uint64
 }
 
 // FutexWakeCmd is `futex_wake MEM[+OFF] [count=N] [expect=N]`: the
@@ -99,6 +103,13 @@ func (p *parser) store(w token, args []token) (Payload, error) {
 		case "u64":
 			c.U64, err = p.num(t, 64, false)
 			values++
+		case "addr":
+			var isMem bool
+			c.AddrMem, c.AddrOff, isMem, err = p.memAddr(t.line, "store", t.val)
+			if err == nil && !isMem {
+				err = p.errf(t.line, "store: addr=%s is not a mem (addr=MEM[+OFF])", t.val)
+			}
+			values++
 		default:
 			return false, nil
 		}
@@ -108,7 +119,7 @@ func (p *parser) store(w token, args []token) (Payload, error) {
 		return nil, err
 	}
 	if values != 1 {
-		return nil, p.errf(w.line, "store: want exactly one of data=, u32= or u64=")
+		return nil, p.errf(w.line, "store: want exactly one of data=, u32=, u64= or addr=")
 	}
 	return c, nil
 }
@@ -163,10 +174,18 @@ func (x *runner) store(line int, c *StoreCmd) *failure {
 	}
 	off := c.Off.V
 	n := uint64(len(c.Data.S))
+	u64 := c.U64
+	if c.AddrMem != "" {
+		target, ok := x.mems[c.AddrMem]
+		if !ok {
+			return failf(line, "mem %s was not created", c.AddrMem)
+		}
+		u64 = Num{V: addr(target) + c.AddrOff, Set: true}
+	}
 	switch {
 	case c.U32.Set:
 		n = 4
-	case c.U64.Set:
+	case u64.Set:
 		n = 8
 	}
 	if off > uint64(len(b)) || n > uint64(len(b))-off {
@@ -180,10 +199,10 @@ func (x *runner) store(line int, c *StoreCmd) *failure {
 		rings.WriteOnce((*uint32)(unsafe.Pointer(&dst[0])), uint32(c.U32.V))
 	case c.U32.Set:
 		binary.LittleEndian.PutUint32(dst, uint32(c.U32.V))
-	case c.U64.Set && aligned:
-		rings.WriteOnce64((*uint64)(unsafe.Pointer(&dst[0])), c.U64.V)
-	case c.U64.Set:
-		binary.LittleEndian.PutUint64(dst, c.U64.V)
+	case u64.Set && aligned:
+		rings.WriteOnce64((*uint64)(unsafe.Pointer(&dst[0])), u64.V)
+	case u64.Set:
+		binary.LittleEndian.PutUint64(dst, u64.V)
 	default:
 		copy(dst, c.Data.S)
 	}

@@ -44,7 +44,9 @@
 //     clock. after= defaults to 0 (exits at once, asynchronously). A child
 //     nothing waited for is killed and reaped at the end of the run.
 //   - store takes exactly one of data=, u32=, u64= (little endian; an
-//     aligned u32/u64 is one atomic store); futex_wake's count defaults to
+//     aligned u32/u64 is one atomic store) or addr=MEM[+OFF], the 64-bit
+//     user address of that mem on the running backend (a pointer in user
+//     memory: a futex_waitv's uaddr); futex_wake's count defaults to
 //     1 (futex_wake wakes one for any count <= 1) and it prints
 //     `futex_wake MEM[+OFF] ret=N`.
 //   - Before taking an SQE, sqe moves the runner's tail up to the kernel's
