@@ -107,6 +107,10 @@ type Result struct {
 	// Either records, per either block run, which alternative matched
 	// (1-based), in execution order.
 	Either []int
+	// Choices is the simulator's decision log (sim only): under the same
+	// seed and bugs, RunOptions.Strategy = sim.Replay(Choices, …)
+	// reproduces the run.
+	Choices []sim.Choice
 }
 
 // String is the result line SCENARIO.md prints: `PASS name`,
@@ -234,6 +238,9 @@ func runOne(s *Scenario, opt RunOptions) (res Result) {
 			}
 		}
 		x.cleanup()
+		if x.m != nil {
+			res.Choices = x.m.World().Choices()
+		}
 	}()
 	if f := x.setup(); f == nil {
 		f = x.runAll()

@@ -418,12 +418,16 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-const replayUsage = `usage: uringsim replay --seed=S [--bug=NAME[,NAME]] [--trace=text|json|chrome] [--trace-out=FILE] PATH...
+const replayUsage = `usage: uringsim replay (--seed=S [--bug=NAME[,NAME]] [--strategy=...] | --tape=FILE)
+                      [--tape-out=FILE] [--trace=text|json|chrome] [--trace-out=FILE] PATH...
 
 Replays a run that explore reported: the scenario on the simulator under
 seed S with the same bugs, printing its CQEs, its result and its trace
 (text on stderr unless --trace says otherwise). The same seed gives a
 byte-identical trace on every replay, the one run --seed=S --trace writes.
+--tape-out records the run's tape (seed, bugs, every choice) and --tape
+replays one; a tape that no longer matches the code fails at the first
+choice that differs.
 `
 
 // runReplay is `uringsim replay`: run on the deterministic simulator with
@@ -435,7 +439,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case err != nil:
 	case !cfg.seedSet:
-		err = errors.New("--seed=S is required")
+		err = errors.New("--seed=S or --tape=FILE is required")
 	case cfg.backend != "sim" || cfg.mode != sim.Deterministic:
 		err = errors.New("replay runs the deterministic simulator only (no --backend, no --mode)")
 	}

@@ -65,7 +65,7 @@ func TestReplayUsage(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{[]string{"replay", lostNotificationScn}, "--seed=S is required"},
+		{[]string{"replay", lostNotificationScn}, "--seed=S or --tape=FILE is required"},
 		{[]string{"replay", "--seed=x", lostNotificationScn}, "--seed=x"},
 		{[]string{"replay", "--seed=1", "--backend=kernel", lostNotificationScn}, "simulator only"},
 		{[]string{"replay", "--seed=1", "--mode=concurrent", lostNotificationScn}, "simulator only"},

@@ -21,7 +21,7 @@ import (
 
 const runUsage = `usage: uringsim run [--backend=sim|kernel|both] [--seed=N] [--mode=deterministic|concurrent]
                    [--trace=text|json|chrome] [--trace-out=FILE] [--bug=NAME[,NAME]]
-                   [--strategy=random|pct:D[:K]] [-v] PATH...
+                   [--strategy=random|pct:D[:K]] [--tape=FILE] [--tape-out=FILE] [-v] PATH...
 
 Runs scenario files (shared/SCENARIO.md). A PATH is a .scn file or a
 directory, searched recursively for *.scn files (in sorted order).
@@ -38,7 +38,10 @@ deterministic scheduler (no seed, no reproducible trace). --trace writes the
 simulator's trace to stderr, or to --trace-out (chrome: one scenario only).
 --bug switches museum bugs back on in the simulator (uringsim bugs lists
 them). --strategy picks the simulator's scheduling strategy (uringsim
-explore -h describes them). -v echoes each command before it runs.
+explore -h describes them). --tape-out records the run's tape: its seed,
+bugs and every scheduling choice; --tape replays one (no --seed, --bug or
+--strategy then), and a run that asks for a choice the tape does not match
+fails there, naming the choice (one scenario on the simulator each). -v echoes each command before it runs.
 
 Exit status: 0 when nothing failed, 1 when a scenario failed (or the
 streams differ with --backend=both), 2 for a usage error or when a file
@@ -56,6 +59,8 @@ type runConfig struct {
 	mode     sim.Mode
 	bugs     uring.Bugs
 	strategy scenario.StrategySpec
+	tape     *tape  // --tape: the run to replay
+	tapeOut  string // --tape-out: where to record the run
 	paths    []string
 }
 
@@ -71,6 +76,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runConfig, error) {
 	mode := fset.String("mode", "deterministic", "simulator mode: deterministic or concurrent")
 	bugs := fset.String("bug", "", "museum bugs to switch on, comma-separated")
 	strategy := fset.String("strategy", "random", "scheduling strategy: random, pct:D or pct:D:K")
+	tapeIn := fset.String("tape", "", "replay a recorded tape")
+	fset.StringVar(&cfg.tapeOut, "tape-out", "", "record the run's tape")
 	var err error
 	if cfg.paths, err = parseInterleaved(fset, args); err != nil {
 		return nil, err
@@ -111,6 +118,20 @@ func parseRunFlags(args []string, stderr io.Writer) (*runConfig, error) {
 	}
 	if cfg.strategy.PCT && cfg.mode != sim.Deterministic {
 		return nil, errors.New("--strategy needs --mode=deterministic")
+	}
+	if *tapeIn != "" || cfg.tapeOut != "" {
+		if cfg.mode != sim.Deterministic || cfg.backend != "sim" || len(cfg.paths) != 1 {
+			return nil, errors.New("--tape and --tape-out take one scenario on the deterministic simulator")
+		}
+	}
+	if *tapeIn != "" {
+		if *seed != "" || *bugs != "" || cfg.strategy.PCT {
+			return nil, errors.New("--tape holds the seed, the bugs and every choice: no --seed, --bug or --strategy with it")
+		}
+		if cfg.tape, err = readTape(*tapeIn); err != nil {
+			return nil, fmt.Errorf("--tape: %v", err)
+		}
+		cfg.seed, cfg.seedSet, cfg.bugs = cfg.tape.seed, true, cfg.tape.bugs
 	}
 	if len(cfg.paths) == 0 {
 		return nil, errors.New("no scenario given")
@@ -219,6 +240,10 @@ func runRun(args []string, stdout, stderr io.Writer) (status int) {
 	if !ok {
 		return 2
 	}
+	if (cfg.tape != nil || cfg.tapeOut != "") && len(scs) != 1 {
+		fmt.Fprintln(stderr, "uringsim run: --tape and --tape-out take one scenario, not a directory")
+		return 2
+	}
 
 	// The trace.
 	var traceW io.Writer = stderr
@@ -276,12 +301,22 @@ func runRun(args []string, stdout, stderr io.Writer) (status int) {
 			if be == scenario.BackendSim {
 				opt.Sink = sink
 				opt.Strategy = cfg.strategy.Resolve(l.sc, opt).New(l.sc.RunSeed(opt))
+				if cfg.tape != nil {
+					opt.Strategy = cfg.tape.strategy()
+				}
 			}
 			if cfg.verbose {
 				src := l.src
 				opt.Before = func(c *scenario.Command) { echoCommand(stdout, src, c) }
 			}
 			r := scenario.Run(l.sc, opt)
+			if cfg.tapeOut != "" {
+				t := &tape{file: l.file, seed: r.Seed, bugs: opt.Bugs, choices: r.Choices}
+				if err := writeTape(cfg.tapeOut, t); err != nil {
+					fmt.Fprintf(stderr, "uringsim run: --tape-out: %v\n", err)
+					return 2
+				}
+			}
 			line := r.String()
 			if len(backends) > 1 {
 				line = strings.Replace(line, " "+r.Name, " "+r.Name+" ["+be+"]", 1)
