@@ -61,6 +61,10 @@ type Bugs struct {
 	// data and retries keeps its ring buffer uncommitted, so another
 	// request can select the same buffer.
 	NetPartialNoCommit bool
+	// PollTWStaleMask (M3's relative): poll task work that consumed
+	// several wakeups reports the first wakeup's events instead of
+	// polling the file again.
+	PollTWStaleMask bool
 }
 
 // ReqPostAuxCQE posts an F_MORE CQE of req as io_post_aux_cqe does,
@@ -297,6 +301,22 @@ func Museum() []BugInfo {
 			Symptom: "expected cqe r ud=2 res=4 bid=1, got cqe r ud=2 res=4 flags=IORING_CQE_F_BUFFER bid=0",
 			Set:     func(b *Bugs) { b.NetPartialNoCommit = true },
 			On:      func(b *Bugs) bool { return b.NetPartialNoCommit },
+		},
+		{
+			Name:     "PollTWStaleMask",
+			Fix:      "io_uring: fix tw losing poll events (Pavel Begunkov, Nov 2022; Fixes aa43477b0402)",
+			Affected: "Linux 5.18 (the poll rework, aa43477b0402) to 6.0 (fixed in 6.1, Cc stable)",
+			Mechanism: "A poll wakeup that takes ownership of the request stores the wakeup's events in " +
+				"req->cqe.res and queues task work; later wakeups only add a reference. " +
+				"io_poll_check_events used the stored events whenever they were set, even when the " +
+				"references showed that more wakeups had come in, so the events of every wakeup but " +
+				"the first were never seen: a multishot poll for POLLIN|POLLRDHUP woken by data and " +
+				"then by the peer's shutdown posts POLLIN alone, and, edge-triggered, never reports " +
+				"the hang-up. The fix polls the file again when more than one reference was taken.",
+			Budget:  1,
+			Symptom: "expected cqe r ud=1 res=8193 flags=IORING_CQE_F_MORE, got cqe r ud=1 res=1",
+			Set:     func(b *Bugs) { b.PollTWStaleMask = true },
+			On:      func(b *Bugs) bool { return b.PollTWStaleMask },
 		},
 	}
 }

@@ -341,8 +341,9 @@ func (ctx *Ctx) pollCheckEvents(t *sim.Thread, req *Req) int {
 			if v&ioPollCancelFlag != 0 {
 				return -ECANCELED
 			}
-			// cqe.res holds only the first wakeup's events: re-poll.
-			if v&ioPollRefMask != 1 {
+			// cqe.res holds only the first wakeup's events: re-poll
+			// (PollTWStaleMask: trust it, as before the fix).
+			if v&ioPollRefMask != 1 && !ctx.k.Bugs.PollTWStaleMask {
 				req.cqe.res = 0
 			}
 			if v&ioPollRetryFlag != 0 {
