@@ -114,11 +114,11 @@ func (ctx *Ctx) tryCancel(t *sim.Thread, tctx *Tctx, cd *cancelData, issueFlags 
 	return ret
 }
 
-// waitidCancel cancels a matching IORING_OP_WAITID (0, or -ENOENT).
-// The waitid engineer fills this in; until then nothing matches.
+// waitidCancel cancels matching IORING_OP_WAITID requests: how many, or
+// -ENOENT (kernel/waitid.go).
 // Linux: io_uring/waitid.c:io_waitid_cancel()
 func (ctx *Ctx) waitidCancel(t *sim.Thread, cd *cancelData, issueFlags uint32) int {
-	return -ENOENT
+	return ctx.waitidCancelMatching(t, cd, issueFlags)
 }
 
 // pollCancelReq cancels an armed poll: it is marked cancelled and its

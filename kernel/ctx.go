@@ -92,6 +92,7 @@ type Ctx struct {
 
 	cancelTable ioHashTable // armed polls by user_data (ctx->cancel_table)
 	futexList   []*Req      // futex waits, oldest first (ctx->futex_list; kernel/uring_futex.go)
+	waitidList  []*Req      // armed IORING_OP_WAITIDs, newest first (ctx->waitid_list)
 	evfd        *ioEvFd     // registered eventfd (ctx->io_ev_fd)
 
 	iopoll        iopollState // IORING_SETUP_IOPOLL

@@ -38,6 +38,7 @@ func (ringFileOps) Release(t *sim.Thread, f *vfs.File) {
 		ctx.eventfdUnregister(t)
 	}
 	ctx.pollRemoveAll(t)
+	ctx.waitidRemoveAll(t, nil, true)
 	ctx.futexRemoveAll(t)
 	ctx.uringLock.Unlock(t)
 	ctx.killTimeouts(t, nil, true)

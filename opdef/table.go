@@ -28,6 +28,7 @@ var Table = kernel.OpTable{
 		rings.IORING_OP_POLL_REMOVE:    {AuditSkip: true, Prep: pollRemovePrep, Issue: pollRemove},
 		rings.IORING_OP_TIMEOUT:        {AuditSkip: true, Prep: timeoutPrep, Issue: timeout},
 		rings.IORING_OP_TIMEOUT_REMOVE: {AuditSkip: true, Prep: timeoutRemovePrep, Issue: timeoutRemove},
+		rings.IORING_OP_WAITID:         {Prep: waitidPrep, Issue: waitid},
 		rings.IORING_OP_ASYNC_CANCEL:   {AuditSkip: true, Prep: asyncCancelPrep, Issue: asyncCancel},
 		rings.IORING_OP_LINK_TIMEOUT:   {AuditSkip: true, Prep: linkTimeoutPrep, Issue: linkTimeout},
 		rings.IORING_OP_READ: {NeedsFile: true, UnboundNonregFile: true, Pollin: true, BufferSelect: true,
