@@ -182,7 +182,7 @@ func Museum() []BugInfo {
 		},
 		{
 			Name:     "TimeoutFlushSeqEqual",
-			Fix:      "io_uring: flush timeouts that should already have expired (Marcelo Diop-Gonzalez, Jan 2021)",
+			Fix:      "f010505b78a4 (io_uring: flush timeouts that should already have expired)",
 			Affected: "Linux 5.5 to 5.10 (fixed in 5.11)",
 			Mechanism: "A TIMEOUT with off=N completes with 0 once N other CQEs were posted after it. " +
 				"io_flush_timeouts, run when completions are committed, compared the number of CQEs " +
@@ -212,7 +212,7 @@ func Museum() []BugInfo {
 		},
 		{
 			Name:     "MsgRingNoFail",
-			Fix:      "io_uring: fail links if msg-ring doesn't succeed (Jens Axboe, Mar 2022)",
+			Fix:      "9666d4206e9a (io_uring: fail links if msg-ring doesn't succeeed)",
 			Affected: "Linux 5.18 development (MSG_RING, added in 5.18-rc1, until the fix in 5.18)",
 			Mechanism: "IORING_OP_MSG_RING's issue completed with its error (-EBADFD for a descriptor " +
 				"that is not a ring, -EOVERFLOW for a full target) without req_set_fail(), so a request " +
@@ -242,8 +242,8 @@ func Museum() []BugInfo {
 		},
 		{
 			Name:     "LocalWorkLIFO",
-			Fix:      "io_uring: maintain ordering for DEFER_TASKRUN tw list (Dylan Yudaken, 2023)",
-			Affected: "Linux 6.1 (IORING_SETUP_DEFER_TASKRUN's debut) until the fix",
+			Fix:      "3af0356c162c (io_uring: maintain ordering for DEFER_TASKRUN tw list)",
+			Affected: "Linux 6.1 (IORING_SETUP_DEFER_TASKRUN's debut) to 6.4 (fixed for 6.5)",
 			Mechanism: "With IORING_SETUP_DEFER_TASKRUN, task work for the ring is pushed on a lock-free " +
 				"list (llist_add), which is LIFO, and run by the submitter when it waits. " +
 				"__io_run_local_work ran the list as llist_del_all returned it, newest first: requests " +
@@ -256,7 +256,7 @@ func Museum() []BugInfo {
 		},
 		{
 			Name:     "PollAddNoFail",
-			Fix:      "io_uring: fail links when poll fails (Pavel Begunkov, June 2022)",
+			Fix:      "c487a5ad4883 (io_uring: fail links when poll fails)",
 			Affected: "Linux 5.19 development (after the poll rework, aa43477b0402, until the fix in 5.19)",
 			Mechanism: "IORING_OP_POLL_ADD arms the poll through __io_arm_poll_handler, which can fail: a " +
 				"file that gives no wait queue and is not ready for the events asked (POLLPRI on a " +
@@ -271,8 +271,8 @@ func Museum() []BugInfo {
 		},
 		{
 			Name:     "MultishotAcceptOverflow",
-			Fix:      "io_uring/net: don't overflow multishot accept (Jens Axboe, Aug 2023)",
-			Affected: "Linux 5.19 (multishot accept's debut) to 6.5 (fixed in 6.5 and stable)",
+			Fix:      "1bfed2334971 (io_uring/net: don't overflow multishot accept)",
+			Affected: "Linux 5.19 (multishot accept's debut) to 6.5 (fixed for 6.6, backported to 6.5.y)",
 			Mechanism: "A multishot ACCEPT posts one CQE with IORING_CQE_F_MORE per connection and stays " +
 				"armed. It posted them with io_post_aux_cqe(..., allow_overflow=true): when the CQ was " +
 				"full the CQE went to the overflow list and the request went on accepting, so a " +
@@ -304,7 +304,7 @@ func Museum() []BugInfo {
 		},
 		{
 			Name:     "PollTWStaleMask",
-			Fix:      "io_uring: fix tw losing poll events (Pavel Begunkov, Nov 2022; Fixes aa43477b0402)",
+			Fix:      "539bcb57da2f (io_uring: fix tw losing poll events)",
 			Affected: "Linux 5.18 (the poll rework, aa43477b0402) to 6.0 (fixed in 6.1, Cc stable)",
 			Mechanism: "A poll wakeup that takes ownership of the request stores the wakeup's events in " +
 				"req->cqe.res and queues task work; later wakeups only add a reference. " +
