@@ -50,10 +50,10 @@ const (
 type Ring struct {
 	be Backend
 	// sim is be when it is the simulator, so that yield, called around
-	// every shared-word access, is an inlined check of the calling
-	// thread's fuel rather than an interface call.
+	// every shared-word access, calls the thread directly (its fuel check
+	// inlined) rather than through the Backend interface.
 	sim *simBackend
-	fd int // ring_fd: -1 with IORING_SETUP_REGISTERED_FD_ONLY
+	fd  int // ring_fd: -1 with IORING_SETUP_REGISTERED_FD_ONLY
 	// enterFD is liburing's enter_ring_fd: the descriptor, or once the
 	// ring is registered (regRing) its index in the task's table, which
 	// enter uses with IORING_ENTER_REGISTERED_RING and register (with
