@@ -21,9 +21,11 @@
 //	ctx.uringLock (mutex)          io_ring_ctx.uring_lock
 //	  ctx.completionLock (spin)    io_ring_ctx.completion_lock
 //	    ctx.timeoutLock (raw spin) io_ring_ctx.timeout_lock
+//	  k.futex.lock (spin)          futex_hash_bucket.lock (one for all)
 //	  fd table lock (vfs)
 //
-// Nothing holds completionLock while taking uringLock. Wait-queue heads have
+// Nothing holds completionLock while taking uringLock. A futex wakeup adds
+// task work with the futex lock held (q->wake runs under the bucket lock). Wait-queue heads have
 // their own internal lock, taken innermost.
 package kernel
 
