@@ -308,6 +308,11 @@ func (ctx *Ctx) issueSQE(t *sim.Thread, req *Req, issueFlags uint32) int {
 			return -EBADF
 		}
 	}
+	// Only the submitter sets and clears REQ_F_ARM_LTIMEOUT, so it is
+	// read before the issue: afterwards a timer or wakeup on another
+	// thread may already be writing req.flags (a TIMEOUT whose hrtimer
+	// fires at once sets REQ_F_FAIL), harmless in C, a data race in Go.
+	armLT := req.flags&REQ_F_ARM_LTIMEOUT != 0
 	ret := def.Issue(t, req, issueFlags)
 	switch ret {
 	case IOU_COMPLETE:
@@ -323,7 +328,7 @@ func (ctx *Ctx) issueSQE(t *sim.Thread, req *Req, issueFlags uint32) int {
 		// kernel's test of it here reads req->flags while a completion
 		// may already be writing them from task work, which is harmless
 		// in C and a data race in Go, so io-wq skips it.
-		if issueFlags&IO_URING_F_IOWQ == 0 {
+		if armLT && issueFlags&IO_URING_F_IOWQ == 0 {
 			ctx.armLtimeout(t, req)
 		}
 		// A polled request waits on the iopoll list for io_do_iopoll.
