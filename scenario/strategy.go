@@ -16,12 +16,17 @@ import (
 //	            among the first K thread choices, K being the thread
 //	            choices of the scenario's probe run (Resolve)
 //	pct:D:K     the same with K given
+//	delay:D     delay-bounded (sim.DelayBounded): option 0 at every choice
+//	            (FIFO, no preemption) but at D deviations drawn among the
+//	            first K choices of any kind, K from the probe run
+//	delay:D:K   the same with K given
 //
 // The zero value is random.
 type StrategySpec struct {
 	PCT   bool
-	Depth int // PCT: bug depth, >= 1
-	Steps int // PCT: change points are drawn in [1, Steps]; 0 until Resolve
+	Delay bool
+	Depth int // PCT: bug depth, >= 1; delay: deviations, >= 0
+	Steps int // change points are drawn in [1, Steps]; 0 until Resolve
 }
 
 // ParseStrategy parses a StrategySpec ("" is random).
@@ -29,19 +34,23 @@ func ParseStrategy(s string) (StrategySpec, error) {
 	if s == "" || s == "random" {
 		return StrategySpec{}, nil
 	}
-	rest, ok := strings.CutPrefix(s, "pct:")
-	if !ok {
-		return StrategySpec{}, fmt.Errorf("strategy %q: want random, pct:D or pct:D:K", s)
+	name, rest, _ := strings.Cut(s, ":")
+	spec := StrategySpec{PCT: name == "pct", Delay: name == "delay"}
+	if !spec.PCT && !spec.Delay {
+		return StrategySpec{}, fmt.Errorf("strategy %q: want random, pct:D[:K] or delay:D[:K]", s)
 	}
 	d, k, hasK := strings.Cut(rest, ":")
-	spec := StrategySpec{PCT: true}
 	var err error
-	if spec.Depth, err = strconv.Atoi(d); err != nil || spec.Depth < 1 || spec.Depth > 100 {
-		return StrategySpec{}, fmt.Errorf("strategy %q: the depth D of pct:D is a number from 1 to 100", s)
+	lo := 1
+	if spec.Delay {
+		lo = 0
+	}
+	if spec.Depth, err = strconv.Atoi(d); err != nil || spec.Depth < lo || spec.Depth > 100 {
+		return StrategySpec{}, fmt.Errorf("strategy %q: D of %s:D is a number from %d to 100", s, name, lo)
 	}
 	if hasK {
 		if spec.Steps, err = strconv.Atoi(k); err != nil || spec.Steps < 1 {
-			return StrategySpec{}, fmt.Errorf("strategy %q: the steps K of pct:D:K are a number from 1", s)
+			return StrategySpec{}, fmt.Errorf("strategy %q: the steps K of %s:D:K are a number from 1", s, name)
 		}
 	}
 	return spec, nil
@@ -49,51 +58,65 @@ func ParseStrategy(s string) (StrategySpec, error) {
 
 // String spells s as ParseStrategy takes it.
 func (s StrategySpec) String() string {
+	name := "pct:"
 	switch {
+	case s.Delay:
+		name = "delay:"
 	case !s.PCT:
 		return "random"
-	case s.Steps == 0:
-		return "pct:" + strconv.Itoa(s.Depth)
 	}
-	return "pct:" + strconv.Itoa(s.Depth) + ":" + strconv.Itoa(s.Steps)
+	if s.Steps == 0 {
+		return name + strconv.Itoa(s.Depth)
+	}
+	return name + strconv.Itoa(s.Depth) + ":" + strconv.Itoa(s.Steps)
 }
 
-// Resolve returns s with Steps set, for a PCT spec that has none: the
-// number of thread choices (choice points with more than one runnable
-// thread) of the probe run, sc on the random walk under its own seed with
+// Resolve returns s with Steps set, for a PCT or delay spec that has
+// none: the number of thread choices (choice points with more than one
+// runnable thread; for delay, choices of any kind) of the probe run, sc on the random walk under its own seed with
 // opt's bugs. It depends only on the scenario and the bugs, so every run
 // of the same spec uses the same K.
 func (s StrategySpec) Resolve(sc *Scenario, opt RunOptions) StrategySpec {
-	if !s.PCT || s.Steps > 0 {
+	if !s.Explores() || s.Steps > 0 {
 		return s
 	}
 	seed := sc.RunSeed(RunOptions{})
 	probe := &threadCounter{walk: sim.RandomWalk(seed)}
 	Run(sc, RunOptions{Seed: seed, SeedSet: true, Bugs: opt.Bugs, MaxSteps: opt.MaxSteps, Strategy: probe})
-	s.Steps = max(probe.n, 1)
+	s.Steps = max(probe.threads, 1)
+	if s.Delay {
+		s.Steps = max(probe.all, 1)
+	}
 	return s
 }
 
+// Explores reports whether s is a strategy other than the random walk.
+func (s StrategySpec) Explores() bool { return s.PCT || s.Delay }
+
 // New returns the strategy of one run under seed: nil for random (the
-// world's own random walk from the seed), else a fresh PCT. A PCT spec
-// must have been resolved.
+// world's own random walk from the seed), else a fresh PCT or
+// delay-bounded strategy. Such a spec must have been resolved.
 func (s StrategySpec) New(seed uint64) sim.Strategy {
-	if !s.PCT {
-		return nil
+	switch {
+	case s.PCT:
+		return sim.PCT(seed, s.Depth, s.Steps)
+	case s.Delay:
+		return sim.DelayBounded(seed, s.Depth, s.Steps)
 	}
-	return sim.PCT(seed, s.Depth, s.Steps)
+	return nil
 }
 
-// threadCounter is the random walk, counting its thread choices.
+// threadCounter is the random walk, counting its choices.
 type threadCounter struct {
-	walk sim.Strategy
-	n    int
+	walk         sim.Strategy
+	threads, all int
 }
 
 func (c *threadCounter) Choose(kind sim.ChoiceKind, n int) int {
 	if kind == sim.ChooseThread {
-		c.n++
+		c.threads++
 	}
+	c.all++
 	return c.walk.Choose(kind, n)
 }
 

@@ -20,7 +20,7 @@ import (
 )
 
 const exploreUsage = `usage: uringsim explore [--seeds=N] [--seed0=S] [--jobs=N] [--shard=I/N]
-                       [--bug=NAME[,NAME]] [--strategy=random|pct:D[:K]]
+                       [--bug=NAME[,NAME]] [--strategy=random|pct:D[:K]|delay:D[:K]]
                        [--check-determinism] [--json] PATH...
 
 Runs each scenario on the simulator under N seeds (seed0 .. seed0+N-1, one
@@ -41,8 +41,13 @@ on --jobs or timing; the rate goes to stderr.
             thread choices of the scenario's probe run (the random walk
             under the scenario's own seed); the replay line spells it out
   pct:D:K   PCT with K given
-The random walk rarely lets one thread win a long run of choices; PCT
-reaches such schedules within a few hundred seeds.
+  delay:D   delay-bounded: every choice takes the schedule without
+            preemption (the running thread goes on, else the oldest
+            runnable) but for D deviations drawn among the first K choices
+            of any kind (K from the probe run): small counterexamples
+  delay:D:K the same with K given
+The random walk rarely lets one thread win a long run of choices; PCT and
+delay:2 reach such schedules within a few hundred seeds.
 
 --check-determinism runs each seed twice, with a text trace, and fails a
 seed whose second run differs from its first (trace, CQE stream or
@@ -55,7 +60,7 @@ machines given I=0..N-1 run every seed once between them. --json prints one
 JSON object per run instead, in seed order:
   scenario  the scenario's name          file    its path
   seed      the seed                     bugs    --bug switches, comma-separated
-  strategy  pct:D:K (absent for random)
+  strategy  pct:D:K or delay:D:K (absent for random)
   status    PASS, FAIL or SKIP           reason  FAIL/SKIP: why (line L: ...)
   either    per either block run, the alternative that matched (1-based)
   replay    FAIL: the command that replays the run
@@ -86,7 +91,7 @@ func parseExploreFlags(args []string) (*exploreConfig, error) {
 	fset.IntVar(&cfg.jobs, "jobs", 1, "worlds run at once")
 	shard := fset.String("shard", "0/1", "I/N")
 	bugs := fset.String("bug", "", "museum bugs")
-	strategy := fset.String("strategy", "random", "random, pct:D or pct:D:K")
+	strategy := fset.String("strategy", "random", "random, pct:D[:K] or delay:D[:K]")
 	fset.BoolVar(&cfg.json, "json", false, "JSON lines")
 	fset.BoolVar(&cfg.checkDet, "check-determinism", false, "run each seed twice, compare traces")
 	var err error
@@ -245,7 +250,7 @@ var runScenario = scenario.Run
 // end of the sweep.
 func exploreOne(sc *scenario.Scenario, file string, seed uint64, cfg *exploreConfig) (run exploreRun) {
 	run = exploreRun{Scenario: sc.Name, File: file, Seed: seed, Bugs: cfg.bugs.String()}
-	if cfg.strategy.PCT {
+	if cfg.strategy.Explores() {
 		run.Strategy = cfg.strategy.String()
 	}
 	defer func() {
@@ -369,7 +374,7 @@ func printExplore(w io.Writer, name string, runs []exploreRun, cfg *exploreConfi
 	if s := cfg.bugs.String(); s != "" {
 		with = append(with, "--bug="+s)
 	}
-	if cfg.strategy.PCT {
+	if cfg.strategy.Explores() {
 		with = append(with, "--strategy="+cfg.strategy.String())
 	}
 	bugs := ""

@@ -21,7 +21,7 @@ import (
 
 const runUsage = `usage: uringsim run [--backend=sim|kernel|both] [--seed=N] [--mode=deterministic|concurrent]
                    [--trace=text|json|chrome] [--trace-out=FILE] [--bug=NAME[,NAME]]
-                   [--strategy=random|pct:D[:K]] [--tape=FILE] [--tape-out=FILE] [-v] PATH...
+                   [--strategy=random|pct:D[:K]|delay:D[:K]] [--tape=FILE] [--tape-out=FILE] [-v] PATH...
 
 Runs scenario files (shared/SCENARIO.md). A PATH is a .scn file or a
 directory, searched recursively for *.scn files (in sorted order).
@@ -75,7 +75,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runConfig, error) {
 	fset.BoolVar(&cfg.verbose, "v", false, "echo commands")
 	mode := fset.String("mode", "deterministic", "simulator mode: deterministic or concurrent")
 	bugs := fset.String("bug", "", "museum bugs to switch on, comma-separated")
-	strategy := fset.String("strategy", "random", "scheduling strategy: random, pct:D or pct:D:K")
+	strategy := fset.String("strategy", "random", "scheduling strategy: random, pct:D[:K] or delay:D[:K]")
 	tapeIn := fset.String("tape", "", "replay a recorded tape")
 	fset.StringVar(&cfg.tapeOut, "tape-out", "", "record the run's tape")
 	var err error
@@ -116,7 +116,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runConfig, error) {
 	if cfg.strategy, err = scenario.ParseStrategy(*strategy); err != nil {
 		return nil, fmt.Errorf("--strategy: %v", err)
 	}
-	if cfg.strategy.PCT && cfg.mode != sim.Deterministic {
+	if cfg.strategy.Explores() && cfg.mode != sim.Deterministic {
 		return nil, errors.New("--strategy needs --mode=deterministic")
 	}
 	if *tapeIn != "" || cfg.tapeOut != "" {
@@ -125,7 +125,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runConfig, error) {
 		}
 	}
 	if *tapeIn != "" {
-		if *seed != "" || *bugs != "" || cfg.strategy.PCT {
+		if *seed != "" || *bugs != "" || cfg.strategy.Explores() {
 			return nil, errors.New("--tape holds the seed, the bugs and every choice: no --seed, --bug or --strategy with it")
 		}
 		if cfg.tape, err = readTape(*tapeIn); err != nil {
