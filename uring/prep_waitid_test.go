@@ -53,7 +53,7 @@ func TestPrepWaitid(t *testing.T) {
 			}
 			return c
 		}
-		a, b := spawn(5, 30*time.Millisecond), spawn(9, 0)
+		a, b := spawn(5, 200*time.Millisecond), spawn(9, 0)
 		defer a.Reap()
 		defer b.Reap()
 		add := func(ud uint64, prep func(*rings.SQE)) {
