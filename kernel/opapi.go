@@ -64,6 +64,9 @@ func ReqTaskComplete(t *sim.Thread, req *Req) {
 // or for an op without a file.
 func ReqFile(req *Req) *vfs.File { return req.file }
 
+// ReqOpcode is the request's IORING_OP_*.
+func ReqOpcode(req *Req) uint8 { return req.opcode }
+
 // ReqFlags returns the request's REQ_F_* flags.
 func ReqFlags(req *Req) uint64 { return req.flags }
 

@@ -110,6 +110,9 @@ type asyncMsghdr struct {
 	bufLens    []int // bundle: their lengths
 	sel        kernel.BufSel
 	umsgIovlen uint64
+	notif      *kernel.Req // a zero-copy send's notification, until flushed
+	zcReport   bool        // IORING_SEND_ZC_REPORT_USAGE
+	zcSent     bool        // the send moved data (the notification reports it copied)
 }
 
 func kmsgOf(req *kernel.Req) *asyncMsghdr { return kernel.ReqAsyncData(req).(*asyncMsghdr) }
@@ -147,8 +150,11 @@ func sendmsgPrep(req *kernel.Req, sqe *rings.SQE) int {
 		}
 		sr.msgFlags |= unix.MSG_WAITALL
 	}
-	kmsg := &asyncMsghdr{}
-	kernel.ReqSetAsyncData(req, kmsg)
+	kmsg, ok := kernel.ReqAsyncData(req).(*asyncMsghdr) // a zero-copy send's has its notification
+	if !ok {
+		kmsg = &asyncMsghdr{}
+		kernel.ReqSetAsyncData(req, kmsg)
+	}
 	sr.buf = sqe.Addr
 	if op != rings.IORING_OP_SENDMSG {
 		if sqe.Pad3() != 0 {

@@ -224,3 +224,23 @@ func PrepCmdSock(sqe *rings.SQE, cmdOp uint32, fd int32, level, optname int32, o
 	sqe.SpliceFdIn = optlen
 	sqe.SetLevel(uint32(level))
 }
+
+// PrepSendZC prepares an IORING_OP_SEND_ZC: a send of len bytes at buf
+// whose buffer stays in use until a second CQE with IORING_CQE_F_NOTIF
+// (the first carries IORING_CQE_F_MORE). flags are msg_flags, zcFlags
+// the IORING_RECVSEND_* / IORING_SEND_ZC_* flags in sqe->ioprio.
+//
+// Linux: liburing src/include/liburing.h:io_uring_prep_send_zc()
+func PrepSendZC(sqe *rings.SQE, fd int32, buf uint64, length uint32, flags uint32, zcFlags uint16) {
+	PrepRW(sqe, rings.IORING_OP_SEND_ZC, fd, buf, length, 0)
+	sqe.OpFlags = flags
+	sqe.Ioprio = zcFlags
+}
+
+// PrepSendmsgZC is PrepSendmsg as IORING_OP_SENDMSG_ZC (see PrepSendZC).
+//
+// Linux: liburing src/include/liburing.h:io_uring_prep_sendmsg_zc()
+func PrepSendmsgZC(sqe *rings.SQE, fd int32, msg uint64, flags uint32) {
+	PrepSendmsg(sqe, fd, msg, flags)
+	sqe.Opcode = rings.IORING_OP_SENDMSG_ZC
+}

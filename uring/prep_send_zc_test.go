@@ -1,0 +1,118 @@
+package uring
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/uringsim/uringsim/rings"
+)
+
+// TestPrepSendZC: a zero-copy send over TCP posts its result with
+// IORING_CQE_F_MORE, then a notification CQE (same user_data,
+// IORING_CQE_F_NOTIF; with IORING_SEND_ZC_REPORT_USAGE its res says the
+// data was copied, as it always is over loopback). A failure after prep
+// allocated the notification (bad ioprio flags; at issue a socket without
+// zero-copy support or no socket at all) still posts both; one before it
+// (addr3, IOSQE_CQE_SKIP_SUCCESS) posts a plain error. SENDMSG_ZC and a
+// send from io-wq behave the same, and the peer gets every byte.
+func TestPrepSendZC(t *testing.T) {
+	differential(t, func(t *testing.T, be Backend) []cqeRec {
+		r := mustNew(t, be, 16, nil)
+		defer r.Close()
+		fs, pr, pw, closePipe := openPipe(t, be)
+		defer closePipe()
+		_ = pw
+		lfd, port, err := fs.Listen()
+		if err != nil {
+			t.Fatalf("%s: Listen: %v", be.Name(), err)
+		}
+		defer fs.Close(lfd)
+		cfd, err := fs.Socket()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fs.Close(cfd)
+		ua, ub, err := fs.Socketpair(unix.SOCK_STREAM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fs.Close(ua)
+		defer fs.Close(ub)
+		mem := mustAlloc(t, be, 4096)
+		defer be.Free(mem)
+		base := addrOf(mem)
+		copy(mem, SockaddrInet4([4]byte{127, 0, 0, 1}, port))
+		copy(mem[256:], "hello")
+		var out []cqeRec
+		ud := uint64(0)
+		one := func(n int, prep func(*rings.SQE)) []cqeRec {
+			ud++
+			got := submitOne(t, r, ud, false, prep)
+			got = append(got, reapAll(t, r, n)...)
+			out = append(out, got...)
+			return got
+		}
+		one(1, func(s *rings.SQE) { PrepConnect(s, int32(cfd), base, 16) })
+		acc := one(1, func(s *rings.SQE) { PrepAccept(s, int32(lfd), 0, 0, unix.SOCK_CLOEXEC) })
+		afd := int(acc[0].Res)
+		if afd < 0 {
+			t.Fatalf("%s: accept: %v", be.Name(), acc)
+		}
+		defer fs.Close(afd)
+		out[len(out)-1].Res = 1 // a descriptor; its number differs
+		send := func(fd int32, zc uint16) func(*rings.SQE) {
+			return func(s *rings.SQE) { PrepSendZC(s, fd, base+256, 5, 0, zc) }
+		}
+		one(2, send(int32(cfd), 0))
+		one(2, send(int32(cfd), rings.IORING_SEND_ZC_REPORT_USAGE))
+		one(2, send(int32(cfd), 1<<7))
+		one(1, func(s *rings.SQE) { send(int32(cfd), 0)(s); s.Addr3 = 1 })
+		one(1, func(s *rings.SQE) { send(int32(cfd), 0)(s); s.Flags |= rings.IOSQE_CQE_SKIP_SUCCESS })
+		one(2, send(int32(ua), 0))
+		one(2, send(int32(pr), 0))
+		one(2, func(s *rings.SQE) { send(int32(cfd), 0)(s); s.Flags |= rings.IOSQE_ASYNC })
+		// struct msghdr at 512 with one iovec at 600 of the same bytes.
+		le := binary.LittleEndian
+		le.PutUint64(mem[512+16:], base+600)
+		le.PutUint64(mem[512+24:], 1)
+		le.PutUint64(mem[600:], base+256)
+		le.PutUint64(mem[608:], 5)
+		one(2, func(s *rings.SQE) { PrepSendmsgZC(s, int32(cfd), base+512, 0) })
+		more, notif := uint32(rings.IORING_CQE_F_MORE), uint32(rings.IORING_CQE_F_NOTIF)
+		copied := int32(-1 << 31) // IORING_NOTIF_USAGE_ZC_COPIED
+		want := []cqeRec{{1, 0, 0}, {2, 1, 0},
+			{3, 5, more}, {3, 0, notif},
+			{4, 5, more}, {4, copied, notif},
+			{5, -int32(unix.EINVAL), more}, {5, 0, notif},
+			{6, -int32(unix.EINVAL), 0},
+			{7, -int32(unix.EINVAL), 0},
+			{8, -int32(unix.EOPNOTSUPP), more}, {8, 0, notif},
+			{9, -int32(unix.ENOTSOCK), more}, {9, 0, notif},
+			{10, 5, more}, {10, 0, notif},
+			{11, 5, more}, {11, 0, notif},
+		}
+		if len(out) != len(want) {
+			t.Fatalf("%s: CQEs %v, want %v", be.Name(), out, want)
+		}
+		for i := range want {
+			if out[i] != want[i] {
+				t.Errorf("%s: CQE %d = %v, want %v", be.Name(), i, out[i], want[i])
+			}
+		}
+		got := make([]byte, 64)
+		total := 0
+		for total < 20 {
+			n, err := fs.Read(afd, got[total:])
+			if err != nil || n == 0 {
+				t.Fatalf("%s: read after %d bytes: %d, %v", be.Name(), total, n, err)
+			}
+			total += n
+		}
+		if string(got[:total]) != "hellohellohellohello" {
+			t.Errorf("%s: the peer got %q", be.Name(), got[:total])
+		}
+		return out
+	})
+}
