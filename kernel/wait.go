@@ -14,6 +14,11 @@ type waitQueue struct {
 	ctx        *Ctx
 	cqTail     uint32 // wake when cq.tail reaches this
 	nrTimeouts uint32
+	// minTimeout is min_wait_usec: until it has passed only cqTail wakes
+	// the waiter; then any CQE posted since the wait began does
+	// (cqMinTail), and the rest of the timeout applies.
+	minTimeout time.Duration
+	cqMinTail  uint32
 }
 
 // shouldWake reports enough CQEs, or a timeout CQE since the wait began.
@@ -62,6 +67,8 @@ func (ctx *Ctx) cqringWait(task *Task, minEvents int, flags uint32, ext *extArg)
 	}
 	iowq.cqTail = rings.LoadAcquire(&ctx.rings.CQ.Head) + uint32(minEvents)
 	iowq.nrTimeouts = rings.LoadAcquire(&ctx.cqTimeouts)
+	iowq.minTimeout = ext.minTime
+	iowq.cqMinTail = rings.LoadAcquire(&ctx.rings.CQ.Tail)
 	w := ctx.world()
 	start := w.Now()
 	timeout, hasTimeout := time.Duration(0), false
@@ -134,6 +141,25 @@ func (ctx *Ctx) cqringWaitSchedule(task *Task, iowq *waitQueue, start, timeout t
 	if iowq.shouldWake() {
 		return 0
 	}
+	if iowq.minTimeout > 0 {
+		left := iowq.minTimeout - (ctx.world().Now() - start)
+		if left > 0 && !t.ScheduleTimeout(left) {
+			return 0
+		}
+		if ret := ctx.cqringMinTimeout(iowq, timeout, hasTimeout); ret < 0 {
+			return ret
+		}
+		// The timer goes on to the timeout without waking the task: sleep
+		// on, until a CQE (any, now) or the timeout.
+		if ctx.flags&rings.IORING_SETUP_DEFER_TASKRUN != 0 {
+			t.SetState(sim.TaskInterruptible)
+		} else {
+			ctx.cqWait.PrepareToWaitExclusive(t, &iowq.wq, sim.TaskInterruptible)
+		}
+		if iowq.shouldWake() {
+			return 0
+		}
+	}
 	if !hasTimeout {
 		t.Schedule()
 		return 0
@@ -142,5 +168,32 @@ func (ctx *Ctx) cqringWaitSchedule(task *Task, iowq *waitQueue, start, timeout t
 	if left <= 0 || t.ScheduleTimeout(left) {
 		return -ETIME
 	}
+	return 0
+}
+
+// cqringMinTimeout is the end of min_wait_usec: the wait is over (-ETIME,
+// which returns 0 when CQEs are there) without a longer timeout, with
+// work to run, or with any CQE posted since it began; otherwise from now
+// on any new CQE ends it (0), and the rest of the timeout applies.
+// Linux: io_uring/io_uring.c:io_cqring_min_timer_wakeup()
+func (ctx *Ctx) cqringMinTimeout(iowq *waitQueue, timeout time.Duration, hasTimeout bool) int {
+	minTimeout := iowq.minTimeout
+	iowq.minTimeout = 0
+	if !hasTimeout || minTimeout >= timeout || ctx.hasWork() ||
+		iowq.cqMinTail != rings.LoadAcquire(&ctx.rings.CQ.Tail) || ctx.cqringEvents() > 0 {
+		return -ETIME
+	}
+	if ctx.flags&rings.IORING_SETUP_DEFER_TASKRUN != 0 {
+		rings.StoreRelease(&ctx.cqWaitNr, 1)
+		if ctx.localWorkPending() {
+			return -ETIME
+		}
+	}
+	// Linux sets cq_tail to cq_min_tail (the tail is still there): the
+	// next posted CQE wakes the task. Here the waiter sleeps on in the
+	// loop that tests io_should_wake, so the target is one past it.
+	// Differs from Linux: a wakeup for task work alone does not end the
+	// wait with an empty CQ.
+	iowq.cqTail = iowq.cqMinTail + 1
 	return 0
 }

@@ -852,3 +852,22 @@ func (r *Ring) EnableRings() error {
 	_, err := r.Register(rings.IORING_REGISTER_ENABLE_RINGS, 0, 0)
 	return err
 }
+
+// WaitCQEsMinTimeout waits at most timeout for waitNr CQEs, but once
+// minWait has passed returns as soon as any CQE is there (or arrives):
+// io_uring_getevents_arg's min_wait_usec (IORING_FEAT_MIN_TIMEOUT).
+//
+// Linux: liburing src/queue.c:io_uring_wait_cqes_min_timeout()
+func (r *Ring) WaitCQEsMinTimeout(waitNr uint32, timeout, minWait time.Duration) (*rings.CQE, error) {
+	if r.params.Features&rings.IORING_FEAT_MIN_TIMEOUT == 0 {
+		return nil, unix.EINVAL
+	}
+	d, err := r.setTimeout(timeout)
+	if err != nil {
+		return nil, err
+	}
+	r.arg.MinWaitUsec = uint32(minWait / time.Microsecond)
+	d.waitNr = waitNr
+	cqe, _, err := r.getCQE(&d)
+	return cqe, err
+}
