@@ -141,14 +141,20 @@ func Pipe2(task *Task, flags uint32) (r, w, errno int) {
 // Linux: fs/eventfd.c:do_eventfd()
 func Eventfd2(task *Task, initval uint32, flags uint32) int {
 	defer task.ReturnToUser()
-	t := task.Thread
 	f, errno := vfs.NewEventfd(task.Proc.K.NewFileID(), initval, flags)
+	return installNew(task, f, errno, flags)
+}
+
+// installNew installs a newly made file at the lowest free descriptor
+// with flags' O_CLOEXEC (anon_inode_getfd), or returns errno from making
+// it; a full table drops the file.
+func installNew(task *Task, f *vfs.File, errno int, flags uint32) int {
 	if errno != 0 {
 		return errno
 	}
-	fd := task.Proc.Files.InstallFlags(t, f, flags)
+	fd := task.Proc.Files.InstallFlags(task.Thread, f, flags)
 	if fd < 0 {
-		f.Put(t)
+		f.Put(task.Thread)
 	}
 	return fd
 }
@@ -157,16 +163,8 @@ func Eventfd2(task *Task, initval uint32, flags uint32) int {
 // Linux: fs/eventpoll.c:do_epoll_create()
 func EpollCreate1(task *Task, flags uint32) int {
 	defer task.ReturnToUser()
-	t := task.Thread
 	f, errno := vfs.NewEpoll(task.Proc.K.NewFileID(), flags)
-	if errno != 0 {
-		return errno
-	}
-	fd := task.Proc.Files.InstallFlags(t, f, flags)
-	if fd < 0 {
-		f.Put(t)
-	}
-	return fd
+	return installNew(task, f, errno, flags)
 }
 
 // EpollCtl is epoll_ctl(2) with the struct epoll_event at user address
