@@ -201,3 +201,36 @@ func TestEpollNested(t *testing.T) {
 		return out
 	})
 }
+
+// TestEpollWaitFault: an EPOLL_WAIT whose events array is unmapped (but
+// below TASK_SIZE, so access_ok passes) fails with -EFAULT at the first
+// event it copies, and the item stays ready: the next wait gets it.
+func TestEpollWaitFault(t *testing.T) {
+	differential(t, func(t *testing.T, be Backend) []cqeRec {
+		r := mustNew(t, be, 8, nil)
+		defer r.Close()
+		fs, pr, pw, closePipe := openPipe(t, be)
+		defer closePipe()
+		ep, err := fs.EpollCreate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fs.Close(ep)
+		if err := fs.EpollCtl(ep, unix.EPOLL_CTL_ADD, pr, unix.EPOLLIN, 5); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fs.Write(pw, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		mem := mustAlloc(t, be, 4096)
+		defer be.Free(mem)
+		var out []cqeRec
+		for i, events := range []uint64{0x1000, addrOf(mem)} { // the first page is never mapped
+			out = append(out, submitOne(t, r, uint64(i+1), true, func(sqe *rings.SQE) {
+				PrepEpollWait(sqe, int32(ep), events, 1, 0)
+			})...)
+		}
+		checkRes(t, be, out, []int32{-int32(unix.EFAULT), 1})
+		return out
+	})
+}

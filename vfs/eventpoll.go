@@ -60,7 +60,7 @@ type eventpoll struct {
 	lock      sim.SpinLock
 	pollWait  sim.WaitQueueHead // poll_wait: pollers of the epoll file (io_uring, outer epolls)
 	rdllist   []*epitem         // ready items, in the order they became ready
-	ovflist   []*epitem         // ready while a scan ran, most recent first (a LIFO chain)
+	ovflist   []*epitem         // ready while a scan ran, in arrival order (the order doneScan gives them back)
 	ovfActive atomic.Bool       // ovflist != EP_UNACTIVE_PTR
 	nready    atomic.Int32      // len(rdllist), for the lockless ep_events_available
 	items     []*epitem         // the interest set (ep->rbr), in insertion order
@@ -406,7 +406,7 @@ func (ep *eventpoll) startScan(t *sim.Thread) []*epitem {
 func (ep *eventpoll) doneScan(t *sim.Thread, tx []*epitem) {
 	ep.lock.Lock(t)
 	var back []*epitem
-	for _, epi := range ep.ovflist { // arrival order: the LIFO chain read with list_add
+	for _, epi := range ep.ovflist { // arrival order, as Linux's LIFO chain read back with list_add
 		epi.onOvf = false
 		if !epi.linked {
 			epi.linked = true
@@ -462,8 +462,7 @@ func EpollSendevents(t *sim.Thread, f *File, as *mm.AddressSpace, events uint64,
 		binary.LittleEndian.PutUint32(b[0:], revents)
 		binary.LittleEndian.PutUint64(b[4:], epi.event.Data)
 		if as.CopyToUser(events+uint64(res)*EPOLL_EVENT_SIZE, b[:]) != 0 {
-			epi.linked = true
-			i-- // stays on the scan's list
+			epi.linked = true // break skips i++: epi stays on the scan's list
 			if res == 0 {
 				res = -int(unix.EFAULT)
 			}
