@@ -110,6 +110,7 @@ type Ctx struct {
 	paramRegion *mm.Region // ctx->param_region (IORING_REGISTER_MEM_REGION, kernel/memregion.go)
 	cqWaitArg   []byte     // ctx->cq_wait_arg, cq_wait_size: registered wait arguments
 	clockID     uint32     // ctx->clockid (IORING_REGISTER_CLOCK)
+	napi        napiState  // ctx->napi_* (IORING_REGISTER_NAPI, kernel/napi.go)
 
 	file     *vfs.File
 	dying    bool // percpu_ref_kill: the ring file is going away

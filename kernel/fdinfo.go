@@ -99,7 +99,9 @@ func (ctx *Ctx) showFdinfo(t *sim.Thread, b *strings.Builder) {
 		fmt.Fprintf(b, "  user_data=%d, res=%d, flags=%x\n", o.cqe.UserData, o.cqe.Res, o.cqe.Flags)
 	}
 	ctx.completionLock.Unlock(t)
-	b.WriteString("NAPI:\tdisabled\n")
+	ctx.uringLock.Lock(t)
+	ctx.showNapiFdinfo(b)
+	ctx.uringLock.Unlock(t)
 }
 
 // showRsrcFdinfo lists the fixed file table (the path of each file in a

@@ -180,6 +180,16 @@ func (ctx *Ctx) register(task *Task, opcode uint32, arg uint64, nrArgs uint32) i
 		return ctx.ringfdRegister(task, arg, nrArgs)
 	case rings.IORING_UNREGISTER_RING_FDS:
 		return ctx.ringfdUnregister(task, arg, nrArgs)
+	case rings.IORING_REGISTER_NAPI:
+		if arg == 0 || nrArgs != 1 {
+			return -EINVAL
+		}
+		return ctx.registerNapi(task, arg)
+	case rings.IORING_UNREGISTER_NAPI:
+		if nrArgs != 1 {
+			return -EINVAL
+		}
+		return ctx.unregisterNapi(task, arg)
 	case rings.IORING_REGISTER_PBUF_STATUS:
 		if arg == 0 || nrArgs != 1 {
 			return -EINVAL
