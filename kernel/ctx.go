@@ -101,7 +101,8 @@ type Ctx struct {
 	hashMap       *iowq.Hash // ctx->hash_map, shared by the tasks' io-wqs
 	iowqLimits    [2]uint32  // IORING_REGISTER_IOWQ_MAX_WORKERS values
 	iowqLimitsSet bool
-	tctxList      []*Tctx // tasks that use this ring (ctx->tctx_list)
+	tctxList      []*Tctx      // tasks that use this ring (ctx->tctx_list)
+	fallback      fallbackWork // ctx->fallback_work (kernel/task_exit.go)
 
 	sqData       *sqpoll.Data // ctx->sq_data with IORING_SETUP_SQPOLL
 	sqThreadIdle time.Duration

@@ -209,7 +209,7 @@ func msgInstallComplete(t *sim.Thread, req *Req, msg *msgFd, issueFlags uint32) 
 
 // msgFdRemote queues the install as task_work of the target ring's
 // submitter (TWA_SIGNAL), which completes the request afterwards:
-// -EOWNERDEAD when the ring has no submitter task.
+// -EOWNERDEAD when the ring has no submitter task or it has exited.
 // Linux: io_uring/msg_ring.c:io_msg_fd_remote()
 func msgFdRemote(t *sim.Thread, req *Req, msg *msgFd) int {
 	task := msg.target.submitterTask
@@ -217,7 +217,9 @@ func msgFdRemote(t *sim.Thread, req *Req, msg *msgFd) int {
 		return -EOWNERDEAD
 	}
 	msg.tw.fn = func(task *Task) { msgTWFdComplete(task.Thread, req, msg, task) }
-	task.taskWorkAdd(t, &msg.tw)
+	if !task.taskWorkAdd(t, &msg.tw) {
+		return -EOWNERDEAD
+	}
 	return IOU_ISSUE_SKIP_COMPLETE
 }
 

@@ -332,6 +332,9 @@ func (ctx *Ctx) armPollHandler(t *sim.Thread, req *Req, issueFlags uint32) int {
 // references it consumed, looping if more came in meanwhile.
 // Linux: io_uring/poll.c:io_poll_check_events()
 func (ctx *Ctx) pollCheckEvents(t *sim.Thread, req *Req) int {
+	if shouldTerminateTW(req) {
+		return -ECANCELED
+	}
 	for {
 		v := req.pollRefs.Load()
 		if v != 1 {

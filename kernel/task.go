@@ -99,12 +99,17 @@ type callbackHead struct {
 }
 
 // taskWorkAdd queues cb to run in task's context and notifies it as
-// TWA_SIGNAL does: an interruptible sleep of the task is ended.
+// TWA_SIGNAL does: an interruptible sleep of the task is ended. Once the
+// task has run exit_task_work it takes no more: taskWorkAdd queues
+// nothing and returns false (-ESRCH).
 // Linux: kernel/task_work.c:task_work_add()
-func (task *Task) taskWorkAdd(t *sim.Thread, cb *callbackHead) {
+func (task *Task) taskWorkAdd(t *sim.Thread, cb *callbackHead) bool {
 	cb.node.Item = cb
-	task.taskWorks.Add(t, &cb.node)
+	if added, _ := task.taskWorks.AddUnlessClosed(t, &cb.node); !added {
+		return false
+	}
 	task.Thread.WakeUp(t)
+	return true
 }
 
 // taskWorkPending reports queued task_work (task_work_pending).
@@ -124,13 +129,18 @@ func (task *Task) runTaskWork(t *sim.Thread) bool {
 		if n == nil {
 			return ran
 		}
-		for n = sim.Reverse(n); n != nil; {
-			next := n.Next
-			cb := n.Item.(*callbackHead)
-			cb.fn(task)
-			n = next
-			ran = true
-		}
+		task.runTaskWorkChain(n)
+		ran = true
+	}
+}
+
+// runTaskWorkChain runs a chain taken off the task_work list (newest
+// first) in the order it was added.
+func (task *Task) runTaskWorkChain(n *sim.LLNode) {
+	for n = sim.Reverse(n); n != nil; {
+		next := n.Next
+		n.Item.(*callbackHead).fn(task)
+		n = next
 	}
 }
 

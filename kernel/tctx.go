@@ -16,6 +16,7 @@ type Tctx struct {
 	taskList sim.LList     // tctx->task_list: requests with task_work pending
 	taskWork callbackHead  // tctx->task_work: queued on the task when taskList becomes non-empty
 	xa       map[*Ctx]bool // tctx->xa: the rings this task uses, keyed by the ctx
+	ctxs     []*Ctx        // the same rings in the order they were added (xa's index order)
 	last     *Ctx          // tctx->last: the ring of the latest submit
 	inflight int64         // tctx->inflight (percpu counter in the kernel)
 
@@ -47,6 +48,7 @@ func (ctx *Ctx) addTctxNode(task *Task) int {
 		tctx.xa = map[*Ctx]bool{}
 	}
 	tctx.xa[ctx] = true
+	tctx.ctxs = append(tctx.ctxs, ctx)
 	ctx.tctxList = append(ctx.tctxList, tctx)
 	if ctx.iowqLimitsSet && tctx.ioWQ != nil {
 		limits := ctx.iowqLimits

@@ -430,7 +430,7 @@ func reqTaskLinkTimeout(t *sim.Thread, req *Req) {
 		return
 	}
 	ret := -ECANCELED
-	if !ctx.dying { // io_should_terminate_tw()
+	if !shouldTerminateTW(req) {
 		cd := cancelData{ctx: ctx, data: prev.cqe.userData}
 		ret = ctx.tryCancel(t, req.tctx, &cd, 0)
 	}

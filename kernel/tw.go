@@ -38,7 +38,9 @@ func (ctx *Ctx) normalWorkAdd(t *sim.Thread, req *Req) {
 		ctx.sqData.NotifyTaskWork(t)
 		return
 	}
-	tctx.task.taskWorkAdd(t, &tctx.taskWork)
+	if !tctx.task.taskWorkAdd(t, &tctx.taskWork) {
+		fallbackTW(t, tctx) // the task has exited
+	}
 }
 
 // localWorkAdd adds req to the ring's DEFER_TASKRUN list and wakes the
@@ -210,7 +212,9 @@ func reqTaskComplete(t *sim.Thread, req *Req) { req.ctx.reqCompleteDefer(req) }
 // successor, a drained request).
 // Linux: io_uring/io_uring.c:io_req_task_submit()
 func reqTaskSubmit(t *sim.Thread, req *Req) {
-	if req.flags&REQ_F_FORCE_ASYNC != 0 {
+	if shouldTerminateTW(req) {
+		req.ctx.reqDeferFailed(t, req, int32(-EFAULT))
+	} else if req.flags&REQ_F_FORCE_ASYNC != 0 {
 		req.ctx.queueIOWQ(t, req)
 	} else {
 		req.ctx.queueSQE(t, req)

@@ -37,9 +37,53 @@ func (l *LList) AddBatch(t *Thread, first, last *LLNode) bool {
 
 // DelAll takes every node off the list (llist_del_all) and returns the
 // chain newest first; reverse it with Reverse to process in arrival order.
+// Not for a list that may be closed (DelAllOrClose is).
 func (l *LList) DelAll(t *Thread) *LLNode {
 	t.Yield()
 	return l.first.Swap(nil)
+}
+
+// llistClosed heads a closed list: task_work's &work_exited.
+var llistClosed = &LLNode{}
+
+// AddUnlessClosed pushes n at the front unless the list is closed, as
+// task_work_add does once the task has run exit_task_work, and reports
+// whether it did and whether the list was empty before.
+// Linux: kernel/task_work.c:task_work_add()
+func (l *LList) AddUnlessClosed(t *Thread, n *LLNode) (added, wasEmpty bool) {
+	t.Yield()
+	for {
+		old := l.first.Load()
+		if old == llistClosed {
+			return false, false
+		}
+		n.Next = old
+		if l.first.CompareAndSwap(old, n) {
+			return true, old == nil
+		}
+	}
+}
+
+// DelAllOrClose takes every node off the list, as DelAll does, or, if the
+// list is empty, closes it so that no node is added again: the last step
+// of exit_task_work.
+// Linux: kernel/task_work.c:task_work_run() (the &work_exited case)
+func (l *LList) DelAllOrClose(t *Thread) *LLNode {
+	t.Yield()
+	for {
+		switch old := l.first.Load(); old {
+		case llistClosed:
+			return nil
+		case nil:
+			if l.first.CompareAndSwap(nil, llistClosed) {
+				return nil
+			}
+		default:
+			if l.first.CompareAndSwap(old, nil) {
+				return old
+			}
+		}
+	}
 }
 
 // First reads the list head (READ_ONCE(head->first)), for callers that
@@ -57,8 +101,12 @@ func (l *LList) CompareAndSwap(t *Thread, old, new *LLNode) bool {
 	return l.first.CompareAndSwap(old, new)
 }
 
-// Empty reports whether the list is empty (llist_empty). Not a yield point.
-func (l *LList) Empty() bool { return l.first.Load() == nil }
+// Empty reports whether the list is empty (llist_empty); a closed list is.
+// Not a yield point.
+func (l *LList) Empty() bool {
+	p := l.first.Load()
+	return p == nil || p == llistClosed
+}
 
 // Reverse reverses a chain in place and returns its new head
 // (llist_reverse_order).

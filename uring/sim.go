@@ -240,6 +240,9 @@ func (m *Machine) NewTask(name string) *SimTask {
 			}
 			st.started.Store(false)
 			if st.stop.Load() {
+				st.task.Exit()
+				st.done.Store(true)
+				m.task.Thread.WakeUp(t)
 				return
 			}
 			prev := m.be.task
@@ -274,9 +277,18 @@ func (st *SimTask) Run(fn func()) {
 	st.done.Store(false)
 }
 
-// Stop ends the task's thread.
+// Stop ends the task, as its thread's return does (do_exit), and waits
+// for that (pthread_join): requests it submitted that are still in flight
+// stay so, and their task_work runs on the rings' fallback work (see
+// kernel.Task.Exit). Stopping twice is a no-op.
 func (st *SimTask) Stop() {
-	st.stop.Store(true)
+	if st.stop.Swap(true) {
+		return
+	}
+	main := st.m.w.Main()
 	st.started.Store(true)
-	st.task.Thread.WakeUp(st.m.w.Main())
+	st.task.Thread.WakeUp(main)
+	if st.m.task.WaitUser("futex_wait (join "+st.task.Thread.Name()+")", st.done.Load) {
+		st.done.Store(false)
+	}
 }
