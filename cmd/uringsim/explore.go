@@ -424,7 +424,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 const replayUsage = `usage: uringsim replay (--seed=S [--bug=NAME[,NAME]] [--strategy=...] | --tape=FILE)
-                      [--tape-out=FILE] [--trace=text|json|chrome] [--trace-out=FILE] PATH...
+                      [--shrink] [--tape-out=FILE] [--trace=text|json|chrome] [--trace-out=FILE] PATH...
 
 Replays a run that explore reported: the scenario on the simulator under
 seed S with the same bugs, printing its CQEs, its result and its trace
@@ -433,11 +433,33 @@ byte-identical trace on every replay, the one run --seed=S --trace writes.
 --tape-out records the run's tape (seed, bugs, every choice) and --tape
 replays one; a tape that no longer matches the code fails at the first
 choice that differs.
+
+--shrink (one scenario) minimises the failing run's tape while the same
+failure persists: the same failing line, the same message up to what
+came instead (numbers aside). Option 0 of every choice is the schedule
+without preemption (the running thread goes on, else the one runnable
+the longest; the first tied timer, the first value); smaller means fewer
+choices off option 0, then a shorter tape, then those choices earlier,
+then smaller picks. Delta debugging over them, zeroing pairs, deleting
+choices and lowering picks run until none shrinks the tape (at most
+20,000 runs), so shrinking the result again gives it back. The tape goes
+to --tape-out (default NAME.tape here) with "then default": it ends at
+its last choice off option 0 and replay --tape takes option 0 after it.
+stdout gets a summary, the narrated trace of the shrunk run (each
+scenario command as "-- line L", each thread's kernel events as
+name[pid], the scenario's output as "user", and a ">> choice N" line at
+each choice off option 0: which thread ran instead of which, and after
+what step of the one that waited) and the shrunk run's result; --trace
+writes its full trace as well. Exit status 1 when the run fails (and is
+shrunk), 0 when it passes (nothing to shrink).
 `
 
 // runReplay is `uringsim replay`: run on the deterministic simulator with
 // a required --seed and a trace.
 func runReplay(args []string, stdout, stderr io.Writer) int {
+	if cfg, err := parseRunFlags(args, stderr); err == nil && cfg.shrink {
+		return runShrink(cfg, stdout, stderr)
+	}
 	// The text trace by default; a --trace given later overrides it.
 	args = append([]string{"--trace=text"}, args...)
 	cfg, err := parseRunFlags(args, stderr)

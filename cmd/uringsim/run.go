@@ -61,6 +61,7 @@ type runConfig struct {
 	strategy scenario.StrategySpec
 	tape     *tape  // --tape: the run to replay
 	tapeOut  string // --tape-out: where to record the run
+	shrink   bool   // --shrink (replay only)
 	paths    []string
 }
 
@@ -78,6 +79,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runConfig, error) {
 	strategy := fset.String("strategy", "random", "scheduling strategy: random, pct:D[:K] or delay:D[:K]")
 	tapeIn := fset.String("tape", "", "replay a recorded tape")
 	fset.StringVar(&cfg.tapeOut, "tape-out", "", "record the run's tape")
+	fset.BoolVar(&cfg.shrink, "shrink", false, "replay: shrink the failing run's tape")
 	var err error
 	if cfg.paths, err = parseInterleaved(fset, args); err != nil {
 		return nil, err
@@ -233,6 +235,9 @@ func runRun(args []string, stdout, stderr io.Writer) (status int) {
 		}
 	}()
 	cfg, err := parseRunFlags(args, stderr)
+	if err == nil && cfg.shrink {
+		err = errors.New("--shrink is a flag of uringsim replay")
+	}
 	if err != nil {
 		return flagsFailed("run", runUsage, err, stdout, stderr)
 	}
@@ -246,31 +251,12 @@ func runRun(args []string, stdout, stderr io.Writer) (status int) {
 	}
 
 	// The trace.
-	var traceW io.Writer = stderr
-	if cfg.traceOut != "" {
-		f, err := os.Create(cfg.traceOut)
-		if err != nil {
-			fmt.Fprintf(stderr, "uringsim run: %v\n", err)
-			return 2
-		}
-		defer f.Close()
-		traceW = f
+	sink, chrome, closeTrace, err := openTrace(cfg, len(scs) == 1 && scs[0].err == nil, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "uringsim run: %v\n", err)
+		return 2
 	}
-	var sink sim.Sink
-	var chrome *sim.ChromeSink
-	switch cfg.trace {
-	case "text":
-		sink = sim.NewTextSink(traceW)
-	case "json":
-		sink = sim.NewJSONSink(traceW)
-	case "chrome":
-		if len(scs) != 1 || scs[0].err != nil {
-			fmt.Fprintln(stderr, "uringsim run: --trace=chrome takes exactly one scenario")
-			return 2
-		}
-		chrome = sim.NewChromeSink(traceW)
-		sink = chrome
-	}
+	defer closeTrace()
 
 	if cfg.backend != "sim" {
 		hostTmpfs()
@@ -372,6 +358,35 @@ func runRun(args []string, stdout, stderr io.Writer) (status int) {
 		return 1
 	}
 	return 0
+}
+
+// openTrace opens the trace cfg asks for (nil: none): to --trace-out or
+// stderr, in its format; chrome (non-nil for --trace=chrome) needs one
+// scenario and its Close. closeTrace closes --trace-out.
+func openTrace(cfg *runConfig, one bool, stderr io.Writer) (sink sim.Sink, chrome *sim.ChromeSink, closeTrace func(), err error) {
+	closeTrace = func() {}
+	if cfg.trace == "chrome" && !one {
+		return nil, nil, closeTrace, errors.New("--trace=chrome takes exactly one scenario")
+	}
+	var traceW io.Writer = stderr
+	if cfg.traceOut != "" && cfg.trace != "" {
+		f, err := os.Create(cfg.traceOut)
+		if err != nil {
+			return nil, nil, closeTrace, err
+		}
+		closeTrace = func() { f.Close() }
+		traceW = f
+	}
+	switch cfg.trace {
+	case "text":
+		sink = sim.NewTextSink(traceW)
+	case "json":
+		sink = sim.NewJSONSink(traceW)
+	case "chrome":
+		chrome = sim.NewChromeSink(traceW)
+		sink = chrome
+	}
+	return sink, chrome, closeTrace, nil
 }
 
 // hostTmpfs points TMPDIR at /dev/shm when TMPDIR is unset and /dev/shm is

@@ -23,13 +23,19 @@ const tapeMagic = "uringsim tape 1"
 // stops at the first choice that differs.
 //
 // The file is text: the magic line, "scenario PATH", "seed S", an
-// optional "bugs A,B", then one "KIND PICK/N" line per choice (KIND as
-// sim.ChoiceKind prints it: thread, timer-tie, value, fault, kindN).
+// optional "bugs A,B", an optional "then default", then one "KIND PICK/N"
+// line per choice (KIND as sim.ChoiceKind prints it: thread, timer-tie,
+// value, fault, kindN). Without "then default" a run that asks for more
+// choices than the tape holds has diverged from it; with it (the tapes
+// --shrink writes, which end at their last choice other than option 0)
+// every later choice takes option 0: the running thread goes on, else
+// the thread runnable the longest; the first timer, the first value.
 type tape struct {
-	file    string
-	seed    uint64
-	bugs    uring.Bugs
-	choices []sim.Choice
+	file        string
+	seed        uint64
+	bugs        uring.Bugs
+	thenDefault bool
+	choices     []sim.Choice
 }
 
 func writeTape(path string, t *tape) error {
@@ -41,6 +47,9 @@ func writeTape(path string, t *tape) error {
 	fmt.Fprintf(w, "%s\nscenario %s\nseed %d\n", tapeMagic, t.file, t.seed)
 	if b := t.bugs.String(); b != "" {
 		fmt.Fprintf(w, "bugs %s\n", b)
+	}
+	if t.thenDefault {
+		fmt.Fprintf(w, "then default\n")
 	}
 	for _, c := range t.choices {
 		fmt.Fprintf(w, "%v %d/%d\n", c.Kind, c.Pick, c.N)
@@ -104,6 +113,11 @@ func parseTape(path string, r io.Reader) (*tape, error) {
 				return nil, bad("%v", err)
 			}
 			t.bugs = b
+		case "then":
+			if val != "default" {
+				return nil, bad("then %q: want then default", val)
+			}
+			t.thenDefault = true
 		default:
 			kind, ok := choiceKind(key)
 			p, m, ok2 := strings.Cut(val, "/")
@@ -125,8 +139,14 @@ func parseTape(path string, r io.Reader) (*tape, error) {
 }
 
 // strategy replays the tape's choices; a run that asks for more choices
-// than the tape holds stops there (tapeEnded).
-func (t *tape) strategy() sim.Strategy { return sim.Replay(t.choices, tapeEnded{len(t.choices)}) }
+// than the tape holds stops there (tapeEnded), or takes option 0 from
+// there on (then default).
+func (t *tape) strategy() sim.Strategy {
+	if t.thenDefault {
+		return sim.Replay(t.choices, nil)
+	}
+	return sim.Replay(t.choices, tapeEnded{len(t.choices)})
+}
 
 // tapeEnded is the strategy after a tape's last choice: the run asks for
 // a choice the tape does not have, so the code no longer matches it.

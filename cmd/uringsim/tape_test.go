@@ -70,7 +70,7 @@ func TestTapeReplay(t *testing.T) {
 // TestParseTape: a tape written and read back is the same; malformed ones
 // are refused with their line.
 func TestParseTape(t *testing.T) {
-	want := &tape{file: "x.scn", seed: 42, bugs: uring.Bugs{UserWaitIgnoresTWASignal: true},
+	want := &tape{file: "x.scn", seed: 42, bugs: uring.Bugs{UserWaitIgnoresTWASignal: true}, thenDefault: true,
 		choices: []sim.Choice{{Kind: sim.ChooseThread, N: 3, Pick: 2}, {Kind: sim.ChooseTimerTie, N: 2, Pick: 0},
 			{Kind: sim.ChooseValue, N: 5, Pick: 4}, {Kind: sim.ChooseFault, N: 2, Pick: 1}, {Kind: sim.ChooseUser + 1, N: 2, Pick: 1}}}
 	path := filepath.Join(t.TempDir(), "t")
@@ -92,6 +92,7 @@ func TestParseTape(t *testing.T) {
 		{tapeMagic + "\nseed 1\nthread -1/2\n", "t:3:"},
 		{tapeMagic + "\nseed 1\ncolour 0/2\n", "t:3:"},
 		{tapeMagic + "\nseed 1\nthread 0\n", "t:3:"},
+		{tapeMagic + "\nseed 1\nthen fifo\n", "t:3: then"},
 	} {
 		if _, err := parseTape("t", strings.NewReader(c.src)); err == nil || !strings.Contains(err.Error(), c.msg) {
 			t.Errorf("%q: %v, want an error with %q", c.src, err, c.msg)
