@@ -87,7 +87,7 @@ func (as *AddressSpace) Mmap(length uint64, name string) (*Mapping, int) {
 		return nil, -int(unix.EINVAL)
 	}
 	n := (length + PageSize - 1) &^ (PageSize - 1)
-	mem, err := unix.Mmap(-1, 0, int(n), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	mem, err := mapAnon(n)
 	if err != nil {
 		return nil, -int(unix.ENOMEM)
 	}
@@ -178,7 +178,7 @@ func (as *AddressSpace) Release() {
 		}
 	}
 	for _, m := range all {
-		_ = unix.Munmap(m.Mem)
+		unmapAnon(m.Mem)
 	}
 }
 

@@ -29,7 +29,7 @@ func NewRegion(size uint64) (*Region, int) {
 		return nil, -int(unix.EINVAL)
 	}
 	n := (size + PageSize - 1) &^ (PageSize - 1)
-	mem, err := unix.Mmap(-1, 0, int(n), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	mem, err := mapAnon(n)
 	if err != nil {
 		return nil, -int(unix.ENOMEM)
 	}
@@ -57,7 +57,7 @@ func (r *Region) get() { r.refs.Add(1) }
 
 func (r *Region) put() {
 	if r.refs.Add(-1) == 0 && !r.user {
-		_ = unix.Munmap(r.Mem)
+		unmapAnon(r.Mem)
 	}
 }
 

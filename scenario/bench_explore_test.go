@@ -1,0 +1,27 @@
+package scenario_test
+
+import (
+	"testing"
+
+	"github.com/uringsim/uringsim/scenario"
+)
+
+// BenchmarkExploreTwLost runs the 10-SQE scenario of issue 10 (two rings,
+// two tasks, io-wq) once per op, each op a fresh world under the next seed,
+// as `uringsim explore` does: the figure is schedules per second.
+func BenchmarkExploreTwLost(b *testing.B) {
+	sc, err := scenario.ParseFile("../testdata/scenarios/tw_lost_notification.scn")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	seed := uint64(0)
+	for b.Loop() {
+		seed++
+		r := scenario.Run(sc, scenario.RunOptions{Seed: seed, SeedSet: true})
+		if r.Status != scenario.Pass {
+			b.Fatalf("seed %d: %v", seed, r.String())
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "schedules/s")
+}
