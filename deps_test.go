@@ -32,6 +32,7 @@ var allowedDeps = map[string][]string{
 	"kernel":       {"sim", "mm", "rings", "vfs", "kbuf", "rsrc", "iowq", "sqpoll"},
 	"opdef":        {"sim", "mm", "rings", "vfs", "kbuf", "rsrc", "kernel"},
 	"uring":        {"sim", "mm", "rings", "vfs", "blockdev", "netdev", "kernel", "opdef"},
+	"uring/echo":   {"rings", "uring"},
 	"scenario":     {"sim", "rings", "uring"},
 	"cmd/uringsim": {"sim", "rings", "uring", "scenario"},
 }
