@@ -117,21 +117,30 @@ func (ctx *Ctx) writeCQE(t *sim.Thread, i uint32, userData uint64, res int32, cf
 	c := ctx.cqSlot(i)
 	c.UserData, c.Res, c.Flags = userData, res, cflags
 	if ctx.cqeShift == 1 || cflags&rings.IORING_CQE_F_32 != 0 {
-		b := ctx.cqSlotBig(i)
-		if big != nil {
-			*b = *big
-		} else {
-			*b = [2]uint64{}
-		}
+		writeBigCQE(ctx.cqSlotBig(i), big)
 	}
 	if w := ctx.world(); w.Tracing() {
-		fs := []sim.Field{sim.U("ctx", ctx.ID), sim.X("user_data", userData), sim.I("res", int64(res)),
-			sim.S("cflags", rings.FlagNames(rings.FamilyCQEFlags, uint64(cflags)))}
-		if req != nil {
-			fs = append(fs, sim.U("req", req.ID))
-		}
-		w.Emit(t, "io_uring_complete", fs...)
+		ctx.traceComplete(t, userData, res, cflags, req)
 	}
+}
+
+// writeBigCQE fills the two extra words of a 32-byte slot (zero for nil).
+func writeBigCQE(b, big *[2]uint64) {
+	if big != nil {
+		*b = *big
+	} else {
+		*b = [2]uint64{}
+	}
+}
+
+// traceComplete is the io_uring_complete trace event.
+func (ctx *Ctx) traceComplete(t *sim.Thread, userData uint64, res int32, cflags uint32, req *Req) {
+	fs := []sim.Field{sim.U("ctx", ctx.ID), sim.X("user_data", userData), sim.I("res", int64(res)),
+		sim.S("cflags", rings.FlagNames(rings.FamilyCQEFlags, uint64(cflags)))}
+	if req != nil {
+		fs = append(fs, sim.U("req", req.ID))
+	}
+	ctx.world().Emit(t, "io_uring_complete", fs...)
 }
 
 // commitCQRing publishes the cached CQ tail to user space (store-release,

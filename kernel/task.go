@@ -119,18 +119,29 @@ func (task *Task) taskWorkPending() bool { return !task.taskWorks.Empty() }
 // repeating until none is left, and returns whether any ran.
 // Linux: kernel/task_work.c:task_work_run(); io_uring/io_uring.h:io_run_task_work()
 func (task *Task) runTaskWork(t *sim.Thread) bool {
+	// READ_ONCE first: an empty list costs a load, not an exchange.
+	// LList.First is this yield point and load; written out, the
+	// scheduler's fast path inlines here.
+	t.Yield()
+	if task.taskWorks.Empty() {
+		return false
+	}
+	return task.runTaskWorkList(t)
+}
+
+// runTaskWorkList is runTaskWork once the list was seen non-empty.
+func (task *Task) runTaskWorkList(t *sim.Thread) bool {
 	ran := false
 	for {
-		// READ_ONCE first: an empty list costs a load, not an exchange.
-		if task.taskWorks.First(t) == nil {
-			return ran
-		}
 		n := task.taskWorks.DelAll(t)
 		if n == nil {
 			return ran
 		}
 		task.runTaskWorkChain(n)
 		ran = true
+		if task.taskWorks.First(t) == nil {
+			return ran
+		}
 	}
 }
 

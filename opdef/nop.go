@@ -27,6 +27,10 @@ const nopFlags = rings.IORING_NOP_INJECT_RESULT | rings.IORING_NOP_FIXED_FILE |
 func nopPrep(req *kernel.Req, sqe *rings.SQE) int {
 	nop := kernel.Cmd[nopData](req)
 	nop.flags = sqe.OpFlags
+	if nop.flags == 0 { // a plain NOP: the checks below all pass
+		nop.result, nop.fd = 0, -1
+		return 0
+	}
 	if nop.flags&^nopFlags != 0 {
 		return -kernel.EINVAL
 	}
@@ -59,6 +63,10 @@ func nopPrep(req *kernel.Req, sqe *rings.SQE) int {
 // Linux: io_uring/nop.c:io_nop()
 func nop(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 	nop := kernel.Cmd[nopData](req)
+	if nop.flags == 0 { // a plain NOP completes with 0
+		kernel.ReqSetRes(req, 0, 0)
+		return kernel.IOU_COMPLETE
+	}
 	ret := nop.result
 	if nop.flags&rings.IORING_NOP_FILE != 0 && !kernel.ReqGetFile(t, req, int(nop.fd), issueFlags) {
 		ret = int32(-kernel.EBADF)
