@@ -34,7 +34,8 @@ var allowedDeps = map[string][]string{
 	"uring":        {"sim", "mm", "rings", "vfs", "blockdev", "netdev", "kernel", "opdef"},
 	"uring/echo":   {"rings", "uring"},
 	"scenario":     {"sim", "rings", "uring"},
-	"cmd/uringsim": {"sim", "rings", "uring", "scenario"},
+	"exec":         {"sim", "mm", "rings", "vfs", "kernel", "uring"},
+	"cmd/uringsim": {"sim", "rings", "uring", "scenario", "exec"},
 }
 
 // goFiles lists the non-test Go files of every package directory that the

@@ -41,11 +41,17 @@ type Mapping struct {
 	Mem  []byte // the backing memory, len = mapped length
 	Name string // what created it, for fdinfo-like dumps and errors
 
-	region *Region // set for a kernel region mapped with Map
+	region    *Region // set for a kernel region mapped with Map
+	remoteLen uint64  // a remote run's length (its shadow, Mem, is reserved on first use)
 }
 
 // End is one past the last byte of the mapping.
-func (m *Mapping) End() uint64 { return m.Addr + uint64(len(m.Mem)) }
+func (m *Mapping) End() uint64 {
+	if m.remoteLen != 0 {
+		return m.Addr + m.remoteLen
+	}
+	return m.Addr + uint64(len(m.Mem))
+}
 
 // table is one published version of the mapping table: a B-tree of the
 // live mappings by address, never modified once published.
@@ -70,6 +76,8 @@ type AddressSpace struct {
 	writing atomic.Bool
 	work    *btree.BTreeG[*Mapping]
 	backing []*Mapping
+
+	remote *remote // another process's memory (NewRemote), or nil
 }
 
 // New returns an empty address space.
@@ -85,6 +93,9 @@ func New() *AddressSpace {
 func (as *AddressSpace) Mmap(length uint64, name string) (*Mapping, int) {
 	if length == 0 || length > 1<<40 {
 		return nil, -int(unix.EINVAL)
+	}
+	if as.remote != nil {
+		return nil, -int(unix.ENOMEM) // the process maps its own memory
 	}
 	n := (length + PageSize - 1) &^ (PageSize - 1)
 	mem, err := mapAnon(n)
@@ -107,6 +118,9 @@ func (as *AddressSpace) Mmap(length uint64, name string) (*Mapping, int) {
 // Linux: io_uring/memmap.c:io_uring_mmap()
 func (as *AddressSpace) Map(r *Region, name string) *Mapping {
 	m := &Mapping{Addr: r.Addr(), Mem: r.Mem, Name: name, region: r}
+	if as.remote != nil {
+		return m // the process maps the region itself (exec: a memfd)
+	}
 	r.get()
 	var replaced *Mapping
 	as.write(func(w *btree.BTreeG[*Mapping]) {
@@ -136,7 +150,7 @@ func (as *AddressSpace) write(f func(w *btree.BTreeG[*Mapping])) {
 // Differs from Linux: munmap cannot split a mapping.
 // Linux: mm/mmap.c:do_munmap()
 func (as *AddressSpace) Munmap(addr, length uint64) int {
-	if addr%PageSize != 0 || length == 0 {
+	if addr%PageSize != 0 || length == 0 || as.remote != nil {
 		return -int(unix.EINVAL)
 	}
 	end := addr + length
@@ -180,6 +194,9 @@ func (as *AddressSpace) Release() {
 	for _, m := range all {
 		unmapAnon(m.Mem)
 	}
+	if as.remote != nil {
+		as.remote.release()
+	}
 }
 
 // find returns the mapping holding addr, or nil.
@@ -193,10 +210,28 @@ func (t *table) find(addr uint64) *Mapping {
 }
 
 // Lookup returns the mapping that holds addr, or nil.
-func (as *AddressSpace) Lookup(addr uint64) *Mapping { return as.cur.Load().find(addr) }
+func (as *AddressSpace) Lookup(addr uint64) *Mapping {
+	if as.remote != nil {
+		m := as.remote.find(addr)
+		if m == nil || as.remote.shadow(m) != 0 {
+			return nil
+		}
+		return m
+	}
+	return as.cur.Load().find(addr)
+}
 
 // Mappings returns the live mappings in address order.
 func (as *AddressSpace) Mappings() []*Mapping {
+	if as.remote != nil {
+		var ms []*Mapping
+		for _, m := range as.remote.runs {
+			if as.remote.shadow(m) == 0 {
+				ms = append(ms, m)
+			}
+		}
+		return ms
+	}
 	var ms []*Mapping
 	as.cur.Load().maps.Ascend(func(m *Mapping) bool { ms = append(ms, m); return true })
 	return ms
@@ -209,6 +244,9 @@ func (as *AddressSpace) Mappings() []*Mapping {
 func (as *AddressSpace) Slice(addr, n uint64) ([]byte, int) {
 	if n == 0 {
 		return nil, 0
+	}
+	if as.remote != nil {
+		return as.remote.slice(addr, n)
 	}
 	m := as.cur.Load().find(addr)
 	if m == nil || addr+n < addr || addr+n > m.End() {

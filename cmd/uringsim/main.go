@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/uringsim/uringsim/exec"
 )
 
 // command is one subcommand: run gets the arguments after its name and
@@ -32,6 +34,7 @@ func commands() []command {
 		{name: "explore", summary: "run scenarios under many seeds: failures, either histogram, replay line", run: runExplore},
 		{name: "replay", summary: "replay one seed of a scenario with its trace (byte-identical each time)", run: runReplay},
 		{name: "bugs", summary: "list the bug museum: fixed io_uring bugs that --bug=NAME brings back", run: runBugs},
+		{name: "exec", summary: "run a Linux program with its io_uring served by the simulator", run: runExec},
 	}
 }
 
@@ -49,6 +52,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return 0
+	case exec.ChildCommand: // exec's launcher, never typed by hand
+		return exec.ChildMain(args[1:], stderr)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {

@@ -1,0 +1,142 @@
+package exec
+
+import (
+	"bytes"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/uringsim/uringsim/sim"
+)
+
+// TestMain lets the test binary be its own launcher: Run re-executes
+// os.Args[0] with ChildCommand.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == ChildCommand {
+		os.Exit(ChildMain(os.Args[2:], os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  string // why the C programs cannot be built here (a skip reason)
+)
+
+// programs builds every testdata/c/*.c against the host's liburing once,
+// or skips the test with the reason when the host cannot (no gcc, no
+// liburing headers, no seccomp user notification).
+func programs(t *testing.T) string {
+	t.Helper()
+	if err := Supported(); err != nil {
+		t.Skipf("host cannot run exec: %v", err)
+	}
+	buildOnce.Do(func() {
+		if _, err := osexec.LookPath("gcc"); err != nil {
+			buildErr = "gcc not found"
+			return
+		}
+		dir, err := os.MkdirTemp("", "uringsim-exec-")
+		if err != nil {
+			buildErr = err.Error()
+			return
+		}
+		probe := osexec.Command("gcc", "-x", "c", "-o", filepath.Join(dir, "probe"), "-", "-luring")
+		probe.Stdin = strings.NewReader("#include <liburing.h>\nint main(void){struct io_uring r; return io_uring_queue_init(1,&r,0) < -1;}\n")
+		if out, err := probe.CombinedOutput(); err != nil {
+			buildErr = "liburing headers or library missing (apt-get install liburing-dev): " + firstLine(out)
+			return
+		}
+		srcs, _ := filepath.Glob("testdata/c/*.c")
+		for _, src := range srcs {
+			name := strings.TrimSuffix(filepath.Base(src), ".c")
+			cmd := osexec.Command("gcc", "-O2", "-Wall", "-o", filepath.Join(dir, name), src, "-luring")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = "building " + src + ": " + string(out)
+				return
+			}
+		}
+		buildDir = dir
+	})
+	if buildErr != "" {
+		if strings.HasPrefix(buildErr, "building ") {
+			t.Fatal(buildErr)
+		}
+		t.Skip(buildErr)
+	}
+	return buildDir
+}
+
+func firstLine(b []byte) string {
+	s, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	return s
+}
+
+// native runs prog on the host and returns its output.
+func native(t *testing.T, prog string, args ...string) string {
+	t.Helper()
+	out, err := osexec.Command(prog, args...).Output()
+	if err != nil {
+		t.Fatalf("%s natively: %v\n%s", prog, err, out)
+	}
+	return string(out)
+}
+
+// simulated runs prog under the supervisor with seed and returns its
+// output, the supervisor's messages and the text trace.
+func simulated(t *testing.T, seed uint64, prog string, args ...string) (out, log, trace string, res Result) {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var logb, traceb bytes.Buffer
+	res, err = Run(Config{Self: os.Args[0], Seed: seed, Sink: sim.NewTextSink(&traceb), Stdout: f, Log: &logb},
+		append([]string{prog}, args...))
+	if err != nil {
+		t.Fatalf("exec %s: %v", prog, err)
+	}
+	b, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b), logb.String(), traceb.String(), res
+}
+
+// TestProgramsMatchNative runs each program natively and under exec
+// (twice with one seed, once with another): the outputs are the
+// program's native output, the two runs with one seed have one trace,
+// and the trace shows the simulated kernel served the ring.
+func TestProgramsMatchNative(t *testing.T) {
+	dir := programs(t)
+	srcs, _ := filepath.Glob("testdata/c/*.c")
+	for _, src := range srcs {
+		name := strings.TrimSuffix(filepath.Base(src), ".c")
+		t.Run(name, func(t *testing.T) {
+			prog := filepath.Join(dir, name)
+			want := native(t, prog)
+			out1, log1, trace1, res := simulated(t, 1, prog)
+			if res.ExitCode != 0 || log1 != "" {
+				t.Fatalf("exit %d, supervisor said:\n%s", res.ExitCode, log1)
+			}
+			if out1 != want {
+				t.Fatalf("output under exec:\n%s\nnatively:\n%s", out1, want)
+			}
+			if !strings.Contains(trace1, "io_uring_create") {
+				t.Fatalf("the simulator never made the ring; trace:\n%s", trace1)
+			}
+			out2, _, trace2, _ := simulated(t, 1, prog)
+			if out2 != out1 || trace2 != trace1 {
+				t.Fatalf("seed 1 twice: outputs equal %v, traces equal %v", out2 == out1, trace2 == trace1)
+			}
+			if out3, _, _, _ := simulated(t, 99, prog); out3 != want {
+				t.Fatalf("seed 99 output:\n%s\nnatively:\n%s", out3, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,439 @@
+// Package exec runs an unmodified Linux program with its io_uring served
+// by the simulator: `uringsim exec -- PROG ARGS`.
+//
+// The supervisor starts the program through a launcher (the uringsim
+// binary re-executed with ChildCommand) that installs a seccomp filter
+// returning SECCOMP_RET_USER_NOTIF for the io_uring system calls (and
+// close), hands the listener back and execs the program. The supervisor
+// answers each notification on the simulated machine's main thread: the
+// io_uring calls go to the simulated kernel, made by the machine's main
+// task on an address space that is the program's memory (mm.NewRemote);
+// everything else continues to the host (SECCOMP_USER_NOTIF_FLAG_CONTINUE).
+// A ring's descriptor in the program is a memfd holding the ring's pages
+// at the mmap offsets (IORING_OFF_SQ_RING, IORING_OFF_SQES, …), so the
+// program's own mmap of it maps the pages the simulator uses.
+//
+// This is host-side glue, not kernel-side code: it talks to the host
+// kernel. The simulated world advances only while the program is stopped
+// in a notified system call, so a single-threaded program's run is a
+// function of (program, input, seed). docs/exec.md has the design and
+// what stays outside the model.
+package exec
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	osexec "os/exec"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/uringsim/uringsim/kernel"
+	"github.com/uringsim/uringsim/mm"
+	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
+	"github.com/uringsim/uringsim/uring"
+)
+
+// Config configures one supervised run.
+type Config struct {
+	// Self is the uringsim binary to re-execute as the launcher
+	// (default: os.Executable).
+	Self string
+	// Seed, Strategy and Sink configure the simulated machine as
+	// uring.SimConfig's fields do.
+	Seed     uint64
+	Strategy sim.Strategy
+	Sink     sim.Sink
+	// Stdin, Stdout and Stderr are the program's (default: the
+	// supervisor's own).
+	Stdin, Stdout, Stderr *os.File
+	// Log receives the supervisor's own messages (default: os.Stderr).
+	Log io.Writer
+}
+
+// Result is how the program ended.
+type Result struct {
+	ExitCode int            // its exit status, or 128+signal
+	Signal   syscall.Signal // the signal that killed it, or 0
+	Calls    int64          // notifications served
+
+	// Pages of the program's memory read, written back, and refused
+	// at write-back (mm.AddressSpace.RemoteStats).
+	PagesRead, PagesWritten, WritesDropped int64
+}
+
+// ringFile is one ring the program holds: the memfd that is its
+// descriptor in the program.
+type ringFile struct {
+	memfd int
+	size  int64 // the memfd's length
+}
+
+// supervisor is the state of one run.
+type supervisor struct {
+	cfg      Config
+	listener int
+	pid      int
+	m        *uring.Machine
+	task     *kernel.Task
+	as       *mm.AddressSpace
+	rings    map[int]*ringFile // by the program's descriptor (= the simulator's)
+	calls    int64
+	failure  error // set when the run must end (deadlock, lost process)
+}
+
+// Supported reports whether the host can run Run: seccomp user
+// notification, and so the filter and listener, are available.
+func Supported() error {
+	b, err := os.ReadFile("/proc/sys/kernel/seccomp/actions_avail")
+	if err != nil {
+		return fmt.Errorf("seccomp: %v", err)
+	}
+	for _, a := range splitFields(string(b)) {
+		if a == "user_notif" {
+			return nil
+		}
+	}
+	return errors.New("seccomp user_notif is not in /proc/sys/kernel/seccomp/actions_avail")
+}
+
+func splitFields(s string) []string {
+	var out []string
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ' ' || s[i] == '\n' || s[i] == '\t' {
+			if start >= 0 {
+				out = append(out, s[start:i])
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	return out
+}
+
+// Run runs args (PROG ARGS) under the supervisor and returns how it
+// ended. It must be called from the goroutine that is to be the
+// simulated machine's main thread; it returns when the program has exited
+// and every descriptor and the machine are released.
+func Run(cfg Config, args []string) (Result, error) {
+	if len(args) == 0 {
+		return Result{}, errors.New("no program given")
+	}
+	if cfg.Log == nil {
+		cfg.Log = os.Stderr
+	}
+	if cfg.Stdin == nil {
+		cfg.Stdin = os.Stdin
+	}
+	if cfg.Stdout == nil {
+		cfg.Stdout = os.Stdout
+	}
+	if cfg.Stderr == nil {
+		cfg.Stderr = os.Stderr
+	}
+	if cfg.Self == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return Result{}, err
+		}
+		cfg.Self = self
+	}
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return Result{}, err
+	}
+	ours := os.NewFile(uintptr(pair[0]), "exec-supervisor")
+	theirs := os.NewFile(uintptr(pair[1]), "exec-launcher")
+	defer ours.Close()
+	cmd := osexec.Command(cfg.Self, append([]string{ChildCommand}, args...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = cfg.Stdin, cfg.Stdout, cfg.Stderr
+	cmd.ExtraFiles = []*os.File{theirs}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		theirs.Close()
+		return Result{}, err
+	}
+	theirs.Close()
+	listener, err := recvListener(pair[0])
+	if err != nil {
+		// The launcher failed before the exec (and said why).
+		return waitResult(cmd, 0)
+	}
+	defer unix.Close(listener)
+	s := &supervisor{cfg: cfg, listener: listener, pid: cmd.Process.Pid, rings: map[int]*ringFile{}}
+	if err := s.start(); err != nil {
+		_ = cmd.Process.Kill()
+		_, _ = cmd.Process.Wait()
+		return Result{}, err
+	}
+	s.loop()
+	if s.failure != nil {
+		fmt.Fprintf(cfg.Log, "uringsim exec: %v\n", s.failure)
+		_ = cmd.Process.Kill()
+	}
+	res, werr := waitResult(cmd, s.calls)
+	res.PagesRead, res.PagesWritten, res.WritesDropped = s.as.RemoteStats()
+	s.release()
+	if werr == nil && s.failure != nil && res.ExitCode == 0 {
+		res.ExitCode = 1
+	}
+	return res, werr
+}
+
+// recvListener receives the listener the launcher sends.
+func recvListener(sock int) (int, error) {
+	buf := make([]byte, 1)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(sock, buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	if n == 0 {
+		return -1, io.EOF
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return -1, errors.New("no listener from the launcher")
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return -1, errors.New("no listener from the launcher")
+	}
+	return fds[0], nil
+}
+
+// waitResult waits for the program and says how it ended.
+func waitResult(cmd *osexec.Cmd, calls int64) (Result, error) {
+	err := cmd.Wait()
+	res := Result{Calls: calls}
+	if cmd.ProcessState == nil {
+		return res, err
+	}
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	switch {
+	case ws.Signaled():
+		res.Signal = ws.Signal()
+		res.ExitCode = 128 + int(res.Signal)
+	default:
+		res.ExitCode = ws.ExitStatus()
+	}
+	return res, nil
+}
+
+// start builds the simulated machine, whose process's memory is the
+// program's.
+func (s *supervisor) start() error {
+	s.m = uring.NewSimMachine(uring.SimConfig{Seed: s.cfg.Seed, Strategy: s.cfg.Strategy, Sink: s.cfg.Sink})
+	as, err := mm.NewRemote(s.pid)
+	if err != nil {
+		s.m.Close()
+		return err
+	}
+	p := s.m.Process()
+	p.MM.Release()
+	p.MM = as
+	s.as, s.task = as, s.m.Task()
+	return nil
+}
+
+// loop answers notifications until the program has exited or the run
+// failed.
+func (s *supervisor) loop() {
+	pidfd, err := unix.PidfdOpen(s.pid, 0)
+	if err != nil {
+		s.failure = fmt.Errorf("pidfd_open: %v", err)
+		return
+	}
+	defer unix.Close(pidfd)
+	fds := []unix.PollFd{{Fd: int32(s.listener), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	var n seccompNotif
+	for s.failure == nil {
+		fds[0].Revents, fds[1].Revents = 0, 0
+		if _, err := unix.Poll(fds, -1); err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			s.failure = fmt.Errorf("poll: %v", err)
+			return
+		}
+		if fds[0].Revents&unix.POLLIN == 0 {
+			if fds[1].Revents != 0 || fds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
+				return // the program has exited
+			}
+			continue
+		}
+		if err := recvNotif(s.listener, &n); err != nil {
+			if err == unix.ENOENT || err == unix.EINTR {
+				continue // the caller was killed meanwhile
+			}
+			s.failure = fmt.Errorf("SECCOMP_IOCTL_NOTIF_RECV: %v", err)
+			return
+		}
+		s.calls++
+		resp := s.serve(&n)
+		resp.ID = n.ID
+		if err := sendResp(s.listener, &resp); err != nil && err != unix.ENOENT {
+			s.failure = fmt.Errorf("SECCOMP_IOCTL_NOTIF_SEND: %v", err)
+		}
+	}
+}
+
+// cont is the answer that lets the call go on to the host.
+var cont = seccompNotifResp{Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
+
+// ret is the answer returning r (a result, or a negated errno).
+func ret(r int) seccompNotifResp {
+	if r < 0 {
+		return seccompNotifResp{Error: int32(r)}
+	}
+	return seccompNotifResp{Val: int64(r)}
+}
+
+// serve answers one notification.
+func (s *supervisor) serve(n *seccompNotif) seccompNotifResp {
+	a := &n.Data.Args
+	switch n.Data.Nr {
+	case unix.SYS_CLOSE:
+		s.close(int(int32(a[0])))
+		return cont
+	case unix.SYS_IO_URING_SETUP, unix.SYS_IO_URING_ENTER, unix.SYS_IO_URING_REGISTER:
+	default:
+		return s.unsupported(n)
+	}
+	// The simulated kernel is entered: the program's memory as it is now.
+	if err := s.as.Refresh(); err != nil || !idValid(s.listener, n.ID) {
+		return ret(-int(unix.ESRCH))
+	}
+	var r int
+	switch n.Data.Nr {
+	case unix.SYS_IO_URING_SETUP:
+		r = s.setup(n, uint32(a[0]), a[1])
+	case unix.SYS_IO_URING_ENTER:
+		r = kernel.IoUringEnter(s.task, int(int32(a[0])), uint32(a[1]), uint32(a[2]), uint32(a[3]), a[4], a[5])
+	case unix.SYS_IO_URING_REGISTER:
+		r = s.register(int(int32(a[0])), uint32(a[1]), a[2], uint32(a[3]))
+	}
+	s.as.Sync()
+	if rep := s.m.World().Deadlock(); rep != nil {
+		s.failure = fmt.Errorf("the simulated kernel is deadlocked (the program waits for what cannot come):\n%v", rep)
+	}
+	return ret(r)
+}
+
+// unsupported answers a notified call the simulator cannot serve:
+// -ENOSYS, with one line naming it and the program counter.
+func (s *supervisor) unsupported(n *seccompNotif) seccompNotifResp {
+	fmt.Fprintf(s.cfg.Log, "uringsim exec: unsupported system call %d at pc=%#x (tid %d): -ENOSYS\n",
+		n.Data.Nr, n.Data.IP, n.Pid)
+	return ret(-int(unix.ENOSYS))
+}
+
+// setup is io_uring_setup: the simulated kernel's ring, whose pages then
+// move into a memfd installed in the program at the descriptor number the
+// simulator's table also uses.
+func (s *supervisor) setup(n *seccompNotif, entries uint32, params uint64) int {
+	t := s.task.Thread
+	fd := kernel.IoUringSetup(s.task, entries, params)
+	if fd < 0 {
+		return fd
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(s.cfg.Log, "uringsim exec: io_uring_setup: %v\n", err)
+		kernel.Close(s.task, fd)
+		return -int(unix.ENOMEM)
+	}
+	rr, sqes, errno := kernel.RingRegions(s.task, fd)
+	if errno != 0 {
+		return fail(unix.Errno(-errno))
+	}
+	memfd, err := unix.MemfdCreate("[io_uring]", unix.MFD_CLOEXEC)
+	if err != nil {
+		return fail(err)
+	}
+	rf := &ringFile{memfd: memfd}
+	for _, r := range []struct {
+		reg *mm.Region
+		off int64
+	}{{rr, int64(rings.IORING_OFF_SQ_RING)}, {sqes, int64(rings.IORING_OFF_SQES)}} {
+		if r.reg == nil {
+			continue
+		}
+		if err := rf.place(r.reg, r.off); err != nil {
+			unix.Close(memfd)
+			return fail(err)
+		}
+	}
+	pfd, err := addFd(s.listener, n.ID, memfd, unix.O_CLOEXEC)
+	if err != nil {
+		unix.Close(memfd)
+		return fail(err)
+	}
+	if errno := s.task.Proc.Files.Move(t, fd, pfd); errno != 0 {
+		unix.Close(memfd)
+		return fail(unix.Errno(-errno))
+	}
+	s.rings[pfd] = rf
+	return pfd
+}
+
+// place moves region r into the ring's memfd at off, growing the file.
+func (rf *ringFile) place(r *mm.Region, off int64) error {
+	if end := off + int64(len(r.Mem)); end > rf.size {
+		if err := unix.Ftruncate(rf.memfd, end); err != nil {
+			return err
+		}
+		rf.size = end
+	}
+	return r.MoveToFile(rf.memfd, off)
+}
+
+// register is io_uring_register; a kernel-allocated buffer ring
+// (IOU_PBUF_RING_MMAP) then moves into the ring's memfd at its offset.
+func (s *supervisor) register(fd int, opcode uint32, arg uint64, nrArgs uint32) int {
+	r := kernel.IoUringRegister(s.task, fd, opcode, arg, nrArgs)
+	if r < 0 || opcode != rings.IORING_REGISTER_PBUF_RING {
+		return r
+	}
+	rf := s.rings[fd]
+	var reg [40]byte // struct io_uring_buf_reg
+	if rf == nil || s.as.CopyFromUser(reg[:], arg) != 0 {
+		return r
+	}
+	bgid := uint16(reg[12]) | uint16(reg[13])<<8
+	flags := uint16(reg[14]) | uint16(reg[15])<<8
+	if flags&rings.IOU_PBUF_RING_MMAP == 0 {
+		return r
+	}
+	if region := kernel.PbufRingRegion(s.task, fd, bgid); region != nil {
+		off := int64(rings.IORING_OFF_PBUF_RING | uint64(bgid)<<rings.IORING_OFF_PBUF_SHIFT)
+		if err := rf.place(region, off); err != nil {
+			fmt.Fprintf(s.cfg.Log, "uringsim exec: buffer ring %d: %v\n", bgid, err)
+		}
+	}
+	return r
+}
+
+// close follows the program's close(2) of a ring into the simulator.
+func (s *supervisor) close(fd int) {
+	rf := s.rings[fd]
+	if rf == nil {
+		return
+	}
+	delete(s.rings, fd)
+	kernel.Close(s.task, fd)
+	unix.Close(rf.memfd)
+}
+
+// release closes every ring and shuts the machine down.
+func (s *supervisor) release() {
+	for fd := 0; len(s.rings) > 0 && fd < 1<<20; fd++ {
+		s.close(fd)
+	}
+	s.task.Proc.Files.CloseAll(s.task.Thread)
+	s.m.Close()
+}
