@@ -167,7 +167,7 @@ type Command struct {
 
 // Payload is the typed content of a Command. It is one of: *RingCmd,
 // *PipeCmd, *SocketpairCmd, *ListenCmd, *SocketCmd, *EventfdCmd, *EpollCmd, *FileCmd,
-// *MemCmd, *CloseCmd, *TaskCmd, *SQECmd, *SubmitCmd, *EnterCmd,
+// *MemCmd, *CloseCmd, *TaskCmd, *ExitCmd, *SQECmd, *SubmitCmd, *EnterCmd,
 // *RegisterCmd, *PokeCmd, *PeekCmd, *WriteCmd, *ReadCmd, *ShutdownCmd,
 // *SleepCmd, *CQEExpect, *UnorderedBlock, *EitherBlock, *NocqeCmd,
 // *CheckCmd, *FdinfoCmd.
@@ -243,6 +243,9 @@ type CloseCmd struct{ File string }
 
 // TaskCmd is `task NAME`.
 type TaskCmd struct{ Name string }
+
+// ExitCmd is `exit TASK`: the task's thread ends (do_exit).
+type ExitCmd struct{ Task string }
 
 // SQECmd is `sqe RING OPCODE key=value…`.
 type SQECmd struct {
@@ -487,6 +490,7 @@ func (*FileCmd) payload()        {}
 func (*MemCmd) payload()         {}
 func (*CloseCmd) payload()       {}
 func (*TaskCmd) payload()        {}
+func (*ExitCmd) payload()        {}
 func (*SQECmd) payload()         {}
 func (*SubmitCmd) payload()      {}
 func (*EnterCmd) payload()       {}

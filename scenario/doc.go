@@ -89,6 +89,10 @@
 //     Blocks hold only cqe lines (and, in either, unordered, or, end); an
 //     empty unordered block is an error, an empty either alternative is not.
 //     `@TASK` goes on the block's first line, not inside.
+//   - `exit TASK` (main task only) ends the task as its thread's return
+//     does (do_exit) and waits until it is gone: its requests in flight stay
+//     so, and its rings stay open (the main task closes them at the end).
+//     A task that has exited cannot run commands or exit again.
 //   - `@TASK` may prefix any command but the directives (requires, seed=);
 //     there is no name for the main task. Directives may appear anywhere;
 //     seed= at most once.

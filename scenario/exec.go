@@ -30,6 +30,8 @@ func (x *runner) exec(c *Command) *failure {
 		return x.closeCmd(c.Line, p)
 	case *TaskCmd:
 		return x.newTask(c.Line, p.Name)
+	case *ExitCmd:
+		return x.exitTask(c.Line, p.Task)
 	case *SQECmd:
 		return x.sqe(c.Line, p)
 	case *SubmitCmd:

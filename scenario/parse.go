@@ -53,10 +53,11 @@ func Parse(name string, src []byte) (*Scenario, error) {
 }
 
 type parser struct {
-	file string
-	sc   *Scenario
-	objs map[string]int  // name → index in sc.Objects
-	pbuf map[string]bool // mem names declared by IORING_REGISTER_PBUF_RING
+	file   string
+	sc     *Scenario
+	objs   map[string]int  // name → index in sc.Objects
+	pbuf   map[string]bool // mem names declared by IORING_REGISTER_PBUF_RING
+	exited map[string]int  // task names → the line of their exit
 
 	// Open blocks: a top-level unordered or either block, and an unordered
 	// block nested in an either alternative.
@@ -135,6 +136,18 @@ func (p *parser) line(ll logicalLine) error {
 	if err != nil {
 		return err
 	}
+	if e, ok := c.(*ExitCmd); ok {
+		if task != "" {
+			return p.errf(first.line, "exit runs on the main task, not %q", first.text)
+		}
+		if line, ok := p.exited[e.Task]; ok {
+			return p.errf(w.line, "task %s exited on line %d", e.Task, line)
+		}
+		if p.exited == nil {
+			p.exited = map[string]int{}
+		}
+		p.exited[e.Task] = w.line
+	}
 	p.sc.Cmds = append(p.sc.Cmds, Command{Line: w.line, Task: task, Word: w.text, Cmd: c})
 	return nil
 }
@@ -165,6 +178,8 @@ func (p *parser) command(word string) cmdFunc {
 		return p.closeCmd
 	case "task":
 		return p.task
+	case "exit":
+		return p.exitCmd
 	case "sqe":
 		return p.sqe
 	case "submit":
@@ -468,8 +483,13 @@ func (p *parser) refTask(t token) error {
 	if !isIdent(name) {
 		return p.errf(t.line, "bad task name %q", t.text)
 	}
-	_, err := p.objRef(t.line, name, "task", isKind(ObjTask))
-	return err
+	if _, err := p.objRef(t.line, name, "task", isKind(ObjTask)); err != nil {
+		return err
+	}
+	if line, ok := p.exited[name]; ok {
+		return p.errf(t.line, "task %s exited on line %d", name, line)
+	}
+	return nil
 }
 
 // leadRing takes the first argument as a ring name.
@@ -655,6 +675,14 @@ func (p *parser) task(w token, args []token) (Payload, error) {
 		return nil, err
 	}
 	return &TaskCmd{Name: name}, p.noArgs(w, args)
+}
+
+func (p *parser) exitCmd(w token, args []token) (Payload, error) {
+	name, args, err := p.leadRef(w, args, "task", isKind(ObjTask))
+	if err != nil {
+		return nil, err
+	}
+	return &ExitCmd{Task: name}, p.noArgs(w, args)
 }
 
 func (p *parser) epoll(w token, args []token) (Payload, error) {

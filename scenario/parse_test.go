@@ -128,6 +128,7 @@ func TestParseForms(t *testing.T) {
 		{"close socket end", "close s.1", Command{Line: L, Word: "close", Cmd: &CloseCmd{File: "s.1"}}},
 		{"close ring", "close r", Command{Line: L, Word: "close", Cmd: &CloseCmd{File: "r"}}},
 		{"task", "task t3", Command{Line: L, Word: "task", Cmd: &TaskCmd{Name: "t3"}}},
+		{"exit", "exit t2", Command{Line: L, Word: "exit", Cmd: &ExitCmd{Task: "t2"}}},
 
 		// SQEs: opcode spellings.
 		{"sqe upper", "sqe r READ", Command{Line: L, Word: "sqe", Cmd: &SQECmd{Ring: "r", Opcode: 22, OpText: "READ"}}},
@@ -439,6 +440,10 @@ func TestParseErrors(t *testing.T) {
 		{"missing register key", "register r IORING_REGISTER_PBUF_RING bgid=1 entries=8", L + `register IORING_REGISTER_PBUF_RING: missing size=`},
 		{"missing name", "ring entries=8", L + `ring: missing name before "entries=8"`},
 		{"missing ring", "submit", L + `submit: missing ring name`},
+		{"exit not a task", "exit r", L + `"r" is a ring, not a task`},
+		{"exit on a task", "@t2 exit t2", L + `exit runs on the main task, not "@t2"`},
+		{"exit twice", "exit t2\nexit t2", "t.scn:11: task t2 exited on line 10"},
+		{"task used after exit", "exit t2\n@t2 nocqe r", "t.scn:11: task t2 exited on line 10"},
 		{"missing opcode", "sqe r", L + `sqe: missing opcode`},
 		{"trailing word", "nocqe r r", L + `unexpected "r" after nocqe`},
 		{"sync cancel needs target", "register r IORING_REGISTER_SYNC_CANCEL", L + `register IORING_REGISTER_SYNC_CANCEL: missing target= or fd=`},

@@ -3,6 +3,9 @@ package scenario
 import (
 	"fmt"
 	"runtime"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/uringsim/uringsim/uring"
 )
@@ -13,14 +16,16 @@ import (
 // the commands prefixed with @NAME one at a time while the main task
 // waits.
 type taskState struct {
-	name string
-	work chan func()
-	done chan struct{}
-	sim  *uring.SimTask // the simulator's task, nil on the host
+	name   string
+	work   chan func()
+	done   chan struct{}
+	tid    chan int       // the host thread's id, sent when it ends
+	sim    *uring.SimTask // the simulator's task, nil on the host
+	exited bool           // `exit NAME` ended it
 }
 
 func (x *runner) newTask(line int, name string) *failure {
-	ts := &taskState{name: name, work: make(chan func()), done: make(chan struct{})}
+	ts := &taskState{name: name, work: make(chan func()), done: make(chan struct{}), tid: make(chan int, 1)}
 	if x.tasks == nil {
 		x.tasks = map[string]*taskState{}
 	}
@@ -37,6 +42,7 @@ func (x *runner) newTask(line int, name string) *failure {
 			f()
 			ts.done <- struct{}{}
 		}
+		ts.tid <- unix.Gettid()
 	}()
 	return nil
 }
@@ -70,29 +76,61 @@ func (x *runner) execOn(c *Command) *failure {
 	if !ok {
 		return failf(c.Line, "task %s was not created", c.Task)
 	}
+	if ts.exited {
+		return failf(c.Line, "task %s has exited", c.Task)
+	}
 	prev := x.curTask
 	x.curTask = c.Task
 	defer func() { x.curTask = prev }()
 	return ts.run(c.Line, func() *failure { return x.exec(c) })
 }
 
+// exitTask is `exit NAME`: the task's thread returns, which on Linux is
+// do_exit (its requests in flight stay so; see kernel.Task.Exit), and the
+// main task waits until it is gone. The rings it created stay open (they
+// belong to the process) and are closed by the main task at the end.
+func (x *runner) exitTask(line int, name string) *failure {
+	ts := x.tasks[name]
+	if ts == nil || ts.exited {
+		return failf(line, "task %s is not running", name)
+	}
+	ts.exited = true
+	if ts.sim != nil {
+		ts.sim.Stop()
+		return nil
+	}
+	close(ts.work)
+	if err := uring.WaitThreadGone(<-ts.tid, 10*time.Second); err != nil {
+		return failf(line, "task %s: %v", name, err)
+	}
+	return nil
+}
+
+// closeTaskRings closes the open rings the task created.
+func (x *runner) closeTaskRings(name string) *failure {
+	for _, rn := range x.ringOrder {
+		rs := x.rings[rn]
+		if rs.task == name && !rs.closed {
+			rs.closed = true
+			if err := rs.r.Close(); err != nil {
+				return failf(0, "%v", fmt.Sprint(err))
+			}
+		}
+	}
+	return nil
+}
+
 // stopTasks closes the rings each task created on that task (so the OS
-// thread that New locked is the one that unlocks) and ends the tasks.
+// thread that New locked is the one that unlocks; an exited task's on the
+// main task) and ends the tasks.
 func (x *runner) stopTasks() {
 	for _, name := range x.taskOrder {
 		ts := x.tasks[name]
-		_ = ts.run(0, func() *failure {
-			for _, rn := range x.ringOrder {
-				rs := x.rings[rn]
-				if rs.task == name && !rs.closed {
-					rs.closed = true
-					if err := rs.r.Close(); err != nil {
-						return failf(0, "%v", fmt.Sprint(err))
-					}
-				}
-			}
-			return nil
-		})
+		if ts.exited {
+			_ = x.closeTaskRings(name)
+			continue
+		}
+		_ = ts.run(0, func() *failure { return x.closeTaskRings(name) })
 		if ts.sim != nil {
 			ts.sim.Stop()
 		} else {

@@ -1,8 +1,6 @@
 package uring
 
 import (
-	"fmt"
-	"os"
 	"reflect"
 	"runtime"
 	"slices"
@@ -96,14 +94,8 @@ func onExitingHostThread(t *testing.T, f func()) {
 		f()
 		tid <- unix.Gettid()
 	}()
-	task := fmt.Sprintf("/proc/self/task/%d", <-tid)
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		if _, err := os.Stat(task); err != nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("thread %s did not exit", task)
-		}
+	if err := WaitThreadGone(<-tid, 5*time.Second); err != nil {
+		t.Fatal(err)
 	}
 }
 
