@@ -64,8 +64,6 @@ var lintExempt = map[string]struct {
 }{
 	"scenario/run.go": {ruleGo | ruleSelect | ruleClock | ruleRuntime,
 		"the watchdog: the run goes on a goroutine (locked to an OS thread on the host) and Limit is real time"},
-	"scenario/task.go": {ruleGo | ruleRuntime,
-		"a host task is an OS thread of its own; simulated tasks are sim threads"},
 	"scenario/exec.go": {ruleClock, "sleep: real time when neither backend has a clock of its own"},
 	"mm/pool.go":       {ruleSync, "the pool of free host mappings is shared by the worlds of a process, on any goroutines; it decides nothing"},
 }

@@ -2,10 +2,7 @@ package scenario
 
 import (
 	"fmt"
-	"runtime"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/uringsim/uringsim/uring"
 )
@@ -19,13 +16,13 @@ type taskState struct {
 	name   string
 	work   chan func()
 	done   chan struct{}
-	tid    chan int       // the host thread's id, sent when it ends
+	tid    <-chan int     // the host thread's id, sent when it ends
 	sim    *uring.SimTask // the simulator's task, nil on the host
 	exited bool           // `exit NAME` ended it
 }
 
 func (x *runner) newTask(line int, name string) *failure {
-	ts := &taskState{name: name, work: make(chan func()), done: make(chan struct{}), tid: make(chan int, 1)}
+	ts := &taskState{name: name, work: make(chan func()), done: make(chan struct{})}
 	if x.tasks == nil {
 		x.tasks = map[string]*taskState{}
 	}
@@ -35,15 +32,13 @@ func (x *runner) newTask(line int, name string) *failure {
 		ts.sim = x.m.NewTask(name)
 		return nil
 	}
-	go func() {
-		// Never unlocked: the thread ends with the task.
-		runtime.LockOSThread()
+	// The thread ends with the task.
+	ts.tid = uring.GoLockedThread(func() {
 		for f := range ts.work {
 			f()
 			ts.done <- struct{}{}
 		}
-		ts.tid <- unix.Gettid()
-	}()
+	})
 	return nil
 }
 

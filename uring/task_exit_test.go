@@ -2,7 +2,6 @@ package uring
 
 import (
 	"reflect"
-	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -88,13 +87,7 @@ func exitedThreadRequests(t *testing.T, be Backend, onThread func(f func())) []c
 // onExitingHostThread runs f on a fresh OS thread, which exits when f
 // returns, and waits until the thread is gone.
 func onExitingHostThread(t *testing.T, f func()) {
-	tid := make(chan int)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-		f()
-		tid <- unix.Gettid()
-	}()
-	if err := WaitThreadGone(<-tid, 5*time.Second); err != nil {
+	if err := WaitThreadGone(<-GoLockedThread(f), 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
 }
