@@ -89,6 +89,11 @@
 //     Blocks hold only cqe lines (and, in either, unordered, or, end); an
 //     empty unordered block is an error, an empty either alternative is not.
 //     `@TASK` goes on the block's first line, not inside.
+//   - On the host, closing a ring (close RING, or the end of the run) first
+//     cancels what is still in flight on it (IORING_REGISTER_SYNC_CANCEL with
+//     IORING_ASYNC_CANCEL_ANY, 100 ms at most): the kernel tears a closed
+//     ring down asynchronously, and a futex wait it left queued would be
+//     woken by the next scenario's wake on memory mapped at the same address.
 //   - `exit TASK` (main task only) ends the task as its thread's return
 //     does (do_exit) and waits until it is gone: its requests in flight stay
 //     so, and its rings stay open (the main task closes them at the end).

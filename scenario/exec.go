@@ -235,6 +235,9 @@ func (x *runner) closeCmd(line int, c *CloseCmd) *failure {
 			return failf(line, "ring %s is already closed", c.File)
 		}
 		rs.closed = true
+		if x.m == nil {
+			quiesceHostRing(rs.r)
+		}
 		if err := rs.r.Close(); err != nil {
 			return failf(line, "close ring %s: %s", c.File, fmtErr(err))
 		}

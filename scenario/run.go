@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/uring"
 )
@@ -443,6 +444,9 @@ func (x *runner) cleanup() {
 	for _, name := range x.ringOrder {
 		rs := x.rings[name]
 		if !rs.closed {
+			if x.m == nil {
+				quiesceHostRing(rs.r)
+			}
 			_ = rs.r.Close()
 		}
 	}
@@ -457,6 +461,19 @@ func (x *runner) cleanup() {
 	if x.m != nil {
 		x.m.Close()
 	}
+}
+
+// quiesceHostRing cancels every request still in flight on a host ring and
+// waits (up to 100 ms) for them before the ring is closed: the kernel
+// tears a closed ring down asynchronously (io_ring_exit_work), and a
+// futex wait left queued meanwhile on memory that the next scenario maps
+// at the same address would be woken by that scenario's wake (seen:
+// futex_cancel, which closes its ring with waits queued, then
+// futex_cancel_race). Nothing a scenario checks can see the difference.
+func quiesceHostRing(r *uring.Ring) {
+	reg := rings.SyncCancelReg{Fd: -1, Flags: rings.IORING_ASYNC_CANCEL_ANY}
+	reg.Timeout.TvNsec = int64(100 * time.Millisecond)
+	_ = r.RegisterSyncCancel(&reg)
 }
 
 // memOrder lists the mem objects in declaration order (no map order).
