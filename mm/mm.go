@@ -56,10 +56,20 @@ func (m *Mapping) End() uint64 {
 // table is one published version of the mapping table: a B-tree of the
 // live mappings by address, never modified once published.
 type table struct {
-	maps *btree.BTreeG[*Mapping]
+	maps *btree.BTreeG[mapEntry]
 }
 
-func mappingLess(a, b *Mapping) bool { return a.Addr < b.Addr }
+// mapEntry is a B-tree item: a mapping keyed by its address. A value, not
+// the *Mapping, so that a lookup's pivot is built on the stack: finding a
+// mapping allocates nothing.
+type mapEntry struct {
+	addr uint64
+	m    *Mapping
+}
+
+func entryLess(a, b mapEntry) bool { return a.addr < b.addr }
+
+func entryOf(m *Mapping) mapEntry { return mapEntry{addr: m.Addr, m: m} }
 
 // mmDegree is the B-tree's degree: shallow trees, few nodes copied per write.
 const mmDegree = 16
@@ -74,7 +84,7 @@ type AddressSpace struct {
 	// created here, freed at Release. One writer at a time: writing
 	// catches a second one.
 	writing atomic.Bool
-	work    *btree.BTreeG[*Mapping]
+	work    *btree.BTreeG[mapEntry]
 	backing []*Mapping
 
 	remote *remote // another process's memory (NewRemote), or nil
@@ -82,7 +92,7 @@ type AddressSpace struct {
 
 // New returns an empty address space.
 func New() *AddressSpace {
-	as := &AddressSpace{work: btree.NewG(mmDegree, mappingLess)}
+	as := &AddressSpace{work: btree.NewG(mmDegree, entryLess)}
 	as.cur.Store(&table{maps: as.work.Clone()})
 	return as
 }
@@ -103,9 +113,9 @@ func (as *AddressSpace) Mmap(length uint64, name string) (*Mapping, int) {
 		return nil, -int(unix.ENOMEM)
 	}
 	m := &Mapping{Addr: uint64(uintptr(unsafe.Pointer(&mem[0]))), Mem: mem[:n:n], Name: name}
-	as.write(func(w *btree.BTreeG[*Mapping]) {
+	as.write(func(w *btree.BTreeG[mapEntry]) {
 		as.backing = append(as.backing, m)
-		w.ReplaceOrInsert(m)
+		w.ReplaceOrInsert(entryOf(m))
 	})
 	return m, 0
 }
@@ -122,12 +132,12 @@ func (as *AddressSpace) Map(r *Region, name string) *Mapping {
 		return m // the process maps the region itself (exec: a memfd)
 	}
 	r.get()
-	var replaced *Mapping
-	as.write(func(w *btree.BTreeG[*Mapping]) {
-		replaced, _ = w.ReplaceOrInsert(m)
+	var replaced mapEntry
+	as.write(func(w *btree.BTreeG[mapEntry]) {
+		replaced, _ = w.ReplaceOrInsert(entryOf(m))
 	})
-	if replaced != nil && replaced.region != nil {
-		replaced.region.put()
+	if replaced.m != nil && replaced.m.region != nil {
+		replaced.m.region.put()
 	}
 	return m
 }
@@ -135,7 +145,7 @@ func (as *AddressSpace) Map(r *Region, name string) *Mapping {
 // write runs f on the working tree and publishes a clone of the result:
 // O(log n) nodes copied, whatever the number of mappings; lookups of the
 // previous version go on undisturbed.
-func (as *AddressSpace) write(f func(w *btree.BTreeG[*Mapping])) {
+func (as *AddressSpace) write(f func(w *btree.BTreeG[mapEntry])) {
 	if !as.writing.CompareAndSwap(false, true) {
 		panic("mm: two threads change one address space at once (mmap_lock is not modelled)")
 	}
@@ -156,17 +166,17 @@ func (as *AddressSpace) Munmap(addr, length uint64) int {
 	end := addr + length
 	errno := 0
 	var removed []*Mapping
-	as.write(func(w *btree.BTreeG[*Mapping]) {
-		w.AscendRange(&Mapping{Addr: addr}, &Mapping{Addr: end}, func(m *Mapping) bool {
-			if m.End() > (end+PageSize-1)&^(PageSize-1) {
+	as.write(func(w *btree.BTreeG[mapEntry]) {
+		w.AscendRange(mapEntry{addr: addr}, mapEntry{addr: end}, func(e mapEntry) bool {
+			if e.m.End() > (end+PageSize-1)&^(PageSize-1) {
 				errno, removed = -int(unix.EINVAL), nil
 				return false
 			}
-			removed = append(removed, m)
+			removed = append(removed, e.m)
 			return true
 		})
 		for _, m := range removed {
-			w.Delete(m)
+			w.Delete(entryOf(m))
 		}
 	})
 	for _, m := range removed {
@@ -181,8 +191,8 @@ func (as *AddressSpace) Munmap(addr, length uint64) int {
 // be used afterwards. Kernel-owned regions mapped with Map are not freed here.
 func (as *AddressSpace) Release() {
 	var live, all []*Mapping
-	as.write(func(w *btree.BTreeG[*Mapping]) {
-		w.Ascend(func(m *Mapping) bool { live = append(live, m); return true })
+	as.write(func(w *btree.BTreeG[mapEntry]) {
+		w.Ascend(func(e mapEntry) bool { live = append(live, e.m); return true })
 		w.Clear(false)
 		all, as.backing = as.backing, nil
 	})
@@ -202,7 +212,7 @@ func (as *AddressSpace) Release() {
 // find returns the mapping holding addr, or nil.
 func (t *table) find(addr uint64) *Mapping {
 	var m *Mapping
-	t.maps.DescendLessOrEqual(&Mapping{Addr: addr}, func(o *Mapping) bool { m = o; return false })
+	t.maps.DescendLessOrEqual(mapEntry{addr: addr}, func(e mapEntry) bool { m = e.m; return false })
 	if m != nil && addr < m.End() {
 		return m
 	}
@@ -233,7 +243,7 @@ func (as *AddressSpace) Mappings() []*Mapping {
 		return ms
 	}
 	var ms []*Mapping
-	as.cur.Load().maps.Ascend(func(m *Mapping) bool { ms = append(ms, m); return true })
+	as.cur.Load().maps.Ascend(func(e mapEntry) bool { ms = append(ms, e.m); return true })
 	return ms
 }
 
