@@ -419,6 +419,21 @@ func ReqPostCQE(t *sim.Thread, req *Req, res int32, cflags uint32) bool {
 	return req.ctx.reqPostCQE(t, req, res, cflags)
 }
 
+// ReqPostCQE32 posts an extra 32-byte CQE of a multishot request (a
+// CQE32 or CQE_MIXED ring; cflags carries IORING_CQE_F_32 on the latter);
+// false when the CQ is full, and nothing overflows.
+// Linux: io_uring/io_uring.c:io_req_post_cqe32()
+func ReqPostCQE32(t *sim.Thread, req *Req, res int32, cflags uint32, big [2]uint64) bool {
+	return req.ctx.reqPostCQE32(t, req, res, cflags, big)
+}
+
+// ReqArmApoll arms the internal poll of req on mask, multishot when the
+// op set REQ_F_APOLL_MULTISHOT: true when it is armed and waiting.
+// Linux: io_uring/poll.c:io_arm_apoll()
+func ReqArmApoll(t *sim.Thread, req *Req, issueFlags, mask uint32) bool {
+	return req.ctx.armApoll(t, req, issueFlags, mask) == ioApollOK
+}
+
 // PollMultishotRetry makes the poll task_work issue the request again.
 // Linux: io_uring/poll.h:io_poll_multishot_retry()
 func PollMultishotRetry(req *Req) { pollMultishotRetry(req) }

@@ -280,17 +280,11 @@ func (ctx *Ctx) armPollHandler(t *sim.Thread, req *Req, issueFlags uint32) int {
 	if !def.Pollin && !def.Pollout {
 		return ioApollAborted
 	}
-	if req.file == nil || !vfs.CanPoll(req.file) {
-		return ioApollAborted
-	}
 	// Polled once already and still not ready: go async instead.
 	if req.flags&(REQ_F_POLLED|REQ_F_PARTIAL_IO) == REQ_F_POLLED {
 		return ioApollAborted
 	}
-	mask := uint32(rings.EPOLLPRI | rings.EPOLLERR | rings.EPOLLET)
-	if req.flags&REQ_F_APOLL_MULTISHOT == 0 {
-		mask |= rings.EPOLLONESHOT
-	}
+	mask := uint32(rings.EPOLLPRI | rings.EPOLLERR)
 	if def.Pollin {
 		mask |= rings.EPOLLIN | rings.EPOLLRDNORM
 		if req.flags&REQ_F_CLEAR_POLLIN != 0 {
@@ -301,6 +295,20 @@ func (ctx *Ctx) armPollHandler(t *sim.Thread, req *Req, issueFlags uint32) int {
 	}
 	if def.PollExclusive {
 		mask |= rings.EPOLLEXCLUSIVE
+	}
+	return ctx.armApoll(t, req, issueFlags, mask)
+}
+
+// armApoll arms the internal poll of req on mask (edge triggered; one
+// shot unless the request is REQ_F_APOLL_MULTISHOT).
+// Linux: io_uring/poll.c:io_arm_apoll()
+func (ctx *Ctx) armApoll(t *sim.Thread, req *Req, issueFlags, mask uint32) int {
+	mask |= rings.EPOLLET
+	if req.file == nil || !vfs.CanPoll(req.file) {
+		return ioApollAborted
+	}
+	if req.flags&REQ_F_APOLL_MULTISHOT == 0 {
+		mask |= rings.EPOLLONESHOT
 	}
 	if req.apoll == nil {
 		req.apoll = &asyncPoll{}
@@ -487,6 +495,25 @@ func (ctx *Ctx) reqPostCQE(t *sim.Thread, req *Req, res int32, cflags uint32) bo
 	i, ok := ctx.getCQE(false, false)
 	if ok {
 		ctx.writeCQE(t, i, req.cqe.userData, res, cflags, nil, req)
+	}
+	ctx.submitState.cqFlush = true
+	ctx.cqUnlockPostMaybe(t)
+	return ok
+}
+
+// reqPostCQE32 posts an extra 32-byte CQE of a multishot request: its
+// user_data, res, cflags and the two big words; false when the CQ is
+// full (nothing overflows). Unlike reqPostCQE it does not flush deferred
+// completions first.
+// Linux: io_uring/io_uring.c:io_req_post_cqe32(), io_fill_cqe_aux32()
+func (ctx *Ctx) reqPostCQE32(t *sim.Thread, req *Req, res int32, cflags uint32, big [2]uint64) bool {
+	if ctx.k.warnOn(ctx.flags&(rings.IORING_SETUP_CQE32|rings.IORING_SETUP_CQE_MIXED) == 0, "a 32-byte CQE on a ring of 16-byte CQEs") {
+		return false
+	}
+	ctx.cqLockMaybe(t)
+	i, ok := ctx.getCQE(false, true)
+	if ok {
+		ctx.writeCQE(t, i, req.cqe.userData, res, cflags, &big, req)
 	}
 	ctx.submitState.cqFlush = true
 	ctx.cqUnlockPostMaybe(t)

@@ -12,7 +12,7 @@ import (
 
 // Setsockopt sets the SOL_SOCKET options SO_SNDBUF, SO_RCVBUF (doubled,
 // capped at wmem_max/rmem_max, floored), SO_REUSEADDR, SO_REUSEPORT,
-// SO_KEEPALIVE, SO_RCVLOWAT, and TCP_NODELAY; val is the option's bytes
+// SO_KEEPALIVE, SO_RCVLOWAT, SO_TIMESTAMPING (tstamp.go), and TCP_NODELAY; val is the option's bytes
 // (at least an int, else -EINVAL). Others are -ENOPROTOOPT.
 // Linux: net/core/sock.c:sk_setsockopt(), net/ipv4/tcp.c:do_tcp_setsockopt()
 func (s *sock) Setsockopt(t *sim.Thread, f *vfs.File, level, name int, val []byte) int {
@@ -49,6 +49,8 @@ func (s *sock) Setsockopt(t *sim.Thread, f *vfs.File, level, name int, val []byt
 			s.keepalive = v != 0
 		case unix.SO_RCVLOWAT:
 			s.rcvlowat = max(v, 1)
+		case unix.SO_TIMESTAMPING_OLD, unix.SO_TIMESTAMPING_NEW:
+			return s.setTimestamping(name, val)
 		default:
 			return -int(unix.ENOPROTOOPT)
 		}
@@ -69,7 +71,8 @@ func (s *sock) Setsockopt(t *sim.Thread, f *vfs.File, level, name int, val []byt
 // Getsockopt reads an int option into val (at most 4 bytes) and returns
 // the length written: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR (taking
 // the error), SO_SNDBUF, SO_RCVBUF, SO_ACCEPTCONN, SO_REUSEADDR,
-// SO_REUSEPORT, SO_KEEPALIVE, SO_RCVLOWAT, TCP_NODELAY.
+// SO_REUSEPORT, SO_KEEPALIVE, SO_RCVLOWAT, TCP_NODELAY, and
+// SO_TIMESTAMPING's struct so_timestamping (up to 8 bytes).
 // Linux: net/core/sock.c:sk_getsockopt(), net/ipv4/tcp.c:do_tcp_getsockopt()
 func (s *sock) Getsockopt(t *sim.Thread, f *vfs.File, level, name int, val []byte) int {
 	st := s.st
@@ -102,6 +105,8 @@ func (s *sock) Getsockopt(t *sim.Thread, f *vfs.File, level, name int, val []byt
 			v = boolInt(s.keepalive)
 		case unix.SO_RCVLOWAT:
 			v = max(s.rcvlowat, 1)
+		case unix.SO_TIMESTAMPING_OLD, unix.SO_TIMESTAMPING_NEW:
+			return copy(val, s.getTimestamping(name))
 		default:
 			return -int(unix.ENOPROTOOPT)
 		}

@@ -199,6 +199,7 @@ func (s *sock) tcpSend(t *sim.Thread, m *vfs.Msghdr, nonblock bool) int {
 		s.resetBy()
 		return len(data)
 	}
+	queued := false // the last chunk went to the send queue
 	for sent < len(data) {
 		room := 0
 		if len(s.sndq) == 0 {
@@ -222,13 +223,35 @@ func (s *sock) tcpSend(t *sim.Thread, m *vfs.Msghdr, nonblock bool) int {
 		}
 		if room > 0 {
 			n := min(room, len(data)-sent)
-			s.xmit(t, p, &skb{data: append([]byte(nil), data[sent:sent+n]...)})
+			b := &skb{data: append([]byte(nil), data[sent:sent+n]...)}
 			sent += n
+			s.writeSeq += uint32(n)
+			queued = false
+			if sent == len(data) {
+				// The send's last byte: its timestamps go with this segment.
+				if r := s.txRequest(s.writeSeq - 1); r != nil {
+					r.stampXmit()
+					b.acks = []*tsReq{r}
+				}
+			}
+			s.xmit(t, p, b)
 			continue
 		}
 		n := min(queue, len(data)-sent)
 		s.sndq = append(s.sndq, data[sent:sent+n]...)
 		sent += n
+		s.writeSeq += uint32(n)
+		queued = true
+	}
+	if queued && sent > 0 {
+		// The last byte waits in the send queue: tcpPush stamps it.
+		if r := s.txRequest(s.writeSeq - 1); r != nil {
+			if len(s.sndq) > 0 {
+				s.tsPending = append(s.tsPending, r)
+			} else {
+				r.stampXmit()
+			}
+		}
 	}
 	if sent == 0 && len(data) > 0 {
 		if s.err != 0 {
@@ -251,7 +274,19 @@ func (s *sock) tcpPush(t *sim.Thread) {
 	if len(s.sndq) > 0 {
 		n := min(s.tcpRoom(p), len(s.sndq))
 		if n > 0 {
-			s.xmit(t, p, &skb{data: append([]byte(nil), s.sndq[:n]...)})
+			b := &skb{data: append([]byte(nil), s.sndq[:n]...)}
+			// Sends whose last byte goes out now: seq below end.
+			end := s.writeSeq - uint32(len(s.sndq)) + uint32(n)
+			k := 0
+			for k < len(s.tsPending) && int32(s.tsPending[k].key-end) < 0 {
+				s.tsPending[k].stampXmit()
+				k++
+			}
+			if k > 0 {
+				b.acks = s.tsPending[:k:k]
+				s.tsPending = s.tsPending[k:]
+			}
+			s.xmit(t, p, b)
 			s.sndq = s.sndq[n:]
 			if len(s.sndq) == 0 {
 				s.sndq = nil
@@ -293,6 +328,9 @@ func (s *sock) udpSend(t *sim.Thread, m *vfs.Msghdr) int {
 		if errno := s.st.autobind(s); errno != 0 {
 			return errno
 		}
+	}
+	if r := s.txRequest(0); r != nil {
+		r.stampXmit() // the datagram leaves through lo whoever receives it
 	}
 	target := s.st.ports[portKey{unix.IPPROTO_UDP, dst.port}]
 	if target == nil || !dst.isLoopback() || s.st.drop(t) {

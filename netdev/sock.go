@@ -41,6 +41,7 @@ type skb struct {
 	owner    *sock
 	fin, rst bool          // a TCP FIN or RST rather than data
 	due      time.Duration // delivery time on the NIC
+	acks     []*tsReq      // TCP: sends whose last byte this is, for their ACK timestamps
 }
 
 func (b *skb) len() int { return len(b.data) - b.off }
@@ -82,6 +83,16 @@ type sock struct {
 	keepalive, nodelay   bool
 	rcvlowat             int
 	connectPending       bool // a nonblocking connect not reported yet
+	// TX timestamping (tstamp.go): sk_tsflags, sk_tskey, SOCK_TSTAMP_NEW,
+	// the TCP write_seq (bytes taken by sends, from 0), the timestamped
+	// sends whose last byte still waits in sndq, and the error queue.
+	tsflags   uint32
+	tskey     uint32
+	tsNew     bool
+	writeSeq  uint32
+	tsPending []*tsReq
+	errq      []errSkb
+	errqMem   int
 }
 
 // mark records a change of s to wake its waiters with key once the lock
@@ -158,7 +169,7 @@ func (s *sock) pollMask() uint32 {
 		}
 		return mask
 	}
-	if s.err != 0 {
+	if s.err != 0 || len(s.errq) > 0 {
 		mask |= rings.EPOLLERR
 	}
 	if s.shutdown == shutdownMask {
@@ -280,7 +291,7 @@ func (s *sock) resetBy() {
 	s.shutdown = shutdownMask
 	s.state = tcpClose
 	s.everConnected = true
-	s.sndq, s.finPending = nil, false
+	s.sndq, s.finPending, s.tsPending = nil, false, nil
 	s.mark(rings.EPOLLIN | rings.EPOLLOUT | rings.EPOLLHUP | rings.EPOLLRDHUP | rings.EPOLLERR)
 }
 
@@ -464,6 +475,9 @@ func (s *sock) enqueue(b *skb) {
 	s.rcvq = append(s.rcvq, b)
 	s.rcvBytes += b.len()
 	s.mark(rings.EPOLLIN | rings.EPOLLRDNORM)
+	for _, r := range b.acks {
+		r.stampLanded()
+	}
 }
 
 // Ioctl answers SIOCINQ (bytes queued to read: the first datagram's

@@ -1,6 +1,8 @@
 package opdef
 
 import (
+	"time"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/uringsim/uringsim/kernel"
@@ -54,4 +56,59 @@ func sockUringCmd(t *sim.Thread, req *kernel.Req, f *vfs.File, s vfs.Socket, op 
 		return s.Setsockopt(t, f, int(int32(sqe.Level())), int(int32(sqe.Optname())), val)
 	}
 	return -kernel.EOPNOTSUPP
+}
+
+// cmdPollMultishot makes a command multishot, polled on mask: the first
+// time it arms the poll and returns -EIOCBQUEUED (-ECANCELED when it
+// cannot); from then on the command is issued again from the poll's
+// task_work on each wakeup, where 0 lets it go on.
+// Linux: io_uring/uring_cmd.c:io_cmd_poll_multishot()
+func cmdPollMultishot(t *sim.Thread, req *kernel.Req, issueFlags, mask uint32) int {
+	if kernel.ReqFlags(req)&kernel.REQ_F_APOLL_MULTISHOT != 0 {
+		return 0
+	}
+	kernel.ReqAddFlags(req, kernel.REQ_F_APOLL_MULTISHOT)
+	if kernel.ReqArmApoll(t, req, issueFlags, mask&^rings.EPOLLONESHOT) {
+		return -kernel.EIOCBQUEUED
+	}
+	return -kernel.ECANCELED
+}
+
+// cmdTimestamp is SOCKET_URING_OP_TX_TIMESTAMP: a multishot command,
+// woken by EPOLLERR, that posts one 32-byte CQE per transmit timestamp
+// on the socket's error queue: res the key, flags IORING_CQE_F_MORE, the
+// type from IORING_TIMESTAMP_TYPE_SHIFT up and IORING_CQE_F_TSTAMP_HW for
+// a hardware stamp, the big words tv_sec and tv_nsec. A full CQ leaves
+// the rest queued for the next wakeup. It needs 32-byte CQEs (-EINVAL)
+// and ends only when cancelled.
+// Linux: io_uring/cmd_net.c:io_uring_cmd_timestamp(), io_process_timestamp_skb()
+func cmdTimestamp(t *sim.Thread, req *kernel.Req, f *vfs.File, issueFlags uint32) int {
+	ringFlags := kernel.ReqRingFlags(req)
+	if ringFlags&(rings.IORING_SETUP_CQE32|rings.IORING_SETUP_CQE_MIXED) == 0 {
+		return -kernel.EINVAL
+	}
+	if ret := cmdPollMultishot(t, req, issueFlags, rings.EPOLLERR); ret != 0 {
+		return ret
+	}
+	q, ok := f.Op.(vfs.TxTimestamper)
+	if !ok {
+		return -kernel.EAGAIN
+	}
+	ts := q.TakeTxTimestamps(t)
+	base := uint32(rings.IORING_CQE_F_MORE)
+	if ringFlags&rings.IORING_SETUP_CQE_MIXED != 0 {
+		base |= rings.IORING_CQE_F_32 // ctx_cqe32_flags()
+	}
+	for i, x := range ts {
+		flags := base | x.Type<<rings.IORING_TIMESTAMP_TYPE_SHIFT
+		if x.HW {
+			flags |= rings.IORING_CQE_F_TSTAMP_HW
+		}
+		big := [2]uint64{uint64(x.Time / time.Second), uint64(x.Time % time.Second)}
+		if !kernel.ReqPostCQE32(t, req, int32(x.Key), flags, big) {
+			q.PutBackTxTimestamps(t, ts[i:])
+			break
+		}
+	}
+	return -kernel.EAGAIN
 }

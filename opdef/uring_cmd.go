@@ -51,6 +51,18 @@ func uringCmdPrep(req *kernel.Req, sqe *rings.SQE) int {
 func uringCmd(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 	f := kernel.ReqFile(req)
 	d := kernel.Cmd[uringCmdData](req)
+	if d.cmdOp == rings.SOCKET_URING_OP_TX_TIMESTAMP && vfs.SockFromFile(f) != nil {
+		switch ret := cmdTimestamp(t, req, f, issueFlags); ret {
+		case -kernel.EIOCBQUEUED:
+			return kernel.IOU_ISSUE_SKIP_COMPLETE
+		case -kernel.EAGAIN:
+			return kernel.IOU_RETRY // armed: the next EPOLLERR issues it again
+		default:
+			kernel.ReqSetFail(req)
+			kernel.ReqSetRes(req, int32(ret), 0)
+			return kernel.IOU_COMPLETE
+		}
+	}
 	drv, ok := f.Op.(vfs.UringCmder)
 	if !ok {
 		if s := vfs.SockFromFile(f); s != nil {

@@ -1,6 +1,10 @@
 package vfs
 
-import "github.com/uringsim/uringsim/sim"
+import (
+	"time"
+
+	"github.com/uringsim/uringsim/sim"
+)
 
 // Msghdr is struct msghdr as the socket layer sees it once the system call
 // or io_uring op has resolved its user pointers: Iov and Control are
@@ -120,4 +124,29 @@ func SockFromFile(f *File) Socket {
 type NetStack interface {
 	Socket(t *sim.Thread, family, typ, protocol int, flags uint32, newID func() uint64) (*File, int)
 	Socketpair(t *sim.Thread, family, typ, protocol int, flags uint32, newID func() uint64) (*File, *File, int)
+}
+
+// TxTimestamp is a transmit timestamp on a socket's error queue (an skb
+// of __skb_tstamp_tx: SO_EE_ORIGIN_TIMESTAMPING, ee_errno ENOMSG): Key is
+// ee_data (the SOF_TIMESTAMPING_OPT_ID key, else 0), Type is ee_info
+// (SCM_TSTAMP_SND, _SCHED, _ACK), Time the software timestamp and HW
+// whether it is a hardware one.
+// Linux: include/uapi/linux/errqueue.h:struct sock_extended_err
+type TxTimestamp struct {
+	Key, Type uint32
+	Time      time.Duration
+	HW        bool
+}
+
+// TxTimestamper is the error queue of a socket as io_uring's
+// SOCKET_URING_OP_TX_TIMESTAMP reads it.
+// Linux: io_uring/cmd_net.c:io_uring_cmd_timestamp()
+type TxTimestamper interface {
+	// TakeTxTimestamps unlinks, in queue order, the timestamps the
+	// socket reports (skb_has_tx_timestamp) that carry no payload; the
+	// rest stay queued.
+	TakeTxTimestamps(t *sim.Thread) []TxTimestamp
+	// PutBackTxTimestamps returns timestamps not posted to the head of
+	// the error queue, in order.
+	PutBackTxTimestamps(t *sim.Thread, ts []TxTimestamp)
 }
