@@ -53,6 +53,9 @@ var notified = []uint32{
 	unix.SYS_IO_URING_ENTER,
 	unix.SYS_IO_URING_REGISTER,
 	unix.SYS_CLOSE,
+	unix.SYS_DUP2,
+	unix.SYS_DUP3,
+	unix.SYS_CLOSE_RANGE,
 }
 
 // filter is the BPF program: on x86-64, each call in notified returns

@@ -35,6 +35,7 @@ import (
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/uring"
+	"github.com/uringsim/uringsim/vfs"
 )
 
 // Config configures one supervised run.
@@ -81,6 +82,8 @@ type supervisor struct {
 	task     *kernel.Task
 	as       *mm.AddressSpace
 	rings    map[int]*ringFile // by the program's descriptor (= the simulator's)
+	pidfd    int
+	poller   vfs.HostPoller
 	calls    int64
 	failure  error // set when the run must end (deadlock, lost process)
 }
@@ -238,19 +241,40 @@ func (s *supervisor) start() error {
 	p.MM.Release()
 	p.MM = as
 	s.as, s.task = as, s.m.Task()
+	if s.pidfd, err = unix.PidfdOpen(s.pid, 0); err != nil {
+		s.m.Close()
+		return fmt.Errorf("pidfd_open: %v", err)
+	}
+	// The program's descriptors are its own: the simulator's 0, 1 and 2
+	// go, and a descriptor the simulator does not know is the program's,
+	// fetched when first named (pidfd_getfd).
+	t := s.task.Thread
+	for fd := range 3 {
+		p.Files.Close(t, fd)
+	}
+	k := s.m.Kernel()
+	p.Files.SetMissing(func(fd int) *vfs.File {
+		hfd, err := unix.PidfdGetfd(s.pidfd, fd, 0)
+		if err != nil {
+			return nil
+		}
+		f, err := vfs.NewHostFile(hfd, k.NewFileID(), &s.poller)
+		if err != nil {
+			unix.Close(hfd)
+			return nil
+		}
+		return f
+	})
+	w := s.m.World()
+	w.Go(w.Main(), "hostpoll", s.poller.Run)
+	w.SetIdle(s.poller.Ready)
 	return nil
 }
 
 // loop answers notifications until the program has exited or the run
 // failed.
 func (s *supervisor) loop() {
-	pidfd, err := unix.PidfdOpen(s.pid, 0)
-	if err != nil {
-		s.failure = fmt.Errorf("pidfd_open: %v", err)
-		return
-	}
-	defer unix.Close(pidfd)
-	fds := []unix.PollFd{{Fd: int32(s.listener), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	fds := []unix.PollFd{{Fd: int32(s.listener), Events: unix.POLLIN}, {Fd: int32(s.pidfd), Events: unix.POLLIN}}
 	var n seccompNotif
 	for s.failure == nil {
 		fds[0].Revents, fds[1].Revents = 0, 0
@@ -300,6 +324,18 @@ func (s *supervisor) serve(n *seccompNotif) seccompNotifResp {
 	switch n.Data.Nr {
 	case unix.SYS_CLOSE:
 		s.close(int(int32(a[0])))
+		return cont
+	case unix.SYS_DUP2, unix.SYS_DUP3:
+		if int32(a[0]) != int32(a[1]) {
+			s.close(int(int32(a[1]))) // replaced by the dup
+		}
+		return cont
+	case unix.SYS_CLOSE_RANGE:
+		if a[2]&unix.CLOSE_RANGE_CLOEXEC == 0 {
+			for fd := a[0]; fd <= a[1] && fd < vfs.MaxFDs; fd++ {
+				s.close(int(fd))
+			}
+		}
 		return cont
 	case unix.SYS_IO_URING_SETUP, unix.SYS_IO_URING_ENTER, unix.SYS_IO_URING_REGISTER:
 	default:
@@ -418,10 +454,12 @@ func (s *supervisor) register(fd int, opcode uint32, arg uint64, nrArgs uint32) 
 	return r
 }
 
-// close follows the program's close(2) of a ring into the simulator.
+// close follows the program's close(2) of a descriptor into the
+// simulator: a ring is closed there, a host file forgotten.
 func (s *supervisor) close(fd int) {
 	rf := s.rings[fd]
 	if rf == nil {
+		s.task.Proc.Files.Drop(s.task.Thread, fd)
 		return
 	}
 	delete(s.rings, fd)
@@ -436,4 +474,5 @@ func (s *supervisor) release() {
 	}
 	s.task.Proc.Files.CloseAll(s.task.Thread)
 	s.m.Close()
+	unix.Close(s.pidfd)
 }

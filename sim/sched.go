@@ -111,7 +111,7 @@ func (w *World) pickNext() *Thread {
 			}
 			return w.takeRunq(i)
 		}
-		if w.advanceClock() {
+		if w.idleWake(false) || w.advanceClock() || w.idleWake(true) {
 			continue
 		}
 		if w.stuck(KindDeadlock) {

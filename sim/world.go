@@ -60,6 +60,7 @@ type Config struct {
 // Worlds share nothing; run one per goroutine/core for seed sweeps.
 type World struct {
 	det    bool
+	idle   func(block bool) *Thread // SetIdle: events from outside the world
 	cfg    Config
 	main   *Thread
 	hrt    *Thread // the hrtimer thread: runs every Timer callback

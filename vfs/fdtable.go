@@ -23,6 +23,8 @@ type FDTable struct {
 	// the SQ thread. Never decremented: once shared, lookups lock and
 	// take references for good (a cost, not a behaviour, differs).
 	sharers atomic.Int32
+	// missing, if set (SetMissing), supplies the file of an empty slot.
+	missing func(fd int) *File
 }
 
 // Share records one more thread using the table (CLONE_FILES).
@@ -37,6 +39,7 @@ func (ft *FDTable) Share() { ft.sharers.Add(1) }
 // Linux: fs/file.c:__fget_light(), include/linux/file.h:fdget()
 func (ft *FDTable) Fdget(t *sim.Thread, fd int) (f *File, ref bool) {
 	if ft.sharers.Load() == 0 {
+		ft.fill(fd)
 		if fd < 0 || fd >= len(ft.fds) || ft.fds[fd] == nil || ft.fds[fd].FMode&FMODE_PATH != 0 {
 			return nil, false
 		}
@@ -136,6 +139,7 @@ func (ft *FDTable) GetRaw(t *sim.Thread, fd int) *File {
 func (ft *FDTable) get(t *sim.Thread, fd int, mask uint32) *File {
 	ft.lock.Lock(t)
 	defer ft.lock.Unlock(t)
+	ft.fill(fd)
 	if fd < 0 || fd >= len(ft.fds) || ft.fds[fd] == nil || ft.fds[fd].FMode&mask != 0 {
 		return nil
 	}

@@ -46,3 +46,32 @@ func (ft *FDTable) Move(t *sim.Thread, from, to int) int {
 	}
 	return ft.Close(t, from)
 }
+
+// SetMissing makes the table ask missing for the file of an empty slot
+// when a lookup finds it empty (uringsim exec: the program's own
+// descriptor, which the simulator learns of when an SQE or a system call
+// names it); a file it returns is installed there. missing runs with the
+// table's lock held and must not call into the world.
+func (ft *FDTable) SetMissing(missing func(fd int) *File) { ft.missing = missing }
+
+// fill asks missing for an empty slot fd.
+func (ft *FDTable) fill(fd int) {
+	if ft.missing == nil || fd < 0 || fd >= MaxFDs || fd < len(ft.fds) && ft.fds[fd] != nil {
+		return
+	}
+	f := ft.missing(fd)
+	if f == nil {
+		return
+	}
+	for len(ft.fds) <= fd {
+		ft.fds = append(ft.fds, nil)
+		ft.cloexec = append(ft.cloexec, false)
+	}
+	ft.fds[fd] = f
+}
+
+// Drop closes fd if it is open (the program closed or replaced it), and
+// reports whether it was.
+func (ft *FDTable) Drop(t *sim.Thread, fd int) bool {
+	return ft.Close(t, fd) == 0
+}

@@ -1,0 +1,254 @@
+package vfs
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/uringsim/uringsim/sim"
+)
+
+// HostFile is a file that is a host descriptor: under uringsim exec, a
+// copy (pidfd_getfd) of one of the program's own descriptors, so reads,
+// writes and polls reach the very pipe, socket or regular file the
+// program has open. A regular file is read and written at the simulated
+// file's position with pread/pwrite; any other file is a stream, tried
+// without blocking (preadv2/pwritev2 with RWF_NOWAIT) and, where that
+// would block, waited for on the file's wait queue, which a HostPoller
+// wakes when the host descriptor becomes ready. Its readiness is the
+// host's, sampled when a poll looks (vfs_poll) and at the world's
+// scheduling points (HostPoller.Ready), so it is a function of the run
+// where the program's own actions make the descriptor ready.
+//
+// Differs from Linux: the simulated file position of a regular file
+// starts at 0 and is not the host descriptor's; a stream's readiness is
+// seen at scheduling points, not the instant it changes.
+type HostFile struct {
+	Fd     int // our copy of the descriptor; closed at release
+	stream bool
+	wq     sim.WaitQueueHead
+	poller *HostPoller
+
+	interest uint32 // EPOLL bits the file's waiters asked for
+	woken    uint32 // bits woken since the host last showed them clear
+}
+
+// hostFileOps are the file operations of a HostFile.
+type hostFileOps struct{}
+
+// NewHostFile wraps the host descriptor fd (taking it over) as a file,
+// its f_flags the descriptor's status flags; poller, if not nil, wakes
+// its waiters. A regular file is seekable; anything else is a stream
+// that supports IOCB_NOWAIT and poll.
+func NewHostFile(fd int, id uint64, poller *HostPoller) (*File, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, err
+	}
+	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil {
+		return nil, err
+	}
+	h := &HostFile{Fd: fd, stream: st.Mode&unix.S_IFMT != unix.S_IFREG, poller: poller}
+	f := NewFile(hostFileOps{}, h, "host:"+itoa(uint64(fd)), uint32(fl)&^unix.O_CLOEXEC, id)
+	if h.stream {
+		f.FMode |= FMODE_STREAM | FMODE_NOWAIT
+	} else {
+		f.FMode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE | FMODE_ATOMIC_POS
+	}
+	if poller != nil {
+		poller.files = append(poller.files, h)
+	}
+	return f, nil
+}
+
+// HostFileOf is the HostFile behind f, or nil.
+func HostFileOf(f *File) *HostFile {
+	h, _ := f.Private.(*HostFile)
+	return h
+}
+
+func (hostFileOps) Release(t *sim.Thread, f *File) {
+	h := f.Private.(*HostFile)
+	if p := h.poller; p != nil {
+		for i, o := range p.files {
+			if o == h {
+				p.files = append(p.files[:i], p.files[i+1:]...)
+				break
+			}
+		}
+	}
+	_ = unix.Close(h.Fd)
+}
+
+func errnoOf(err error) int {
+	if e, ok := err.(unix.Errno); ok {
+		return -int(e)
+	}
+	return -int(unix.EIO)
+}
+
+func (hostFileOps) Read(t *sim.Thread, f *File, dst []byte, off *int64, nonblock bool) int {
+	h := f.Private.(*HostFile)
+	if !h.stream {
+		n, err := unix.Pread(h.Fd, dst, *off)
+		if err != nil {
+			return errnoOf(err)
+		}
+		*off += int64(n)
+		return n
+	}
+	return h.wait(t, f, unix.POLLIN, nonblock, func() (int, error) {
+		return unix.Preadv2(h.Fd, [][]byte{dst}, -1, unix.RWF_NOWAIT)
+	})
+}
+
+func (hostFileOps) Write(t *sim.Thread, f *File, src []byte, off *int64, nonblock bool) int {
+	h := f.Private.(*HostFile)
+	if !h.stream {
+		n, err := unix.Pwrite(h.Fd, src, *off)
+		if err != nil {
+			return errnoOf(err)
+		}
+		*off += int64(n)
+		return n
+	}
+	return h.wait(t, f, unix.POLLOUT, nonblock, func() (int, error) {
+		return unix.Pwritev2(h.Fd, [][]byte{src}, -1, unix.RWF_NOWAIT)
+	})
+}
+
+// wait runs try, which must not block, until it does not fail with
+// EAGAIN: at once with nonblock (IOCB_NOWAIT) or O_NONBLOCK, else asleep
+// on the file's wait queue between attempts; -ERESTARTSYS if a signal
+// ends the sleep.
+// Linux: fs/pipe.c:pipe_read() (wait_event_interruptible_exclusive)
+func (h *HostFile) wait(t *sim.Thread, f *File, events int16, nonblock bool, try func() (int, error)) int {
+	var e sim.WaitQueueEntry
+	for {
+		n, err := try()
+		if err == nil {
+			return n
+		}
+		if err != unix.EAGAIN {
+			return errnoOf(err)
+		}
+		if nonblock || f.Flags&unix.O_NONBLOCK != 0 {
+			return -int(unix.EAGAIN)
+		}
+		h.interest |= uint32(events)
+		h.wq.PrepareToWait(t, &e, sim.TaskInterruptible)
+		if h.ready(uint32(events)) == 0 {
+			t.Schedule()
+		}
+		h.wq.FinishWait(t, &e)
+		if t.SignalPending() {
+			return -ERESTARTSYS
+		}
+	}
+}
+
+// ready is the host descriptor's current EPOLL mask within events (poll
+// with a zero timeout; POLLERR and POLLHUP always count), clearing the
+// woken bits the host shows clear.
+func (h *HostFile) ready(events uint32) uint32 {
+	fds := []unix.PollFd{{Fd: int32(h.Fd), Events: int16(events)}}
+	if n, err := unix.Poll(fds, 0); err != nil || n == 0 {
+		h.woken = 0
+		return 0
+	}
+	got := uint32(uint16(fds[0].Revents))
+	h.woken &= got
+	return got
+}
+
+func (hostFileOps) Poll(t *sim.Thread, f *File, pt *PollTable) uint32 {
+	h := f.Private.(*HostFile)
+	PollWait(t, f, &h.wq, pt)
+	want := uint32(unix.POLLIN | unix.POLLOUT | unix.POLLPRI | unix.POLLRDHUP)
+	if pt != nil && pt.Key != 0 {
+		h.interest |= pt.Key
+	}
+	return h.ready(want)
+}
+
+// HostPoller watches the HostFiles of a world: Ready, called by the
+// scheduler when nothing can run (sim.World.SetIdle), finds which host
+// descriptors with waiters became ready, and Run, the body of the
+// thread Ready wakes, wakes their wait queues with the ready mask (the
+// device interrupt of an external event).
+type HostPoller struct {
+	files   []*HostFile // in creation order
+	pending []*HostFile // ready, to wake
+	masks   []uint32
+	thread  *sim.Thread
+}
+
+// Ready samples the watched descriptors — those with waiters and
+// interest not yet woken — without waiting, or with block until one is
+// ready (not at all if none is watched). It returns the poller's thread
+// to wake when some are ready, else nil. It is called inside the
+// scheduler, so it touches no sim state.
+func (p *HostPoller) Ready(block bool) *sim.Thread {
+	if p.thread == nil || len(p.pending) > 0 {
+		return nil
+	}
+	var fds []unix.PollFd
+	var hs []*HostFile
+	for _, h := range p.files {
+		if !h.wq.Active() {
+			h.interest, h.woken = 0, 0
+			continue
+		}
+		if ev := h.interest &^ h.woken; ev != 0 {
+			fds = append(fds, unix.PollFd{Fd: int32(h.Fd), Events: int16(ev)})
+			hs = append(hs, h)
+		}
+	}
+	if len(fds) == 0 {
+		return nil
+	}
+	timeout := 0
+	if block {
+		timeout = -1
+	}
+	for {
+		n, err := unix.Poll(fds, timeout)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n == 0 {
+			return nil
+		}
+		break
+	}
+	for i, fd := range fds {
+		if fd.Revents != 0 {
+			m := uint32(uint16(fd.Revents))
+			hs[i].woken |= m
+			p.pending = append(p.pending, hs[i])
+			p.masks = append(p.masks, m)
+		}
+	}
+	return p.thread
+}
+
+// Run is the poller thread's body: it sleeps until Ready wakes it, then
+// wakes every ready file's waiters with its mask, until the world shuts
+// down.
+func (p *HostPoller) Run(t *sim.Thread) {
+	p.thread = t
+	for {
+		t.SetState(sim.TaskInterruptible)
+		if len(p.pending) == 0 {
+			t.Schedule()
+		}
+		t.SetState(sim.TaskRunning)
+		if t.SignalPending() {
+			t.ClearSignal()
+		}
+		hs, ms := p.pending, p.masks
+		p.pending, p.masks = nil, nil
+		for i, h := range hs {
+			h.wq.WakeUpAll(t, ms[i])
+		}
+	}
+}
