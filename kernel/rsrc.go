@@ -312,6 +312,7 @@ func (ctx *Ctx) sqeBuffersRegister(task *Task, arg uint64, nrArgs uint32, tags u
 	var data rsrc.Data
 	data.Alloc(int(nrArgs))
 	ret := 0
+	var pa rsrc.PinAcct // ctx->buf_table stays empty until the loop ends
 	for i := range nrArgs {
 		var iov rsrc.Iovec
 		if arg != 0 {
@@ -327,7 +328,7 @@ func (ctx *Ctx) sqeBuffersRegister(task *Task, arg uint64, nrArgs uint32, tags u
 			ret = -EFAULT
 			break
 		}
-		node, e := ctx.taggedBufferNode(task, iov, tag)
+		node, e := ctx.taggedBufferNode(task, iov, tag, &pa)
 		if e != 0 {
 			ret = e
 			break
@@ -343,11 +344,12 @@ func (ctx *Ctx) sqeBuffersRegister(task *Task, arg uint64, nrArgs uint32, tags u
 }
 
 // sqeBufferRegister pins one buffer into a new node (nil for a sparse
-// iovec), charged against the kernel's MemlockLimit.
+// iovec), charged against the kernel's MemlockLimit; pa carries the
+// huge-folio accounting of the call (last_hpage).
 // Linux: io_uring/rsrc.c:io_sqe_buffer_register()
-func (ctx *Ctx) sqeBufferRegister(task *Task, iov rsrc.Iovec) (*rsrc.Node, int) {
+func (ctx *Ctx) sqeBufferRegister(task *Task, iov rsrc.Iovec, pa *rsrc.PinAcct) (*rsrc.Node, int) {
 	as := task.Proc.MM
-	imu, ret := rsrc.RegisterBuffer(as, iov.Base, iov.Len, as, ctx.k.MemlockLimit)
+	imu, ret := rsrc.RegisterBuffer(as, iov.Base, iov.Len, as, ctx.k.MemlockLimit, pa)
 	if ret != 0 || imu == nil {
 		return nil, ret
 	}
@@ -359,8 +361,8 @@ func (ctx *Ctx) sqeBufferRegister(task *Task, iov rsrc.Iovec) (*rsrc.Node, int) 
 // taggedBufferNode pins iov into a node carrying tag: a tag on a sparse
 // (empty) iovec is -EINVAL.
 // Linux: io_uring/rsrc.c:io_sqe_buffers_register(), __io_sqe_buffers_update()
-func (ctx *Ctx) taggedBufferNode(task *Task, iov rsrc.Iovec, tag uint64) (*rsrc.Node, int) {
-	node, e := ctx.sqeBufferRegister(task, iov)
+func (ctx *Ctx) taggedBufferNode(task *Task, iov rsrc.Iovec, tag uint64, pa *rsrc.PinAcct) (*rsrc.Node, int) {
+	node, e := ctx.sqeBufferRegister(task, iov, pa)
 	if e != 0 || tag == 0 {
 		return node, e
 	}
@@ -396,6 +398,7 @@ func (ctx *Ctx) sqeBuffersUpdate(task *Task, up *rings.RsrcUpdate2, nrArgs uint3
 	}
 	var done uint32
 	err := 0
+	pa := rsrc.PinAcct{Table: bt}
 	for ; done < nrArgs; done++ {
 		iov, e := readIovec(task, up.Data+16*uint64(done))
 		if e != 0 {
@@ -407,7 +410,7 @@ func (ctx *Ctx) sqeBuffersUpdate(task *Task, up *rings.RsrcUpdate2, nrArgs uint3
 			err = -EFAULT
 			break
 		}
-		node, e := ctx.taggedBufferNode(task, iov, tag)
+		node, e := ctx.taggedBufferNode(task, iov, tag, &pa)
 		if e != 0 {
 			err = e
 			break

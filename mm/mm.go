@@ -32,6 +32,9 @@ import (
 // PageSize is the page size of the simulated machine (PAGE_SIZE).
 const PageSize = 4096
 
+// PAGE_SHIFT is log2(PageSize).
+const PAGE_SHIFT = 12
+
 // EFAULT is returned (negated) for any access outside a live mapping.
 const EFAULT = int(unix.EFAULT)
 
@@ -43,6 +46,8 @@ type Mapping struct {
 
 	region    *Region // set for a kernel region mapped with Map
 	remoteLen uint64  // a remote run's length (its shadow, Mem, is reserved on first use)
+
+	thp atomic.Pointer[thpState] // MADV_HUGEPAGE ranges and faulted blocks (thp.go)
 }
 
 // End is one past the last byte of the mapping.

@@ -122,11 +122,14 @@ const (
 // addresses, so each piece is handed to the host's madvise(2): its effect
 // (MADV_DONTNEED zeroing the pages, MADV_WILLNEED, ...) and its error are
 // the real ones. A gap in the range gives -ENOMEM after the mapped parts
-// were advised.
+// were advised. MADV_HUGEPAGE and MADV_NOHUGEPAGE also set the simulated
+// mapping's huge-page advice (mm/thp.go), which decides the folios that
+// registered buffers pin.
 // Differs from Linux: MADV_HWPOISON and MADV_SOFT_OFFLINE fail with -EPERM
 // (the simulated task has no CAP_SYS_ADMIN); MADV_GUARD_INSTALL succeeds
 // without installing guard pages; advice on a ring's own mapping is
-// accepted and ignored (docs/divergences.md).
+// accepted and ignored; MADV_COLLAPSE does not change the simulated folios
+// (docs/divergences.md).
 // Linux: mm/madvise.c:do_madvise(), madvise_should_skip(), madvise_walk_vmas()
 func doMadvise(as *mm.AddressSpace, start, lenIn uint64, advice int32) int {
 	if !madvBehaviorValid(advice) || start%mm.PageSize != 0 {
@@ -166,6 +169,9 @@ func doMadvise(as *mm.AddressSpace, start, lenIn uint64, advice int32) int {
 					return -int(e)
 				}
 				return -kernel.EINVAL
+			}
+			if advice == unix.MADV_HUGEPAGE || advice == unix.MADV_NOHUGEPAGE {
+				as.AdviseHuge(cur, hi, advice == unix.MADV_HUGEPAGE)
 			}
 		}
 		cur = hi

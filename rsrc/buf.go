@@ -1,6 +1,8 @@
 package rsrc
 
 import (
+	"math/bits"
+	"slices"
 	"sync/atomic"
 
 	"github.com/uringsim/uringsim/mm"
@@ -36,6 +38,15 @@ type MappedUbuf struct {
 	segs  [][]byte
 	start uint64 // user address of segs[0][0] (Ubuf rounded down to a page)
 
+	// NrBvecs is imu->nr_bvecs: one per page, or one per huge folio
+	// when the pages were coalesced; FolioShift is imu->folio_shift,
+	// the size of each (PAGE_SHIFT, or the folios' shift). folios are
+	// the huge folios the buffer pins, which headpage_already_acct
+	// finds through the ring's table.
+	NrBvecs    int
+	FolioShift uint8
+	folios     []*mm.Folio
+
 	refs atomic.Int32
 	// AcctPages pages are charged to acct (io_account_mem), uncharged
 	// when the last holder lets go.
@@ -57,41 +68,138 @@ func ValidateUserBufRange(uaddr, ulen uint64) int {
 	return 0
 }
 
+// folioRun is a run of pinned pages: the pages of one huge folio the
+// buffer covers (folio set), or consecutive base pages (folio nil).
+type folioRun struct {
+	folio   *mm.Folio
+	nrPages int64
+}
+
 // pinPages pins the pages of [uaddr, uaddr+ulen): every page must be
-// mapped, else -EFAULT. It returns views of the page-aligned range, one
-// per mapping crossed, and the number of pages.
-// Differs from Linux: no folios — every page is a base page, so huge
-// pages are never coalesced into fewer segments (docs/divergences.md).
+// mapped, else -EFAULT; pinning faults each huge-page block in
+// (mm.AddressSpace.FolioAt). It returns views of the page-aligned range,
+// one per mapping crossed, and the folios behind it in address order.
 // Linux: io_uring/memmap.c:io_pin_pages(), mm/gup.c:pin_user_pages_fast()
-func pinPages(as *mm.AddressSpace, uaddr, ulen uint64) (segs [][]byte, start uint64, nrPages int64, errno int) {
+func pinPages(as *mm.AddressSpace, uaddr, ulen uint64) (segs [][]byte, start uint64, runs []folioRun, errno int) {
 	end := uaddr + ulen
 	if end < uaddr || end+mm.PageSize-1 < end {
-		return nil, 0, 0, -eOVERFLOW
+		return nil, 0, nil, -eOVERFLOW
 	}
 	start = uaddr &^ (mm.PageSize - 1)
 	end = (end + mm.PageSize - 1) &^ (mm.PageSize - 1)
 	for a := start; a < end; {
 		m := as.Lookup(a)
 		if m == nil {
-			return nil, 0, 0, -eFAULT
+			return nil, 0, nil, -eFAULT
 		}
 		n := min(end, m.End()) - a
 		b, e := as.Slice(a, n)
 		if e != 0 {
-			return nil, 0, 0, -eFAULT
+			return nil, 0, nil, -eFAULT
 		}
 		segs = append(segs, b)
 		a += n
 	}
-	return segs, start, int64((end - start) / mm.PageSize), 0
+	for a := start; a < end; {
+		next := min(end, (a|(mm.HPAGE_PMD_SIZE-1))+1)
+		f := as.FolioAt(a)
+		n := int64((next - a) / mm.PageSize)
+		if f == nil && len(runs) > 0 && runs[len(runs)-1].folio == nil {
+			runs[len(runs)-1].nrPages += n
+		} else {
+			runs = append(runs, folioRun{folio: f, nrPages: n})
+		}
+		a = next
+	}
+	return segs, start, runs, 0
+}
+
+// checkCoalesceBuffer reports whether the pinned pages can be folded into
+// one bio_vec per folio: every page in a huge folio of one size (the
+// first folio may start, the last end, part way), and how many bio_vecs
+// and what folio shift the buffer then has. A buffer of base pages is
+// never coalesced: it keeps one bio_vec per page and PAGE_SHIFT.
+// Linux: io_uring/rsrc.c:io_check_coalesce_buffer(), io_coalesce_buffer()
+func checkCoalesceBuffer(runs []folioRun) (nrBvecs int, folioShift uint8) {
+	pages := int64(0)
+	for _, r := range runs {
+		pages += r.nrPages
+	}
+	if pages <= 1 {
+		return int(pages), mm.PAGE_SHIFT
+	}
+	for _, r := range runs {
+		if r.folio == nil || r.folio.Size != runs[0].folio.Size {
+			return int(pages), mm.PAGE_SHIFT
+		}
+	}
+	return len(runs), uint8(bits.TrailingZeros64(runs[0].folio.Size))
+}
+
+// PinAcct is what io_buffer_account_pin remembers across the buffers of
+// one registration or update call: the huge folio it charged last
+// (last_hpage) and the ring's buffer table (nil while a registration
+// builds it, as ctx->buf_table is empty then).
+// Linux: io_uring/rsrc.c:io_sqe_buffers_register() (last_hpage)
+type PinAcct struct {
+	LastHpage *mm.Folio
+	Table     *Data
+}
+
+// headpageAlreadyAcct reports whether folio f is already charged: by an
+// earlier run of this buffer or by a buffer in the table.
+// Linux: io_uring/rsrc.c:headpage_already_acct()
+func (pa *PinAcct) headpageAlreadyAcct(runs []folioRun, f *mm.Folio) bool {
+	for _, r := range runs {
+		if r.folio == f {
+			return true
+		}
+	}
+	if pa.Table == nil {
+		return false
+	}
+	for _, node := range pa.Table.Nodes {
+		if node == nil || node.Buf == nil {
+			continue
+		}
+		if slices.Contains(node.Buf.folios, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// accountPages counts the pages io_buffer_account_pin charges: each base
+// page, and each huge folio whole (all its base pages, however few the
+// buffer covers) unless it was charged last, earlier in this buffer or
+// by a buffer in the table.
+// Linux: io_uring/rsrc.c:io_buffer_account_pin()
+func (pa *PinAcct) accountPages(runs []folioRun) int64 {
+	n := int64(0)
+	for i, r := range runs {
+		if r.folio == nil {
+			n += r.nrPages
+			continue
+		}
+		if r.folio == pa.LastHpage {
+			continue
+		}
+		pa.LastHpage = r.folio
+		if pa.headpageAlreadyAcct(runs[:i], r.folio) {
+			continue
+		}
+		n += r.folio.NrPages()
+	}
+	return n
 }
 
 // RegisterBuffer pins the user buffer [uaddr, uaddr+ulen) and charges
 // its pages to acct against limit bytes (RLIMIT_MEMLOCK; 0 unlimited):
-// -ENOMEM past the limit, -EFAULT for memory that is not mapped. A zero
-// address with a zero length returns (nil, 0): the slot is left empty.
+// -ENOMEM past the limit, -EFAULT for memory that is not mapped. A huge
+// folio is charged whole, once per ring (pa). A zero address with a zero
+// length returns (nil, 0): the slot is left empty.
 // Linux: io_uring/rsrc.c:io_sqe_buffer_register(), io_buffer_account_pin()
-func RegisterBuffer(as *mm.AddressSpace, uaddr, ulen uint64, acct *mm.AddressSpace, limit int64) (*MappedUbuf, int) {
+func RegisterBuffer(as *mm.AddressSpace, uaddr, ulen uint64, acct *mm.AddressSpace, limit int64, pa *PinAcct) (*MappedUbuf, int) {
 	if uaddr == 0 {
 		if ulen != 0 {
 			return nil, -eFAULT
@@ -101,14 +209,23 @@ func RegisterBuffer(as *mm.AddressSpace, uaddr, ulen uint64, acct *mm.AddressSpa
 	if ret := ValidateUserBufRange(uaddr, ulen); ret != 0 {
 		return nil, ret
 	}
-	segs, start, nrPages, errno := pinPages(as, uaddr, ulen)
+	segs, start, runs, errno := pinPages(as, uaddr, ulen)
 	if errno != 0 {
 		return nil, errno
 	}
 	imu := &MappedUbuf{Ubuf: uaddr, Len: ulen, Dir: IO_IMU_DEST | IO_IMU_SOURCE, segs: segs, start: start}
+	imu.NrBvecs, imu.FolioShift = checkCoalesceBuffer(runs)
+	for _, r := range runs {
+		if r.folio != nil {
+			imu.folios = append(imu.folios, r.folio)
+		}
+	}
 	if acct != nil {
-		if ret := acct.Account(nrPages*mm.PageSize, limit); ret != 0 {
-			return nil, -eNOMEM
+		nrPages := pa.accountPages(runs)
+		if nrPages != 0 {
+			if ret := acct.Account(nrPages*mm.PageSize, limit); ret != 0 {
+				return nil, -eNOMEM
+			}
 		}
 		imu.AcctPages, imu.acct = nrPages, acct
 	}

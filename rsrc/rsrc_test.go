@@ -55,13 +55,13 @@ func TestImportFixedBoundsAndAccounting(t *testing.T) {
 	if e != 0 {
 		t.Fatal(e)
 	}
-	if _, ret := RegisterBuffer(as, m.Addr, 2*mm.PageSize, as, mm.PageSize); ret != -eNOMEM {
+	if _, ret := RegisterBuffer(as, m.Addr, 2*mm.PageSize, as, mm.PageSize, &PinAcct{}); ret != -eNOMEM {
 		t.Fatalf("past the memlock limit: %d, want -ENOMEM", ret)
 	}
 	if as.Locked() != 0 {
 		t.Fatalf("a refused registration left %d bytes charged", as.Locked())
 	}
-	imu, ret := RegisterBuffer(as, m.Addr+10, 2*mm.PageSize, as, 0)
+	imu, ret := RegisterBuffer(as, m.Addr+10, 2*mm.PageSize, as, 0, &PinAcct{})
 	if ret != 0 {
 		t.Fatal(ret)
 	}
@@ -90,7 +90,7 @@ func TestImportFixedBoundsAndAccounting(t *testing.T) {
 	if as.Locked() != 0 {
 		t.Fatalf("%d bytes still charged after the last put", as.Locked())
 	}
-	if _, ret := RegisterBuffer(as, m.Addr+2*mm.PageSize, 2*mm.PageSize, as, 0); ret != -eFAULT {
+	if _, ret := RegisterBuffer(as, m.Addr+2*mm.PageSize, 2*mm.PageSize, as, 0, &PinAcct{}); ret != -eFAULT {
 		t.Fatalf("unmapped tail: %d, want -EFAULT", ret)
 	}
 }

@@ -58,12 +58,20 @@ type FileSys interface {
 	// open("/proc/self/fd/FD", O_RDWR|O_CLOEXEC) does: a FIFO end whose
 	// poll waits on both of the pipe's wait queues.
 	ReopenPipe(fd int) (int, error)
+	// Mmap is mmap(2) of length bytes of anonymous private read-write
+	// memory with extra flags: MAP_HUGETLB, MAP_POPULATE, MAP_NORESERVE
+	// (any other is EINVAL). Free it with Backend.Free. MAP_HUGETLB is
+	// ENOMEM on the simulator, as on a host with vm.nr_hugepages 0.
+	Mmap(length uint64, flags int) ([]byte, error)
 	// EpollCreate is epoll_create1(2) with EPOLL_CLOEXEC.
 	EpollCreate() (int, error)
 	// EpollCtl is epoll_ctl(2) with a struct epoll_event of events and
 	// data (not passed for EPOLL_CTL_DEL).
 	EpollCtl(epfd, op, fd int, events uint32, data uint64) error
 }
+
+// mmapFlags are the flags FileSys.Mmap passes on.
+const mmapFlags = unix.MAP_HUGETLB | unix.MAP_POPULATE | unix.MAP_NORESERVE
 
 // Files returns the FileSys of a backend: the host kernel's system calls
 // for HostBackend, the simulated kernel's for a Machine's Backend (made by

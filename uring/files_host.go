@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/uringsim/uringsim/rings"
 	"golang.org/x/sys/unix"
 )
 
@@ -95,6 +96,18 @@ func (hostFiles) Fdinfo(fd int) (string, error) {
 		return "", toErrno(err)
 	}
 	return string(b), nil
+}
+
+func (hostFiles) Mmap(length uint64, flags int) ([]byte, error) {
+	if flags&^mmapFlags != 0 || length == 0 || length > 1<<40 {
+		return nil, unix.EINVAL
+	}
+	mem, err := unix.Mmap(-1, 0, int(rings.PageAlign(length)), unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|flags)
+	if err != nil {
+		return nil, toErrno(err)
+	}
+	return mem, nil
 }
 
 func (hostFiles) Socketpair(typ int) (int, int, error) {

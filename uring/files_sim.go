@@ -111,6 +111,17 @@ func (s *simFiles) Shutdown(fd, how int) error {
 	return errnoOf(kernel.Shutdown(s.be.task, fd, how))
 }
 
+func (s *simFiles) Mmap(length uint64, flags int) ([]byte, error) {
+	if flags&^mmapFlags != 0 {
+		return nil, unix.EINVAL
+	}
+	m, errno := s.be.as.MmapFlags(length, flags, "uring")
+	if errno != 0 {
+		return nil, errnoOf(errno)
+	}
+	return m.Mem, nil
+}
+
 func (s *simFiles) EpollCreate() (int, error) {
 	return retOf(kernel.EpollCreate1(s.be.task, unix.EPOLL_CLOEXEC))
 }

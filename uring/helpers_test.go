@@ -42,6 +42,27 @@ func onSim[T any](t *testing.T, cfg SimConfig, f func(t *testing.T, be Backend) 
 	return f(t, m.Backend())
 }
 
+// onSimVariants runs f on every simulator variant, each with its config
+// changed by tweak, and returns the first variant's result; a variant
+// that gives another result fails the test.
+func onSimVariants[T any](t *testing.T, tweak func(*SimConfig), f func(t *testing.T, be Backend) T) T {
+	t.Helper()
+	var first T
+	for i, v := range simVariants {
+		cfg := v.cfg
+		tweak(&cfg)
+		got := onSim(t, cfg, f)
+		if i == 0 {
+			first = got
+			continue
+		}
+		if !reflect.DeepEqual(got, first) {
+			t.Errorf("%s differs from %s:\n got  %+v\n want %+v", v.name, simVariants[0].name, got, first)
+		}
+	}
+	return first
+}
+
 // differential runs f on every simulator variant and on the host kernel
 // and fails when any result differs from the first simulator's. The host
 // part is skipped (after the simulator parts ran) when io_uring is not
