@@ -33,7 +33,8 @@ var allowedDeps = map[string][]string{
 	"opdef":        {"sim", "mm", "rings", "vfs", "kbuf", "rsrc", "kernel"},
 	"uring":        {"sim", "mm", "rings", "vfs", "blockdev", "netdev", "kernel", "opdef"},
 	"uring/echo":   {"rings", "uring"},
-	"scenario":     {"sim", "rings", "uring"},
+	"ringcheck":    {"rings", "uring"},
+	"scenario":     {"sim", "rings", "uring", "ringcheck"},
 	"exec":         {"sim", "mm", "rings", "vfs", "kernel", "uring"},
 	"cmd/uringsim": {"sim", "rings", "uring", "scenario", "exec"},
 }

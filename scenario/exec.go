@@ -190,8 +190,10 @@ func (x *runner) ring(line int, c *RingCmd) *failure {
 }
 
 func (x *runner) addRing(name string, r *uring.Ring) {
-	x.rings[name] = &ringState{name: name, r: r, task: x.curTask}
+	rs := &ringState{name: name, r: r, task: x.curTask}
+	x.rings[name] = rs
 	x.ringOrder = append(x.ringOrder, name)
+	x.watch(rs)
 }
 
 func (x *runner) mem(line int, c *MemCmd) *failure {
@@ -235,6 +237,7 @@ func (x *runner) closeCmd(line int, c *CloseCmd) *failure {
 			return failf(line, "ring %s is already closed", c.File)
 		}
 		rs.closed = true
+		x.unwatch(rs)
 		if x.m == nil {
 			quiesceHostRing(rs.r)
 		}
@@ -547,6 +550,7 @@ func (x *runner) poke(line int, c *PokeCmd) *failure {
 	if f != nil {
 		return f
 	}
+	x.unwatch(rs) // the kernel sees words the program did not publish
 	v := rs.r.View()
 	for i := range c.Fields {
 		rf := &c.Fields[i]

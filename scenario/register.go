@@ -19,6 +19,7 @@ func (x *runner) register(line int, c *RegisterCmd) *failure {
 	var nr uint32
 	var after func() // bookkeeping when the call succeeded
 	var probe []byte
+	x.allowTags(rs, c.Tags)
 
 	switch op {
 	case rings.IORING_REGISTER_FILES, rings.IORING_REGISTER_FILES_UPDATE:

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/uringsim/uringsim/ringcheck"
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/uring"
@@ -71,6 +72,10 @@ type RunOptions struct {
 	// random walk from the seed, sim.RandomWalk). A strategy has state:
 	// give each Run a fresh one.
 	Strategy sim.Strategy
+	// SkipInvariants turns off the global invariants (package
+	// ringcheck) that every run checks on every ring besides the
+	// scenario's expectations (invariants.go).
+	SkipInvariants bool
 }
 
 // Status is the outcome of one scenario on one backend.
@@ -245,6 +250,9 @@ func runOne(s *Scenario, opt RunOptions) (res Result) {
 	}()
 	if f := x.setup(); f == nil {
 		f = x.runAll()
+		if f == nil {
+			f = x.finishInvariants()
+		}
 		x.finish(f)
 	} else {
 		x.finish(f)
@@ -300,7 +308,8 @@ type runner struct {
 	nvmes      map[string]*uring.NVMe  // `nvme` devices (simulator only)
 	children   map[string]*uring.Child // `child` processes
 	childOrder []string
-	scratch    [][]byte // user memory for timespecs, iovecs, register arguments
+	scratch    [][]byte           // user memory for timespecs, iovecs, register arguments
+	inv        *ringcheck.Checker // the global invariants (nil with SkipInvariants)
 	// scratchMaps are mappings of kernel-allocated buffer rings.
 	scratchMaps [][]byte
 }
@@ -315,6 +324,7 @@ type ringState struct {
 	files   []string // registered file table: name per slot ("" sparse)
 	closed  bool
 	pbufs   map[uint16]*pbufState // buffer rings registered by the scenario, by bgid
+	check   *ringcheck.Stream     // its invariants (nil: not checked)
 }
 
 // setup checks the requirements and creates the backend.
@@ -407,7 +417,11 @@ func (x *runner) runAll() *failure {
 		if x.opt.Before != nil {
 			x.opt.Before(c)
 		}
-		if f := x.execOn(c); f != nil {
+		f := x.execOn(c)
+		if f == nil {
+			f = x.invariantFailure()
+		}
+		if f != nil {
 			if f.line == 0 && !f.skip {
 				f.line = c.Line
 			}

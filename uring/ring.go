@@ -95,6 +95,8 @@ type Ring struct {
 	closed     bool
 
 	fence atomic.Uint32 // target of the full barrier of sqRingNeedsEnter
+
+	obs Observer // SetObserver
 }
 
 // ErrLayout is returned by New when the offsets the kernel reported are not
@@ -420,6 +422,9 @@ func (r *Ring) SyncSQ() {
 func (r *Ring) FlushSQ() uint32 {
 	tail := r.sqeTail
 	if r.sqeHead != tail {
+		if r.obs != nil {
+			r.obs.SQEsPublished(r, r.sqeHead, tail)
+		}
 		r.sqeHead = tail
 		// Release: the kernel must see the SQE stores before the tail.
 		r.yield()
@@ -721,6 +726,9 @@ func (r *Ring) CQAdvance(n uint32) {
 		return
 	}
 	head := rings.ReadOnce(r.cqHead)
+	if r.obs != nil {
+		r.obs.CQEsConsumed(r, head, n)
+	}
 	r.yield()
 	// Release: the CQE reads are done before the kernel may reuse the slots.
 	rings.StoreRelease(r.cqHead, head+n)
@@ -845,7 +853,11 @@ func (r *Ring) Enter(toSubmit, minComplete, flags uint32, argp, argsz uint64) (i
 	if r.regRing {
 		flags |= rings.IORING_ENTER_REGISTERED_RING
 	}
-	return r.be.Enter(r.enterFD, toSubmit, minComplete, flags, argp, argsz)
+	n, err := r.be.Enter(r.enterFD, toSubmit, minComplete, flags, argp, argsz)
+	if r.obs != nil {
+		r.obs.Entered(r)
+	}
+	return n, err
 }
 
 // Register is a raw io_uring_register(2) on the ring: on its fd, or once

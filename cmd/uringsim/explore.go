@@ -32,6 +32,15 @@ with their first failure, and the command that replays the first failure
 (uringsim replay). stdout depends only on the scenarios and the seeds, not
 on --jobs or timing; the rate goes to stderr.
 
+Every run (explore's, run's, replay's) also checks the global invariants
+on every ring (package ringcheck): each submitted SQE completes exactly
+once (CQE_SKIP_SUCCESS, multishot F_MORE streams and zero-copy
+notifications allowed for), no CQE is lost or duplicated across an
+overflow, the CQ head and tail only move forward, chain members complete
+in order, and the kernel counted no WARN_ON_ONCE; a deadlock or a panic
+fails the run too. A violation is a failure like a wrong expectation:
+"line L: invariant violated on ring R: ...", with its replay line.
+
 --strategy picks how the simulator decides its scheduling choices:
   random    a seeded random walk, uniform at every choice (the default)
   pct:D     PCT (Burckhardt et al., ASPLOS 2010) for bug depth D: each
