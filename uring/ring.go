@@ -486,6 +486,9 @@ func (r *Ring) enter(toSubmit, minComplete, flags uint32, argp, argsz uint64) (i
 		if err == unix.EINTR && r.retryEINTR {
 			continue
 		}
+		if r.obs != nil {
+			r.obs.Entered(r)
+		}
 		return n, err
 	}
 }
@@ -744,6 +747,9 @@ func (r *Ring) CQESeen(cqe *rings.CQE) {
 	}
 	// CQAdvance(cqeNr(cqe)), written out: one call less per CQE.
 	head := rings.ReadOnce(r.cqHead)
+	if r.obs != nil {
+		r.obs.CQEsConsumed(r, head, r.cqeNr(cqe))
+	}
 	r.yield()
 	rings.StoreRelease(r.cqHead, head+r.cqeNr(cqe))
 }
