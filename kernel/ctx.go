@@ -112,6 +112,7 @@ type Ctx struct {
 	cqWaitArg   []byte     // ctx->cq_wait_arg, cq_wait_size: registered wait arguments
 	clockID     uint32     // ctx->clockid (IORING_REGISTER_CLOCK)
 	napi        napiState  // ctx->napi_* (IORING_REGISTER_NAPI, kernel/napi.go)
+	zcrx        zcrxTable  // ctx->zcrx_ctxs (IORING_REGISTER_ZCRX_IFQ, kernel/zcrx.go)
 
 	file     *vfs.File
 	dying    bool // percpu_ref_kill: the ring file is going away

@@ -190,6 +190,11 @@ func (ctx *Ctx) register(task *Task, opcode uint32, arg uint64, nrArgs uint32) i
 			return -EINVAL
 		}
 		return ctx.unregisterNapi(task, arg)
+	case rings.IORING_REGISTER_ZCRX_IFQ:
+		if arg == 0 || nrArgs != 1 {
+			return -EINVAL
+		}
+		return ctx.registerZcrxIfq(task, arg)
 	case rings.IORING_REGISTER_PBUF_STATUS:
 		if arg == 0 || nrArgs != 1 {
 			return -EINVAL

@@ -40,6 +40,7 @@ func (ringFileOps) Release(t *sim.Thread, f *vfs.File) {
 	ctx.pollRemoveAll(t)
 	ctx.waitidRemoveAll(t, nil, true)
 	ctx.futexRemoveAll(t)
+	ctx.shutdownZcrxIfqs(t)
 	ctx.uringLock.Unlock(t)
 	ctx.killTimeouts(t, nil, true)
 	for _, tctx := range ctx.tctxList {
@@ -68,6 +69,7 @@ func (ctx *Ctx) free(t *sim.Thread) {
 	ctx.rsrcTablesFree(t)
 	ctx.bufTable.Destroy()
 	ctx.freeParamRegion()
+	ctx.unregisterZcrxIfqs(t)
 	if ctx.ringRegion != nil {
 		ctx.ringRegion.Free()
 	}
@@ -110,14 +112,15 @@ func Mmap(task *Task, fd int, offset, length uint64) (uint64, int) {
 		if bgid <= 0xffff {
 			r = ctx.bufTable.PbufRegion(uint16(bgid))
 		}
-		if r == nil || r.UserProvided() {
-			return 0, -ENOMEM
-		}
-		if length == 0 || length > uint64(len(r.Mem)) {
-			return 0, -EINVAL
-		}
-		task.Proc.MM.Map(r, "io_uring")
-		return r.Addr(), 0
+		return mapRegion(task, r, length)
+	}
+	if offset&rings.IORING_OFF_MMAP_MASK == ioringMapOffZcrxRegion {
+		// A zero-copy receive refill queue. Differs from Linux: looked up
+		// under uring_lock, not mmap_lock.
+		ctx.uringLock.Lock(t)
+		defer ctx.uringLock.Unlock(t)
+		r = ctx.zcrxRegion((offset &^ rings.IORING_OFF_MMAP_MASK) >> rings.IORING_OFF_PBUF_SHIFT)
+		return mapRegion(task, r, length)
 	}
 	switch offset {
 	case rings.IORING_OFF_SQ_RING, rings.IORING_OFF_CQ_RING:
@@ -127,6 +130,12 @@ func Mmap(task *Task, fd int, offset, length uint64) (uint64, int) {
 	case ioringMapOffParamRegion:
 		r = ctx.paramRegion
 	}
+	return mapRegion(task, r, length)
+}
+
+// mapRegion maps kernel-allocated region r (nil or user memory: -ENOMEM)
+// of at least length bytes into the task.
+func mapRegion(task *Task, r *mm.Region, length uint64) (uint64, int) {
 	if r == nil || r.UserProvided() {
 		return 0, -ENOMEM
 	}

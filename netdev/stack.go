@@ -68,6 +68,10 @@ type Config struct {
 	// dropped. Both off by default, so the default matches loopback.
 	Reorder bool
 	Loss    int
+	// RxQueues is the number of receive queues of the NIC eth0 (0: 1);
+	// an inet packet arrives on queue (destination port mod RxQueues),
+	// where a zero-copy receive queue may be bound (netdev/nic.go).
+	RxQueues int
 }
 
 // Stack is a network namespace with its loopback device: the inet port
@@ -86,6 +90,8 @@ type Stack struct {
 	// dirty are the sockets with a wakeup due once mu is released.
 	dirty []*sock
 	stats Stats
+	// lo and eth0 are the interfaces (netdev/nic.go).
+	lo, eth0 netDevice
 }
 
 // Stats counts what the NIC did.
@@ -100,7 +106,9 @@ type portKey struct {
 
 // New creates a network namespace on w.
 func New(w *sim.World, cfg Config) *Stack {
-	return &Stack{w: w, cfg: cfg, ports: map[portKey]*sock{}, unixNames: map[string]*sock{}, nextPort: ephemeralLow}
+	st := &Stack{w: w, cfg: cfg, ports: map[portKey]*sock{}, unixNames: map[string]*sock{}, nextPort: ephemeralLow}
+	st.initDevices()
+	return st
 }
 
 // Stats returns what the NIC did so far.

@@ -1,0 +1,54 @@
+package vfs
+
+import "github.com/uringsim/uringsim/sim"
+
+// Network devices as zero-copy receive (io_uring/zcrx.c) sees them: a
+// namespace's interfaces by index, their receive queues, and the memory
+// provider a queue's page pool allocates payload buffers from. The kernel
+// implements MemoryProvider (the io_uring area); netdev implements the rest.
+
+// NetDevices looks interfaces up by index in a network namespace.
+// Linux: net/core/dev.c:netdev_get_by_index()
+type NetDevices interface {
+	// NetdevGetByIndex is the interface with index ifindex, nil when
+	// there is none.
+	NetdevGetByIndex(t *sim.Thread, ifindex uint32) NetDevice
+}
+
+// NetDevice is one network interface (struct net_device).
+type NetDevice interface {
+	// HasParent reports whether the interface sits on a device that can
+	// do DMA (netdev->dev.parent): loopback has none.
+	HasParent() bool
+	// OpenRxQueue binds mp to receive queue rxq and restarts it, so the
+	// payload of what the queue receives lands in mp's buffers
+	// (header/data split): 0, -ERANGE for a queue the device does not
+	// have, -EEXIST when a provider is bound already.
+	// Linux: net/core/netdev_rx_queue.c:__net_mp_open_rxq()
+	OpenRxQueue(t *sim.Thread, rxq uint32, mp MemoryProvider) int
+	// CloseRxQueue unbinds mp from rxq; buffers still on the queue's
+	// skbs stay valid until they are freed.
+	// Linux: net/core/netdev_rx_queue.c:net_mp_close_rxq()
+	CloseRxQueue(t *sim.Thread, rxq uint32, mp MemoryProvider)
+}
+
+// NetIov is one page-sized buffer of a memory provider (struct net_iov):
+// its index in the provider's area and the bytes it covers.
+type NetIov struct {
+	Owner MemoryProvider
+	Index uint32
+	Page  []byte
+}
+
+// MemoryProvider is a page pool's memory provider (struct
+// memory_provider_ops). The stack calls it with its socket lock held.
+type MemoryProvider interface {
+	// AllocNetmem gives the queue a free buffer with one page pool
+	// reference, or nil when there is none.
+	// Linux: io_uring/zcrx.c:io_pp_zc_alloc_netmems()
+	AllocNetmem(t *sim.Thread) *NetIov
+	// PutNetmem drops a page pool reference (an skb frag freed); the
+	// last one makes the buffer free again.
+	// Linux: net/core/page_pool.c:page_pool_put_unrefed_netmem()
+	PutNetmem(t *sim.Thread, niov *NetIov)
+}
