@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/uringsim/uringsim/sim"
@@ -52,7 +53,8 @@ func programs(t *testing.T) string {
 			return
 		}
 		srcs, _ := filepath.Glob("testdata/c/*.c")
-		for _, src := range srcs {
+		fails, _ := filepath.Glob("testdata/c/fail/*.c")
+		for _, src := range append(srcs, fails...) {
 			name := strings.TrimSuffix(filepath.Base(src), ".c")
 			cmd := osexec.Command("gcc", "-O2", "-Wall", "-o", filepath.Join(dir, name), src, "-luring")
 			if out, err := cmd.CombinedOutput(); err != nil {
@@ -138,5 +140,46 @@ func TestProgramsMatchNative(t *testing.T) {
 				t.Fatalf("seed 99 output:\n%s\nnatively:\n%s", out3, want)
 			}
 		})
+	}
+}
+
+// openFds counts this process's descriptors.
+func openFds(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// TestFailures: a crash is reported with its signal, a call the simulator
+// cannot serve fails with -ENOSYS and one line naming it and the program
+// counter, a wait nothing can end is reported as a deadlock and the
+// program killed; each time every descriptor of the supervisor is
+// released.
+func TestFailures(t *testing.T) {
+	dir := programs(t)
+	before := openFds(t)
+
+	out, log, _, res := simulated(t, 1, filepath.Join(dir, "crash"))
+	if res.Signal != syscall.SIGSEGV || res.ExitCode != 128+int(syscall.SIGSEGV) || out != "nop reaped\n" {
+		t.Errorf("crash: signal %v exit %d output %q log %q", res.Signal, res.ExitCode, out, log)
+	}
+
+	out, log, _, res = simulated(t, 1, filepath.Join(dir, "cqmap"))
+	if res.ExitCode != 0 || out != "cq mmap: Function not implemented\n" ||
+		!strings.HasPrefix(log, "uringsim exec: unsupported: mmap of IORING_OFF_CQ_RING") || !strings.Contains(log, " at pc=0x") ||
+		strings.Count(log, "\n") != 1 {
+		t.Errorf("cqmap: exit %d output %q log %q", res.ExitCode, out, log)
+	}
+
+	out, log, _, res = simulated(t, 1, filepath.Join(dir, "hang"))
+	if res.Signal != syscall.SIGKILL || out != "" || !strings.Contains(log, "deadlocked") || !strings.Contains(log, "io_cqring_wait") {
+		t.Errorf("hang: signal %v exit %d output %q log %q", res.Signal, res.ExitCode, out, log)
+	}
+
+	if after := openFds(t); after != before {
+		t.Errorf("the supervisor holds %d descriptors after the runs, %d before", after, before)
 	}
 }

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"strconv"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -43,8 +44,9 @@ type seccompNotifAddfd struct {
 
 // Offsets into struct seccomp_data, for the filter's loads.
 const (
-	offNr   = 0
-	offArch = 4
+	offNr      = 0
+	offArch    = 4
+	offArg4Low = 16 + 4*8 // the low word of args[4] (little-endian)
 )
 
 // notified lists the system calls the filter hands to the supervisor.
@@ -58,26 +60,60 @@ var notified = []uint32{
 	unix.SYS_CLOSE_RANGE,
 }
 
-// filter is the BPF program: on x86-64, each call in notified returns
-// SECCOMP_RET_USER_NOTIF, every other call (and every other
+// filter is the BPF program: on x86-64, each call in notified, and an
+// mmap of a descriptor (args[4] >= 0: it may be a ring), returns
+// SECCOMP_RET_USER_NOTIF; every other call (and every other
 // architecture's) SECCOMP_RET_ALLOW.
 // Linux: kernel/seccomp.c:seccomp_run_filters()
 func filter() []unix.SockFilter {
 	n := len(notified)
+	// Layout: 0 load arch; 1 arch check; 2 load nr; 3..3+n-1 compares;
+	// 3+n mmap compare; 4+n load args[4]; 5+n sign test; 6+n ALLOW;
+	// 7+n NOTIF. A jump's offset counts from the next instruction.
+	allow, notif := n+6, n+7
 	prog := []unix.SockFilter{
 		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: offArch},
-		// jt 0: go on; jf: jump to ALLOW, past the n compares and the nr load.
-		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: uint8(n + 1), K: unix.AUDIT_ARCH_X86_64},
+		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: uint8(allow - 2), K: unix.AUDIT_ARCH_X86_64},
 		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: offNr},
 	}
 	for i, nr := range notified {
-		// Matched: jump over the remaining compares and ALLOW to NOTIF.
-		prog = append(prog, unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: uint8(n - i), K: nr})
+		at := 3 + i
+		prog = append(prog, unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: uint8(notif - at - 1), K: nr})
 	}
+	at := 3 + n
+	prog = append(prog,
+		unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: uint8(allow - at - 1), K: unix.SYS_MMAP},
+		unix.SockFilter{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: offArg4Low},
+		// fd < 0 (MAP_ANONYMOUS passes -1): ALLOW; else NOTIF.
+		unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JSET | unix.BPF_K, Jt: 0, Jf: 1, K: 0x80000000},
+	)
 	return append(prog,
 		unix.SockFilter{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW},
 		unix.SockFilter{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_USER_NOTIF},
 	)
+}
+
+// syscallName names the system calls the supervisor may be notified of.
+func syscallName(nr int32) string {
+	switch nr {
+	case unix.SYS_IO_URING_SETUP:
+		return "io_uring_setup"
+	case unix.SYS_IO_URING_ENTER:
+		return "io_uring_enter"
+	case unix.SYS_IO_URING_REGISTER:
+		return "io_uring_register"
+	case unix.SYS_CLOSE:
+		return "close"
+	case unix.SYS_DUP2:
+		return "dup2"
+	case unix.SYS_DUP3:
+		return "dup3"
+	case unix.SYS_CLOSE_RANGE:
+		return "close_range"
+	case unix.SYS_MMAP:
+		return "mmap"
+	}
+	return "syscall " + strconv.Itoa(int(nr))
 }
 
 // installFilter sets PR_SET_NO_NEW_PRIVS and installs filter on the

@@ -26,6 +26,8 @@ import (
 	"io"
 	"os"
 	osexec "os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -84,6 +86,7 @@ type supervisor struct {
 	rings    map[int]*ringFile // by the program's descriptor (= the simulator's)
 	pidfd    int
 	poller   vfs.HostPoller
+	ours     map[uint32]bool // tid -> a thread of the program (not of a child it forked)
 	calls    int64
 	failure  error // set when the run must end (deadlock, lost process)
 }
@@ -168,7 +171,7 @@ func Run(cfg Config, args []string) (Result, error) {
 		return waitResult(cmd, 0)
 	}
 	defer unix.Close(listener)
-	s := &supervisor{cfg: cfg, listener: listener, pid: cmd.Process.Pid, rings: map[int]*ringFile{}}
+	s := &supervisor{cfg: cfg, listener: listener, pid: cmd.Process.Pid, rings: map[int]*ringFile{}, ours: map[uint32]bool{}}
 	if err := s.start(); err != nil {
 		_ = cmd.Process.Kill()
 		_, _ = cmd.Process.Wait()
@@ -300,6 +303,9 @@ func (s *supervisor) loop() {
 		}
 		s.calls++
 		resp := s.serve(&n)
+		if s.failure != nil {
+			return // the program is killed in the call, unanswered
+		}
 		resp.ID = n.ID
 		if err := sendResp(s.listener, &resp); err != nil && err != unix.ENOENT {
 			s.failure = fmt.Errorf("SECCOMP_IOCTL_NOTIF_SEND: %v", err)
@@ -321,6 +327,14 @@ func ret(r int) seccompNotifResp {
 // serve answers one notification.
 func (s *supervisor) serve(n *seccompNotif) seccompNotifResp {
 	a := &n.Data.Args
+	if !s.ourThread(n.Pid) {
+		// A process the program forked (or one it exec'd): its
+		// descriptors and memory are not the simulated process's.
+		if n.Data.Nr == unix.SYS_IO_URING_SETUP || n.Data.Nr == unix.SYS_IO_URING_ENTER || n.Data.Nr == unix.SYS_IO_URING_REGISTER {
+			return s.unsupported(n, "from a child process of the program")
+		}
+		return cont
+	}
 	switch n.Data.Nr {
 	case unix.SYS_CLOSE:
 		s.close(int(int32(a[0])))
@@ -337,9 +351,14 @@ func (s *supervisor) serve(n *seccompNotif) seccompNotifResp {
 			}
 		}
 		return cont
+	case unix.SYS_MMAP:
+		if s.rings[int(int32(a[4]))] != nil && a[5] == rings.IORING_OFF_CQ_RING {
+			return s.unsupported(n, "of IORING_OFF_CQ_RING (the CQ ring is in the SQ ring's mapping: IORING_FEAT_SINGLE_MMAP)")
+		}
+		return cont
 	case unix.SYS_IO_URING_SETUP, unix.SYS_IO_URING_ENTER, unix.SYS_IO_URING_REGISTER:
 	default:
-		return s.unsupported(n)
+		return s.unsupported(n, "")
 	}
 	// The simulated kernel is entered: the program's memory as it is now.
 	if err := s.as.Refresh(); err != nil || !idValid(s.listener, n.ID) {
@@ -362,11 +381,42 @@ func (s *supervisor) serve(n *seccompNotif) seccompNotifResp {
 }
 
 // unsupported answers a notified call the simulator cannot serve:
-// -ENOSYS, with one line naming it and the program counter.
-func (s *supervisor) unsupported(n *seccompNotif) seccompNotifResp {
-	fmt.Fprintf(s.cfg.Log, "uringsim exec: unsupported system call %d at pc=%#x (tid %d): -ENOSYS\n",
-		n.Data.Nr, n.Data.IP, n.Pid)
+// -ENOSYS, with one line naming it, why and the program counter.
+func (s *supervisor) unsupported(n *seccompNotif, why string) seccompNotifResp {
+	if why != "" {
+		why = " " + why
+	}
+	fmt.Fprintf(s.cfg.Log, "uringsim exec: unsupported: %s%s at pc=%#x (tid %d): -ENOSYS\n",
+		syscallName(n.Data.Nr), why, n.Data.IP, n.Pid)
 	return ret(-int(unix.ENOSYS))
+}
+
+// ourThread reports whether tid is a thread of the program itself
+// (its thread group is the program's), remembering the answer.
+func (s *supervisor) ourThread(tid uint32) bool {
+	if ok, known := s.ours[tid]; known {
+		return ok
+	}
+	ok := int(tid) == s.pid || tgidOf(tid) == s.pid
+	s.ours[tid] = ok
+	return ok
+}
+
+// tgidOf is the thread group of tid (/proc/TID/status), or -1.
+func tgidOf(tid uint32) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(int(tid)) + "/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
 }
 
 // setup is io_uring_setup: the simulated kernel's ring, whose pages then
