@@ -14,14 +14,17 @@
 // it models takes current implicitly. The same calls run in two modes:
 //
 //   - Deterministic (the default). Goroutines are only carriers: exactly one
-//     sim thread runs at a time. Each thread owns a private handoff channel;
-//     a switch signals the next thread's channel and then blocks on its own.
+//     sim thread runs at a time. Every thread but the main one is a
+//     coroutine (iter.Pull), resumed by the main thread's goroutine: a
+//     switch is a coroutine switch, never a trip through the Go scheduler.
+//     The main thread's goroutine must therefore stay on one OS thread if
+//     it is locked to one (the runtime's rule for coroutines).
 //     At every yield point (Thread.Yield, Mutex.Lock/Unlock, LList
 //     operations, WaitQueueHead.HasSleeper, a successful WakeUp, Go, a
 //     blocking wait) the scheduler picks the next thread among the runnable
 //     ones with a Strategy, and records the pick in the decision log when
 //     there was more than one option. When only the calling thread is
-//     runnable a yield point costs a few loads: no channel operation, no
+//     runnable a yield point costs a few loads: no switch, no
 //     random number, no allocation, nothing recorded. Time is virtual: it
 //     moves only when no thread is runnable, jumping to the earliest pending
 //     Timer. When nothing is runnable and no timer is pending the world is

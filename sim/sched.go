@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 	"time"
 )
@@ -10,7 +9,8 @@ import (
 // The deterministic scheduler.
 //
 // Exactly one thread runs: w.cur. Every other live thread is in one of
-// these places, and its goroutine waits on its own channel t.ch:
+// these places, its coroutine parked (the main thread: its goroutine in
+// drive):
 //
 //   - the run queue w.runq (t.inRunq): runnable, oldest first;
 //   - asleep (t.blocked): in Schedule with a non-running state, waiting
@@ -20,9 +20,13 @@ import (
 //   - frozen: it handed the CPU to the main thread to re-raise a fatal
 //     panic and waits for Shutdown.
 //
-// A switch sets w.cur, sends on the next thread's channel and receives on
-// its own; a dying thread only sends. The channels carry the
-// happens-before edges that make the plain fields below race-free.
+// A switch sets w.cur and parks the running thread. Every thread but main
+// is a coroutine (iter.Pull) resumed by the main thread's goroutine, in
+// drive, which runs w.cur until w.cur is main again: a switch between two
+// coroutines is two coroutine switches and no trip through the Go
+// scheduler. A dying thread sets w.cur and returns. The coroutine
+// switches carry the happens-before edges that make the plain fields
+// below race-free.
 //
 // Choice numbering. At a yield point the options are [cur, runq...] (option
 // 0 keeps the current thread running); when the current thread blocks or
@@ -90,7 +94,7 @@ func (w *World) block(t *Thread) {
 		panic(fmt.Sprintf("sim: %v blocks while %v is the running thread", t, w.cur))
 	}
 	if t.killed {
-		runtime.Goexit()
+		panic(errKilled)
 	}
 	t.blocked = true
 	at := w.clock
@@ -132,15 +136,30 @@ func (w *World) switchTo(from, to *Thread, at time.Duration) {
 			w.traceSwitch(from, to, at)
 		}
 		w.cur = to
-		to.ch <- struct{}{}
-		<-from.ch
+		if from == w.main {
+			w.drive()
+		} else {
+			from.park(struct{}{})
+		}
 	}
 	if from.killed {
-		runtime.Goexit()
+		panic(errKilled)
 	}
 	if from == w.main && w.fatal != nil && !w.fatalDone {
 		w.fatalDone = true
 		panic(w.fatal)
+	}
+}
+
+// drive runs on the main thread's goroutine while another thread is
+// w.cur: it resumes w.cur's coroutine until that parks or ends, and again
+// for whichever thread it made w.cur, until the main thread is w.cur.
+func (w *World) drive() {
+	for t := w.cur; t != w.main; t = w.cur {
+		if t.dead {
+			panic(fmt.Sprintf("sim: %v is the running thread but has exited", t))
+		}
+		t.resume()
 	}
 }
 
@@ -182,7 +201,7 @@ func (w *World) exitDet(t *Thread, p *ThreadPanic) {
 		w.fatalDone = false
 	}
 	if w.shut {
-		w.reaper.ch <- struct{}{}
+		w.cur = w.reaper
 		return
 	}
 	if w.sink != nil {
@@ -198,8 +217,7 @@ func (w *World) exitDet(t *Thread, p *ThreadPanic) {
 	if w.sink != nil {
 		w.traceSwitch(t, next, at)
 	}
-	w.cur = next
-	next.ch <- struct{}{}
+	w.cur = next // the carrier returns; drive runs next
 }
 
 // prepareFatal makes the main thread the next to run so that it re-raises

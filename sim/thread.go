@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"iter"
 	"runtime"
 	"runtime/debug"
 	"sync/atomic"
@@ -53,7 +54,13 @@ type Thread struct {
 	id   int
 	name string
 	fn   func(*Thread)
-	ch   chan struct{} // det: handoff; concurrent: wakeup token
+	ch   chan struct{} // concurrent mode: wakeup token
+
+	// Deterministic mode: the thread's coroutine. resume runs it until it
+	// parks (it switched to another thread) or ends; park, called on the
+	// coroutine, returns to the resume that ran it.
+	resume func() (struct{}, bool)
+	park   func(struct{}) bool
 
 	state  TaskState    // deterministic mode
 	cstate atomic.Int32 // concurrent mode
@@ -365,14 +372,28 @@ func (p *ThreadPanic) Unwrap() error {
 	return nil
 }
 
-// carryDet is the goroutine of a deterministic-mode thread.
+// startDet makes the carrier of a deterministic-mode thread: a coroutine
+// (iter.Pull, which switches goroutines without the Go scheduler) that
+// first runs when the scheduler first switches to t (see World.drive).
+func (t *Thread) startDet() {
+	t.resume, _ = iter.Pull(func(park func(struct{}) bool) {
+		t.park = park
+		t.carryDet()
+	})
+}
+
+// errKilled unwinds a deterministic-mode thread that Shutdown is ending:
+// a panic, recovered by carryDet (runtime.Goexit would leave iter.Pull's
+// coroutine by ending the driving goroutine too).
+var errKilled = &struct{ msg string }{"sim: thread ended by Shutdown"}
+
+// carryDet is the body of a deterministic-mode thread's coroutine.
 func (t *Thread) carryDet() {
-	<-t.ch // first scheduled (or killed before ever running)
 	normal := false
 	defer func() {
 		var p *ThreadPanic
 		if !normal {
-			if r := recover(); r != nil {
+			if r := recover(); r != nil && r != any(errKilled) {
 				p = &ThreadPanic{Thread: t.name, ID: t.id, Value: r, Stack: debug.Stack()}
 			}
 		}

@@ -74,7 +74,7 @@ type World struct {
 	nextID  int
 
 	// Deterministic scheduler (sched.go). Only the running thread touches
-	// these; the channel handoff orders the accesses.
+	// these; the coroutine switches order the accesses.
 	cur        *Thread
 	runq       []*Thread // runnable threads other than cur, oldest first
 	fuel       int64     // yields left on the fast path (> 0 only when det and runq is empty)
@@ -143,7 +143,7 @@ func NewWorld(cfg Config) *World {
 		w.hrt.state = TaskInterruptible
 		w.hrt.blocked = true
 		w.hrt.idle = true
-		go w.hrt.carryDet()
+		w.hrt.startDet()
 	} else {
 		w.start = time.Now()
 		w.done = make(chan struct{})
@@ -160,7 +160,10 @@ func (w *World) newThread(name string, fn func(*Thread)) *Thread {
 		w.regMu.Lock()
 		defer w.regMu.Unlock()
 	}
-	t := &Thread{w: w, id: w.nextID, name: name, fn: fn, ch: make(chan struct{}, 1)}
+	t := &Thread{w: w, id: w.nextID, name: name, fn: fn}
+	if !w.det {
+		t.ch = make(chan struct{}, 1)
+	}
 	w.nextID++
 	if t.name == "" {
 		t.name = fmt.Sprintf("thread-%d", t.id)
@@ -212,7 +215,7 @@ func (w *World) Go(parent *Thread, name string, fn func(t *Thread)) *Thread {
 	}
 	if w.det {
 		w.enqueue(t)
-		go t.carryDet()
+		t.startDet()
 		parent.Yield()
 		return t
 	}
@@ -255,9 +258,10 @@ func (w *World) Deadlocks() []*DeadlockReport { return slices.Clone(w.deadlocks)
 
 // Shutdown ends every thread except the main thread: each blocked or
 // runnable thread is woken with its signal pending and unwinds from the
-// sim call it is blocked in with runtime.Goexit (its deferred calls run;
+// sim call it is blocked in (deterministic mode: with a panic its carrier
+// recovers; concurrent mode: with runtime.Goexit). Its deferred calls run;
 // sim operations they make do not switch threads, and a wait that would
-// block unwinds again). Pending timers are dropped. When Shutdown returns
+// block unwinds again. Pending timers are dropped. When Shutdown returns
 // no goroutine of the world is left (a carrier may still be returning).
 // The main thread keeps running with its signal pending: interruptible
 // waits return at once, AfterFunc timers never fire, Go starts nothing.
@@ -293,8 +297,7 @@ func (w *World) shutdownDet() {
 		th.killed = true
 		th.sig.Store(true)
 		w.cur = th
-		th.ch <- struct{}{}
-		<-w.main.ch
+		w.drive() // th unwinds and hands back to the reaper
 		w.clearRunq()
 	}
 	m := w.main
