@@ -119,7 +119,7 @@ func Museum() []BugInfo {
 				"notifies) after the task's last return to user space left that item, and every item " +
 				"the task queued behind it, unrun: a linked request never completes.",
 			Budget:  4000,
-			Symptom: "ud=10",
+			Symptom: "with task_work queued (tctx_task_work for ", // the liveness check's report
 			Set:     func(b *Bugs) { b.UserWaitIgnoresTWASignal = true },
 			On:      func(b *Bugs) bool { return b.UserWaitIgnoresTWASignal },
 		},
@@ -147,7 +147,7 @@ func Museum() []BugInfo {
 				"application sees NEED_WAKEUP clear and does not enter, the thread sees no new entry and " +
 				"sleeps. The entries stay in the SQ ring until an unrelated wakeup.",
 			Budget:  100,
-			Symptom: "got no CQE",
+			Symptom: "sleeps with NEED_WAKEUP set and 1 SQE(s) of ctx=1 unconsumed",
 			Set:     func(b *Bugs) { b.SQPoll.SQPollNoFence = true },
 			On:      func(b *Bugs) bool { return b.SQPoll.SQPollNoFence },
 		},

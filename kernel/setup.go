@@ -106,6 +106,7 @@ func create(task *Task, entries uint32, p *rings.Params, uparams uint64) int {
 	k := task.Proc.K
 	ctx := &Ctx{k: k, ID: k.nextCtxID.Add(1), flags: p.Flags, cqWaitNr: IO_CQ_WAKE_INIT}
 	ctx.cancelTable.init(p.CQEntries) // io_ring_ctx_alloc
+	k.liveAddCtx(ctx)
 	if ctx.flags&rings.IORING_SETUP_DEFER_TASKRUN != 0 &&
 		ctx.flags&(rings.IORING_SETUP_IOPOLL|rings.IORING_SETUP_SQPOLL) == 0 {
 		ctx.taskComplete = true

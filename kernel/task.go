@@ -33,6 +33,7 @@ type Kernel struct {
 	futex      futexHash                 // kernel/futex.go
 	tasklist   sim.SpinLock              // tasklist_lock: process parents, children and exit states (kernel/exit.go)
 	net        vfs.NetStack              // the network namespace, if any (kernel/net.go)
+	live       liveSet                   // rings, tasks and waiters for the quiescence check (kernel/liveness.go)
 }
 
 // New returns a kernel running in w with the op table t, after checking the
@@ -41,7 +42,9 @@ type Kernel struct {
 // Linux: io_uring/opdef.c:io_uring_optable_init()
 func New(w *sim.World, t *OpTable) *Kernel {
 	t.check()
-	return &Kernel{World: w, table: t}
+	k := &Kernel{World: w, table: t}
+	k.liveInit()
+	return k
 }
 
 // NewFileID hands out a stable file identity (for traces and io-wq hashing).
@@ -89,7 +92,9 @@ func (p *Process) NewTask(t *sim.Thread) *Task {
 	if p.tasks.Add(1) > 1 {
 		p.Files.Share()
 	}
-	return &Task{Thread: t, Proc: p}
+	task := &Task{Thread: t, Proc: p}
+	p.K.liveAddTask(task)
+	return task
 }
 
 // callbackHead is a queued task_work item (struct callback_head).

@@ -69,6 +69,7 @@ func (ctx *Ctx) cqringWait(task *Task, minEvents int, flags uint32, ext *extArg)
 	iowq.nrTimeouts = rings.LoadAcquire(&ctx.cqTimeouts)
 	iowq.minTimeout = ext.minTime
 	iowq.cqMinTail = rings.LoadAcquire(&ctx.rings.CQ.Tail)
+	defer ctx.k.liveWait(&iowq)()
 	w := ctx.world()
 	start := w.Now()
 	timeout, hasTimeout := time.Duration(0), false

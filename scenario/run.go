@@ -236,8 +236,11 @@ func runOne(s *Scenario, opt RunOptions) (res Result) {
 			if rep, ok := p.(*sim.DeadlockReport); ok {
 				// The world stopped the main thread: a livelock
 				// (MaxSteps) or a deadlock it could not interrupt.
-				first, _, _ := strings.Cut(rep.String(), "\n")
+				// A lost wakeup too. Detail is the rest: every thread, the
+				// kernel's facts.
+				first, rest, _ := strings.Cut(rep.String(), "\n")
 				res.Reason = "simulator " + strings.TrimPrefix(first, "sim: ")
+				res.Detail = strings.TrimRight(rest, "\n")
 			} else {
 				res.Reason = fmt.Sprintf("panic: %v", p)
 				res.Detail = firstFrames(debug.Stack())

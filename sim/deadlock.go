@@ -21,12 +21,17 @@ const (
 // What happens next: if the main thread sleeps interruptibly, its signal is
 // set and it is woken (the kernel wait returns -EINTR and the caller reads
 // World.Deadlock); otherwise the main thread panics with the report, which
-// is then a simulator or kernel-model bug.
+// is then a simulator or kernel-model bug. A lost wakeup (liveness.go)
+// always ends in that panic.
 type DeadlockReport struct {
-	Kind    string        // KindDeadlock or KindLivelock
+	Kind    string        // KindDeadlock, KindLivelock or KindLostWakeup
 	Time    time.Duration // the world's clock
 	Steps   int64         // yield points passed
 	Threads []ThreadInfo  // every live thread by id (the idle hrtimer thread left out)
+	// Lost (KindLostWakeup) says what should have been woken; Facts are
+	// the kernel's state (World.SetQuiescenceCheck), one line each.
+	Lost  []string
+	Facts []string
 }
 
 // ThreadInfo is one thread's line in a DeadlockReport.
@@ -40,7 +45,7 @@ type ThreadInfo struct {
 
 // report builds a report of the world now.
 func (w *World) report(kind string) *DeadlockReport {
-	r := &DeadlockReport{Kind: kind, Time: w.clock, Steps: w.stepCount()}
+	r := &DeadlockReport{Kind: kind, Time: w.clock, Steps: w.stepCount(), Facts: w.facts()}
 	for _, t := range w.threads {
 		if t.dead || (t == w.hrt && t.idle && t.blocked) {
 			continue
@@ -71,14 +76,26 @@ func (w *World) report(kind string) *DeadlockReport {
 func (r *DeadlockReport) String() string {
 	var b strings.Builder
 	what := "no runnable thread, no pending timer"
-	if r.Kind == KindLivelock {
+	switch r.Kind {
+	case KindLivelock:
 		what = "step limit (Config.MaxSteps) reached"
+	case KindLostWakeup:
+		what = "no runnable thread"
+		if len(r.Lost) > 0 {
+			what += ", but " + r.Lost[0]
+		}
 	}
 	fmt.Fprintf(&b, "sim: %s at %s after %d steps: %s\n", r.Kind, string(appendTime(nil, r.Time)), r.Steps, what)
 	for _, t := range r.Threads {
 		line := fmt.Sprintf("  %-14s %-21s %-9s %s", fmt.Sprintf("%s[%d]", t.Name, t.ID), t.State, t.Sched, t.WaitReason)
 		b.WriteString(strings.TrimRight(line, " "))
 		b.WriteByte('\n')
+	}
+	for _, l := range r.Lost[min(1, len(r.Lost)):] {
+		fmt.Fprintf(&b, "  lost: %s\n", l)
+	}
+	for _, f := range r.Facts {
+		fmt.Fprintf(&b, "  %s\n", f)
 	}
 	return b.String()
 }

@@ -115,7 +115,13 @@ func (w *World) pickNext() *Thread {
 			}
 			return w.takeRunq(i)
 		}
-		if w.idleWake(false) || w.advanceClock() || w.idleWake(true) {
+		if w.idleWake(false) {
+			continue
+		}
+		if w.quiesce != nil && w.lostWakeup() {
+			return w.prepareFatal()
+		}
+		if w.advanceClock() || w.idleWake(true) {
 			continue
 		}
 		if w.stuck(KindDeadlock) {

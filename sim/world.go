@@ -86,6 +86,8 @@ type World struct {
 	fatal      any // panic value to re-raise on the main thread
 	fatalDone  bool
 	deadlocks  []*DeadlockReport
+	quiesce    *QuiescenceCheck // liveness.go
+	lostSeen   bool             // a lost wakeup was reported
 	shut       bool
 	reaper     *Thread
 	strategy   Strategy

@@ -358,6 +358,11 @@ func (pipeFileOps) Poll(t *sim.Thread, f *File, pt *PollTable) uint32 {
 	if f.FMode&FMODE_WRITE != 0 {
 		PollWait(t, f, &p.WrWait, pt)
 	}
+	return pipePollMask(f, p)
+}
+
+// pipePollMask is what pipe_poll reports after registering its waits.
+func pipePollMask(f *File, p *Pipe) uint32 {
 	head, tail := p.head.Load(), p.tail.Load()
 	var mask uint32
 	if f.FMode&FMODE_READ != 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -53,7 +54,9 @@ func TestRunBugUnknown(t *testing.T) {
 
 // TestRunBugBringsBackLostNotification: with UserWaitIgnoresTWASignal the
 // regression scenario fails again on some seed (the lost notification
-// leaves the linked NOP unrun), the same seed passes without it, and `run
+// leaves the linked NOP unrun, which the liveness check reports as a lost
+// wakeup naming the idle task t2 and the NOP, user_data 0xa, among its
+// queued task_work), the same seed passes without it, and `run
 // --bug` on the command line sees the same failure.
 func TestRunBugBringsBackLostNotification(t *testing.T) {
 	const file = "../../testdata/scenarios/tw_lost_notification.scn"
@@ -72,8 +75,8 @@ func TestRunBugBringsBackLostNotification(t *testing.T) {
 		if r.Status != scenario.Fail {
 			continue
 		}
-		if !strings.Contains(r.Reason, "ud=10") {
-			t.Errorf("seed %d: the failure does not concern the linked NOP: %s", seed, r.Reason)
+		if !lostLinkedNOP(r.Reason) {
+			t.Errorf("seed %d: the failure is not the lost wakeup of the linked NOP on t2: %s", seed, r.Reason)
 		}
 		if r2 := scenario.Run(sc, scenario.RunOptions{Seed: seed, SeedSet: true}); r2.Status != scenario.Pass {
 			t.Errorf("seed %d without the bug: %s", seed, r2.String())
@@ -82,7 +85,25 @@ func TestRunBugBringsBackLostNotification(t *testing.T) {
 		if status, out, _ := cli("run", "--seed="+s, "--bug=UserWaitIgnoresTWASignal", file); status != 1 || !strings.Contains(out, "FAIL tw_lost_notification") {
 			t.Errorf("run --bug --seed=%s: status %d\n%s", s, status, out)
 		}
+		// replay shows the whole report: every thread's state and wait
+		// reason, and the kernel's facts.
+		status, out, _ := cli("replay", "--seed="+s, "--bug=UserWaitIgnoresTWASignal", "--trace-out="+filepath.Join(t.TempDir(), "tr"), file)
+		for _, want := range []string{"t2[2]          TASK_INTERRUPTIBLE    sleeping  futex_wait", "main[1]", "ring ctx=2: ",
+			"task t2[2]: task_work queued: tctx_task_work for ", "io-wq of t2[2]: bound workers="} {
+			if status != 1 || !lostLinkedNOP(out) || !strings.Contains(out, want) {
+				t.Errorf("replay --seed=%s: status %d, want %q in\n%s", s, status, want, out)
+				break
+			}
+		}
 		return
 	}
 	t.Fatalf("UserWaitIgnoresTWASignal: no failure in %d seeds", budget)
+}
+
+// lostLinkedNOP reports whether a failure is the lost wakeup of
+// tw_lost_notification: task t2 sleeps with the linked NOP ud=10 among
+// its queued task_work.
+func lostLinkedNOP(reason string) bool {
+	return strings.Contains(reason, "simulator lost-wakeup") && strings.Contains(reason, "task t2[2] sleeps TASK_INTERRUPTIBLE") &&
+		strings.Contains(reason, "user_data=0xa IORING_OP_NOP") && strings.Contains(reason, "TWA_SIGNAL")
 }

@@ -248,7 +248,8 @@ func TestExploreJSONFields(t *testing.T) {
 
 // TestExploreFindsMuseumBug: with UserWaitIgnoresTWASignal switched on,
 // explore finds a seed on which the lost-notification scenario fails
-// (the linked NOP ud=10 never completes) and prints a replay line; that
+// (the linked NOP ud=10 never completes: a lost wakeup of t2 with it
+// among its queued task_work) and prints a replay line; that
 // line, run as given, reproduces the failure; without the bug the seeds
 // up to the first failing one pass.
 func TestExploreFindsMuseumBug(t *testing.T) {
@@ -263,8 +264,8 @@ func TestExploreFindsMuseumBug(t *testing.T) {
 	for _, l := range strings.Split(out, "\n") {
 		if rest, ok := strings.CutPrefix(l, "  FAIL seed "); ok && first == "" {
 			first, _, _ = strings.Cut(rest, ":")
-			if !strings.Contains(rest, "ud=10") {
-				t.Errorf("the failure does not concern the linked NOP: %s", l)
+			if !lostLinkedNOP(rest) {
+				t.Errorf("the failure is not the lost wakeup of the linked NOP: %s", l)
 			}
 		}
 		if rest, ok := strings.CutPrefix(l, "  replay: "); ok {
@@ -282,7 +283,7 @@ func TestExploreFindsMuseumBug(t *testing.T) {
 	_, json1, _ := cli("explore", "--json", "--seeds=1", "--seed0="+first, "--bug=UserWaitIgnoresTWASignal", lostNotificationScn)
 	r := decodeRuns(t, json1)
 	if len(r) != 1 || r[0]["status"] != "FAIL" || r[0]["replay"] != want || r[0]["bugs"] != "UserWaitIgnoresTWASignal" ||
-		!strings.Contains(r[0]["reason"].(string), "ud=10") {
+		!lostLinkedNOP(r[0]["reason"].(string)) {
 		t.Errorf("--json of the failing seed: %v", r)
 	}
 	if status, out, _ := cli("explore", "--seeds="+first, "--jobs=2", lostNotificationScn); status != 0 || !strings.Contains(out, first+" passed, 0 failed") {
