@@ -17,9 +17,8 @@ import (
 //
 //   - a task sleeps interruptibly with task_work queued (task_work_add
 //     with TWA_SIGNAL ends such a sleep: signal_wake_up);
-//   - a CQ waiter sleeps while its wait is satisfied (io_should_wake) or
-//     it has work to run (io_has_work): the poster's io_cqring_wake or
-//     the local work add should have woken it;
+//   - a CQ waiter sleeps while the CQEs it waits for are in the ring
+//     (io_should_wake): the poster's io_cqring_wake should have woken it;
 //   - io-wq work is runnable (queued, not stalled on a hash) while a free
 //     worker sleeps and none runs (io_wq_activate_free_worker);
 //   - an armed poll's file is ready for its events and no wakeup is
@@ -102,9 +101,14 @@ func (k *Kernel) quiescent() (lost []string) {
 	for _, w := range k.live.waiters {
 		ctx := w.ctx
 		th := w.wq.Thread
-		if th != nil && th.Asleep() && liveCtx(ctx) && (w.shouldWake() || ctx.hasWork()) {
-			lost = append(lost, fmt.Sprintf("%s sleeps in io_cqring_wait on ctx=%d though its wait is over (CQ tail %d, wanted %d; overflow or local work: %v): io_cqring_wake should have woken it",
-				threadName(th), ctx.ID, rings.LoadAcquire(&ctx.rings.CQ.Tail), w.cqTail, ctx.hasWork()))
+		// Only the CQEs count: a timeout that fired (cq_timeouts) wakes
+		// the waiter when its CQE is posted, and local work wakes it only
+		// once there is enough of it (lazy wake).
+		if th != nil && th.Asleep() && liveCtx(ctx) {
+			if tail := rings.LoadAcquire(&ctx.rings.CQ.Tail); int32(tail-w.cqTail) >= 0 {
+				lost = append(lost, fmt.Sprintf("%s sleeps in io_cqring_wait on ctx=%d though the CQEs it waits for are there (CQ tail %d, waiting for %d): io_cqring_wake should have woken it",
+					threadName(th), ctx.ID, tail, w.cqTail))
+			}
 		}
 	}
 	for _, ctx := range k.live.ctxs {
