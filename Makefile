@@ -26,7 +26,8 @@ nightly:
 	$(GO) test -tags invariants -count=1 -timeout=2h -run 'TestCorpusSeeds' ./scenario/ -corpus.seeds=$(SEEDS) -corpus.seed0=$(SEED0)
 
 # Every benchmark, then the tables the README shows: per-request cost as the
-# load grows (BenchmarkScale*) and NOP on the simulator against the host.
+# load grows (BenchmarkScale*), NOP, socket echo round trips (BenchmarkEcho)
+# and 4 KiB NVMe reads (BenchmarkNVMeRandRead4K) on the simulator against the host.
 BENCHOUT ?= $${TMPDIR:-/tmp}/uringsim-bench.txt
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./... > $(BENCHOUT) || { cat $(BENCHOUT); exit 1; }

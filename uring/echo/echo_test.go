@@ -48,17 +48,8 @@ func serveLoad(t *testing.T, be uring.Backend, scfg Config, cfg loadConfig, idle
 	if err := drive(s, l, idle, 2000); err != nil {
 		t.Fatalf("%s: %v", be.Name(), err)
 	}
-	if err := s.Stop(); err != nil {
+	if err := finish(s, r, idle); err != nil {
 		t.Fatalf("%s: stop: %v", be.Name(), err)
-	}
-	// The server closed each connection before its client read the end
-	// of stream; the last closes may still be on their way.
-	for i := 0; s.Stats().Open > 0 && i < 2000; i++ {
-		if n, err := s.Poll(); err != nil {
-			t.Fatalf("%s: %v", be.Name(), err)
-		} else if n == 0 {
-			r.WaitCQETimeout(idle)
-		}
 	}
 	st := s.Stats()
 	avail, err := s.BuffersInRing()

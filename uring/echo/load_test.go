@@ -273,6 +273,23 @@ func (l *load) poll() int {
 	return n
 }
 
+// finish stops the server's accept and serves until its last connection
+// is closed: the server closes each one before its client reads the end
+// of stream, so the last closes may still be on their way.
+func finish(s *Server, r *uring.Ring, idle time.Duration) error {
+	if err := s.Stop(); err != nil {
+		return err
+	}
+	for i := 0; s.Stats().Open > 0 && i < 2000; i++ {
+		if n, err := s.Poll(); err != nil {
+			return err
+		} else if n == 0 {
+			r.WaitCQETimeout(idle)
+		}
+	}
+	return nil
+}
+
 // errStuck: nothing moved for too long.
 var errStuck = errors.New("no progress")
 
