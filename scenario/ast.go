@@ -354,6 +354,11 @@ type RegisterCmd struct {
 	OpFlags   Num   // op_flags= (SYNC_CANCEL)
 	Timeout   Dur   // timeout= (SYNC_CANCEL)
 
+	BusyPollTo     Num // busy_poll_to= (NAPI)
+	PreferBusyPoll Num // prefer_busy_poll= (NAPI)
+	NapiOp         Num // opcode= (NAPI: io_uring_napi.opcode)
+	OpParam        Num // op_param= (NAPI)
+
 	SQEOps           []uint8 // sqe_ops=
 	RegisterOps      []uint8 // register_ops=
 	SQEFlagsAllowed  Num     // sqe_flags_allowed=

@@ -70,7 +70,13 @@
 //     IORING_UNREGISTER_PERSONALITY takes id=N. IORING_REGISTER_RESIZE_RINGS
 //     takes entries=N [cq_entries=N] [flags=IORING_SETUP_CQSIZE|…] and
 //     resizes through the ring (uring.Ring.ResizeRings), which maps the new
-//     rings and goes on using them.
+//     rings and goes on using them. IORING_REGISTER_NAPI and
+//     IORING_UNREGISTER_NAPI take [busy_poll_to=N] [prefer_busy_poll=N]
+//     [opcode=IO_URING_NAPI_…] [op_param=N] (the fields of struct
+//     io_uring_napi, 0 when absent; opcode= is the struct's, not the
+//     register opcode), pass the struct, and print what the kernel left in
+//     it as `register RING napi: busy_poll_to=N prefer_busy_poll=N
+//     op_param=N`, whatever the call returned.
 //   - fd=, ring_fd=, addr=, addr2=, addr3= take a declared name or a plain
 //     number (fd=-1, addr=0, for error paths); iov= elements may give a
 //     number instead of MEM for an absolute address.

@@ -1079,6 +1079,8 @@ func registerKeys(name string) (keys, required []string) {
 		return []string{"id"}, []string{"id"}
 	case "IORING_REGISTER_RESIZE_RINGS":
 		return []string{"entries", "cq_entries", "flags"}, []string{"entries"}
+	case "IORING_REGISTER_NAPI", "IORING_UNREGISTER_NAPI":
+		return []string{"busy_poll_to", "prefer_busy_poll", "opcode", "op_param"}, nil
 	}
 	return nil, nil
 }
@@ -1272,6 +1274,14 @@ func (p *parser) registerKV(c *RegisterCmd, t token) error {
 			}
 			c.RegisterOps = append(c.RegisterOps, uint8(op))
 		}
+	case "busy_poll_to":
+		c.BusyPollTo, err = p.num(t, 32, false)
+	case "prefer_busy_poll":
+		c.PreferBusyPoll, err = p.num(t, 8, false)
+	case "opcode":
+		c.NapiOp, err = p.num(t, 8, false)
+	case "op_param":
+		c.OpParam, err = p.num(t, 32, false)
 	case "sqe_flags_allowed":
 		c.SQEFlagsAllowed, err = p.num(t, 8, false)
 	case "sqe_flags_required":

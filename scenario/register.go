@@ -200,6 +200,19 @@ func (x *runner) register(line int, c *RegisterCmd) *failure {
 			v := *(*[2]uint32)(unsafe.Pointer(&b[0]))
 			x.printf("register %s iowq_max_workers: bound=%d unbound=%d", c.Ring, v[0], v[1])
 		}()
+	case rings.IORING_REGISTER_NAPI, rings.IORING_UNREGISTER_NAPI:
+		b, f := x.scratchMem(line, uint64(unsafe.Sizeof(rings.Napi{})))
+		if f != nil {
+			return f
+		}
+		napi := (*rings.Napi)(unsafe.Pointer(&b[0]))
+		*napi = rings.Napi{BusyPollTo: uint32(c.BusyPollTo.V), PreferBusyPoll: uint8(c.PreferBusyPoll.V),
+			Opcode: uint8(c.NapiOp.V), OpParam: uint32(c.OpParam.V)}
+		arg, nr = addr(b), 1
+		defer func() {
+			x.printf("register %s napi: busy_poll_to=%d prefer_busy_poll=%d op_param=%d",
+				c.Ring, napi.BusyPollTo, napi.PreferBusyPoll, napi.OpParam)
+		}()
 	case rings.IORING_REGISTER_FILE_ALLOC_RANGE:
 		b, f := x.scratchMem(line, uint64(unsafe.Sizeof(rings.FileIndexRange{})))
 		if f != nil {
