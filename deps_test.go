@@ -35,6 +35,7 @@ var allowedDeps = map[string][]string{
 	"uring/echo":   {"rings", "uring"},
 	"ringcheck":    {"rings", "uring"},
 	"scenario":     {"sim", "rings", "uring", "ringcheck"},
+	"uringtest":    {"sim", "uring", "ringcheck", "scenario"},
 	"exec":         {"sim", "mm", "rings", "vfs", "kernel", "uring"},
 	"cmd/uringsim": {"sim", "rings", "uring", "scenario", "exec"},
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/uring"
 )
 
 // Violation is a broken invariant: on which ring, and what the stream
@@ -50,6 +51,7 @@ func (c *Checker) Err() error {
 // repeat it).
 type Stream struct {
 	c         *Checker
+	ring      *uring.Ring // Watch's ring, for End
 	name      string
 	fd        int
 	cqEntries uint32

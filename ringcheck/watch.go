@@ -13,7 +13,29 @@ func (c *Checker) Watch(name string, r *uring.Ring) *Stream {
 	s := c.Stream(name, r.FD(), r.CQEntries())
 	w := &watcher{s: s, sqpoll: r.Flags()&rings.IORING_SETUP_SQPOLL != 0, mixed: r.Flags()&rings.IORING_SETUP_CQE_MIXED != 0}
 	r.SetObserver(w)
+	s.ring = r
 	return s
+}
+
+// End ends a watched stream on the simulator (Finish with what the
+// kernel holds for the ring: requests in flight, CQEs in its overflow
+// list, CQEs in the CQ not consumed, CQEs it dropped). It does nothing for
+// a ring on the host, or closed, where the kernel's count is not known.
+// It does not yield: call it from the program's thread of a deterministic
+// machine, between two ring operations.
+func (s *Stream) End() {
+	if s.ring == nil {
+		return
+	}
+	reqs, overflow, ok := s.ring.SimInFlight()
+	if !ok {
+		return
+	}
+	v := s.ring.View()
+	s.SQHead(rings.LoadAcquire(v.SQHead()), false)
+	unread := rings.LoadAcquire(v.CQTail()) - rings.ReadOnce(v.CQHead())
+	dropped := rings.ReadOnce(v.CQOverflow())
+	s.Finish(reqs + overflow + int(unread) + int(dropped))
 }
 
 // watcher feeds a Stream from a Ring, with plain loads only.

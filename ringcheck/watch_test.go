@@ -8,19 +8,6 @@ import (
 	"github.com/uringsim/uringsim/uring"
 )
 
-// finish ends s with what the simulated kernel holds for r, as the
-// scenario runner does.
-func finish(s *Stream, r *uring.Ring) {
-	reqs, overflow, ok := r.SimInFlight()
-	if !ok {
-		panic("not a simulated ring")
-	}
-	v := r.View()
-	s.SQHead(rings.LoadAcquire(v.SQHead()), false)
-	unread := rings.LoadAcquire(v.CQTail()) - rings.ReadOnce(v.CQHead())
-	s.Finish(reqs + overflow + int(unread))
-}
-
 // TestWatchLost: a watched ring whose CQEs are consumed through the Ring
 // passes; one whose CQE disappears behind the checker's back (the program
 // stores the CQ head itself, as a kernel that lost it would look) is
@@ -56,7 +43,7 @@ func TestWatchLost(t *testing.T) {
 				t.Fatalf("submit: %d, %v", n, err)
 			}
 			tc.reap(r)
-			finish(s, r)
+			s.End()
 			err := c.Err()
 			switch {
 			case tc.want == "" && err != nil:

@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"github.com/uringsim/uringsim/ringcheck"
-	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
 )
 
@@ -77,15 +76,7 @@ func (x *runner) finishInvariants() *failure {
 		if rs.check == nil || rs.closed {
 			continue
 		}
-		reqs, overflow, ok := rs.r.SimInFlight()
-		if !ok {
-			continue
-		}
-		v := rs.r.View()
-		rs.check.SQHead(rings.LoadAcquire(v.SQHead()), false)
-		unread := rings.LoadAcquire(v.CQTail()) - rings.ReadOnce(v.CQHead())
-		dropped := rings.ReadOnce(v.CQOverflow())
-		rs.check.Finish(reqs + overflow + int(unread) + int(dropped))
+		rs.check.End()
 	}
 	return x.invariantFailure()
 }

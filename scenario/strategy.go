@@ -81,8 +81,19 @@ func (s StrategySpec) Resolve(sc *Scenario, opt RunOptions) StrategySpec {
 		return s
 	}
 	seed := sc.RunSeed(RunOptions{})
+	return s.ResolveBy(seed, func(probe sim.Strategy) {
+		Run(sc, RunOptions{Seed: seed, SeedSet: true, Bugs: opt.Bugs, MaxSteps: opt.MaxSteps, Strategy: probe})
+	})
+}
+
+// ResolveBy is Resolve for any program: run runs it once under the
+// strategy it is given (the random walk from seed, counting its choices).
+func (s StrategySpec) ResolveBy(seed uint64, run func(probe sim.Strategy)) StrategySpec {
+	if !s.Explores() || s.Steps > 0 {
+		return s
+	}
 	probe := &threadCounter{walk: sim.RandomWalk(seed)}
-	Run(sc, RunOptions{Seed: seed, SeedSet: true, Bugs: opt.Bugs, MaxSteps: opt.MaxSteps, Strategy: probe})
+	run(probe)
 	s.Steps = max(probe.threads, 1)
 	if s.Delay {
 		s.Steps = max(probe.all, 1)
