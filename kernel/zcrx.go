@@ -29,9 +29,9 @@ const ioringMapOffZcrxRegion = 0x30000000
 // aligned to L1_CACHE_BYTES.
 const zcrxRqHdr = 64
 
-// zcrxIfq is struct io_zcrx_ifq.
+// ZcrxIfq is struct io_zcrx_ifq, an interface queue of a ring (opaque to ops).
 // Linux: io_uring/zcrx.h:struct io_zcrx_ifq
-type zcrxIfq struct {
+type ZcrxIfq struct {
 	ctx          *Ctx
 	id           uint32
 	region       *mm.Region
@@ -65,7 +65,7 @@ type zcrxArea struct {
 
 // zcrxTable is ctx->zcrx_ctxs, an xarray allocating ids from 0.
 type zcrxTable struct {
-	ifqs []*zcrxIfq
+	ifqs []*ZcrxIfq
 }
 
 // alloc reserves the lowest free id (xa_alloc with xa_limit_31b).
@@ -79,7 +79,7 @@ func (tb *zcrxTable) alloc() uint32 {
 	return uint32(len(tb.ifqs) - 1)
 }
 
-func (tb *zcrxTable) load(id uint32) *zcrxIfq {
+func (tb *zcrxTable) load(id uint32) *ZcrxIfq {
 	if uint64(id) < uint64(len(tb.ifqs)) {
 		return tb.ifqs[id]
 	}
@@ -150,7 +150,7 @@ func (ctx *Ctx) registerZcrxIfq(task *Task, arg uint64) int {
 	if as.CopyFromUser(areab, reg.AreaPtr) != 0 {
 		return -EFAULT
 	}
-	ifq := &zcrxIfq{ctx: ctx, ifRxq: -1, rqEntries: reg.RqEntries}
+	ifq := &ZcrxIfq{ctx: ctx, ifRxq: -1, rqEntries: reg.RqEntries}
 	id := ctx.zcrx.alloc()
 	ctx.zcrx.ifqs[id] = nil
 	fail := func(ret int) int {
@@ -201,7 +201,7 @@ func roundupPow2(v uint32) uint32 {
 // kernel pages mmap'd at IORING_MAP_OFF_ZCRX_REGION + id << 16) and writes
 // the ring's offsets into reg.
 // Linux: io_uring/zcrx.c:io_allocate_rbuf_ring()
-func (ifq *zcrxIfq) allocateRbufRing(task *Task, reg *rings.ZcrxIfqReg, rd *rings.RegionDesc, id uint32) int {
+func (ifq *ZcrxIfq) allocateRbufRing(task *Task, reg *rings.ZcrxIfqReg, rd *rings.RegionDesc, id uint32) int {
 	size := uint64(zcrxRqHdr) + uint64(unsafe.Sizeof(rings.ZcrxRqe{}))*uint64(reg.RqEntries)
 	if size > rd.Size {
 		return -EINVAL
@@ -224,7 +224,7 @@ func (ifq *zcrxIfq) allocateRbufRing(task *Task, reg *rings.ZcrxIfqReg, rd *ring
 // the freelist; the area's token (id 0 << IORING_ZCRX_AREA_SHIFT) goes
 // into area.RqAreaToken.
 // Linux: io_uring/zcrx.c:io_zcrx_create_area(), io_import_area(), io_import_umem(), io_import_dmabuf()
-func (ifq *zcrxIfq) createArea(task *Task, area *rings.ZcrxAreaReg) int {
+func (ifq *ZcrxIfq) createArea(task *Task, area *rings.ZcrxAreaReg) int {
 	if area.Flags&^rings.IORING_ZCRX_AREA_DMABUF != 0 {
 		return -EINVAL
 	}
@@ -283,7 +283,7 @@ func (ifq *zcrxIfq) createArea(task *Task, area *rings.ZcrxAreaReg) int {
 
 // closeQueue unbinds the ifq from its receive queue.
 // Linux: io_uring/zcrx.c:io_close_queue()
-func (ifq *zcrxIfq) closeQueue(t *sim.Thread) {
+func (ifq *ZcrxIfq) closeQueue(t *sim.Thread) {
 	if ifq.ifRxq == -1 {
 		return
 	}
@@ -304,7 +304,7 @@ func (ifq *zcrxIfq) closeQueue(t *sim.Thread) {
 
 // free releases the ifq: queue, area, region.
 // Linux: io_uring/zcrx.c:io_zcrx_ifq_free()
-func (ifq *zcrxIfq) free(t *sim.Thread) {
+func (ifq *ZcrxIfq) free(t *sim.Thread) {
 	ifq.closeQueue(t)
 	ifq.netdev = nil
 	if ifq.region != nil {

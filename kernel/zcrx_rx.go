@@ -18,7 +18,7 @@ const ppAllocCacheRefill = 64
 // AllocNetmem gives the receive queue a buffer: from the page pool's
 // cache, else refilled from the refill queue, else from the freelist.
 // Linux: io_uring/zcrx.c:io_pp_zc_alloc_netmems()
-func (ifq *zcrxIfq) AllocNetmem(t *sim.Thread) *vfs.NetIov {
+func (ifq *ZcrxIfq) AllocNetmem(t *sim.Thread) *vfs.NetIov {
 	ifq.lock.Lock(t)
 	defer ifq.lock.Unlock(t)
 	if ifq.closed {
@@ -48,7 +48,7 @@ func (ifq *zcrxIfq) AllocNetmem(t *sim.Thread) *vfs.NetIov {
 // (or, if the copy fallback gave it out, back to the freelist). ifq.lock
 // is held.
 // Linux: io_uring/zcrx.c:io_zcrx_ring_refill()
-func (ifq *zcrxIfq) ringRefill() {
+func (ifq *ZcrxIfq) ringRefill() {
 	a := ifq.area
 	mask := ifq.rqEntries - 1
 	entries := min(rings.LoadAcquire(ifq.rqTail)-ifq.cachedRqHead, ifq.rqEntries)
@@ -82,7 +82,7 @@ func (ifq *zcrxIfq) ringRefill() {
 // refillSlow moves free buffers into the page pool's cache. ifq.lock is
 // held.
 // Linux: io_uring/zcrx.c:io_zcrx_refill_slow()
-func (ifq *zcrxIfq) refillSlow() {
+func (ifq *ZcrxIfq) refillSlow() {
 	a := ifq.area
 	for len(a.freelist) > 0 && len(ifq.ppCache) < ppAllocCacheRefill {
 		i := a.freelist[len(a.freelist)-1]
@@ -96,7 +96,7 @@ func (ifq *zcrxIfq) refillSlow() {
 // pool's cache when the pool gave it out and still exists, else onto the
 // freelist. ifq.lock is held.
 // Linux: io_uring/zcrx.c:io_zcrx_return_niov(), io_pp_zc_release_netmem()
-func (ifq *zcrxIfq) returnNiovLocked(i uint32) {
+func (ifq *ZcrxIfq) returnNiovLocked(i uint32) {
 	a := ifq.area
 	if a.fromPool[i] && !ifq.closed {
 		ifq.ppCache = append(ifq.ppCache, i)
@@ -109,7 +109,7 @@ func (ifq *zcrxIfq) returnNiovLocked(i uint32) {
 // PutNetmem drops a page pool reference (an skb holding the buffer was
 // freed).
 // Linux: net/core/page_pool.c:page_pool_put_unrefed_netmem()
-func (ifq *zcrxIfq) PutNetmem(t *sim.Thread, niov *vfs.NetIov) {
+func (ifq *ZcrxIfq) PutNetmem(t *sim.Thread, niov *vfs.NetIov) {
 	ifq.lock.Lock(t)
 	defer ifq.lock.Unlock(t)
 	if ifq.area.ppUnrefAndTest(niov.Index) {
@@ -140,7 +140,7 @@ func (a *zcrxArea) ppUnrefAndTest(i uint32) bool {
 
 // scrub takes back every buffer the program still holds (ring exit).
 // Linux: io_uring/zcrx.c:io_zcrx_scrub()
-func (ifq *zcrxIfq) scrub(t *sim.Thread) {
+func (ifq *ZcrxIfq) scrub(t *sim.Thread) {
 	a := ifq.area
 	if a == nil {
 		return

@@ -429,7 +429,7 @@ func (s *sock) streamRecv(t *sim.Thread, m *vfs.Msghdr, flags int) int {
 			b.off += n
 			s.rcvBytes -= n
 			if b.len() == 0 {
-				s.uncharge(b)
+				s.freeSkb(t, b)
 				s.rcvq[i] = nil
 				i++
 			}

@@ -42,6 +42,8 @@ type skb struct {
 	fin, rst bool          // a TCP FIN or RST rather than data
 	due      time.Duration // delivery time on the NIC
 	acks     []*tsReq      // TCP: sends whose last byte this is, for their ACK timestamps
+	niov     *vfs.NetIov   // the provider buffer holding data (zero-copy receive, netdev/zcrx.go)
+	rto      time.Duration // the retransmission timeout of data the NIC had no buffer for
 }
 
 func (b *skb) len() int { return len(b.data) - b.off }
@@ -83,6 +85,7 @@ type sock struct {
 	keepalive, nodelay   bool
 	rcvlowat             int
 	connectPending       bool // a nonblocking connect not reported yet
+	finRcvd              bool // SOCK_DONE: a FIN arrived (tcp_fin)
 	// TX timestamping (tstamp.go): sk_tsflags, sk_tskey, SOCK_TSTAMP_NEW,
 	// the TCP write_seq (bytes taken by sends, from 0), the timestamped
 	// sends whose last byte still waits in sndq, and the error queue.
@@ -260,7 +263,7 @@ func (s *sock) Release(t *sim.Thread, f *vfs.File) {
 	// Datagrams this socket sent and nobody read stop counting against
 	// it only when read; unread ones on its own queue free their owners.
 	for _, b := range s.rcvq {
-		s.uncharge(b)
+		s.freeSkb(t, b)
 	}
 	s.rcvq, s.rcvBytes, s.rmem = nil, 0, 0
 	s.state = tcpClose
@@ -403,7 +406,9 @@ func (s *sock) xmit(t *sim.Thread, dst *sock, b *skb) {
 		d = st.delay(t)
 	}
 	if d == 0 && len(dst.flight) == 0 {
-		dst.enqueue(b)
+		if !dst.deliver(t, b) {
+			dst.holdRx(t, b)
+		}
 		return
 	}
 	now := st.w.Now()
@@ -432,16 +437,41 @@ func (s *sock) xmit(t *sim.Thread, dst *sock, b *skb) {
 // Linux: net/core/dev.c:process_backlog()
 func (s *sock) land(t *sim.Thread) {
 	now := s.st.w.Now()
-	n := 0
-	for n < len(s.flight) && s.flight[n].due <= now {
-		n++
-	}
-	due := s.flight[:n:n]
-	s.flight = s.flight[n:]
-	for _, b := range due {
+	for len(s.flight) > 0 && s.flight[0].due <= now {
+		b := s.flight[0]
 		s.flightBytes -= b.len()
-		s.enqueue(b)
+		if !s.deliver(t, b) {
+			// What the provider had no buffer for stays on the NIC.
+			s.flightBytes += b.len()
+			s.holdRx(t, b)
+			return
+		}
+		s.flight[0] = nil
+		s.flight = s.flight[1:]
 	}
+	if len(s.flight) == 0 {
+		s.flight = nil
+	}
+}
+
+// deliver is an inet packet reaching s from the NIC: TCP data on a queue
+// with a memory provider lands in the provider's buffers (false: not all
+// of it found one), everything else is enqueued.
+// Linux: net/core/dev.c:netif_receive_skb()
+func (s *sock) deliver(t *sim.Thread, b *skb) bool {
+	if !s.released && s.proto == unix.IPPROTO_TCP && !b.fin && !b.rst && b.len() > 0 {
+		if mp := s.st.rxProvider(s.local.port); mp != nil {
+			if !s.landZC(t, b, mp) {
+				return false
+			}
+			for _, r := range b.acks {
+				r.stampLanded()
+			}
+			return true
+		}
+	}
+	s.enqueue(b)
+	return true
 }
 
 // enqueue is a packet arriving at s: data onto the receive queue, a FIN
@@ -458,6 +488,7 @@ func (s *sock) enqueue(b *skb) {
 		s.resetBy()
 		return
 	case b.fin:
+		s.finRcvd = true
 		s.shutdown |= rcvShutdown
 		if s.state == tcpEstablished {
 			s.state = tcpCloseWait

@@ -97,6 +97,10 @@ type Stack struct {
 // Stats counts what the NIC did.
 type Stats struct {
 	Packets, Bytes, Dropped uint64
+	// RxNoBuffer counts TCP data a receive queue's memory provider had
+	// no buffer for, held on the NIC until its retransmission
+	// (netdev/zcrx.go).
+	RxNoBuffer uint64
 }
 
 type portKey struct {

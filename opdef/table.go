@@ -70,6 +70,8 @@ var Table = kernel.OpTable{
 			Prep: sendZCPrep, Issue: sendZCIssue},
 		rings.IORING_OP_SENDMSG_ZC: {NeedsFile: true, UnboundNonregFile: true, Pollout: true, Ioprio: true,
 			Prep: sendZCPrep, Issue: sendZCIssue},
+		rings.IORING_OP_RECV_ZC: {NeedsFile: true, UnboundNonregFile: true, Pollin: true, Ioprio: true,
+			Prep: recvzcPrep, Issue: recvzcIssue},
 		rings.IORING_OP_SHUTDOWN: {NeedsFile: true, Prep: shutdownPrep, Issue: shutdownIssue},
 		rings.IORING_OP_SOCKET:   {AuditSkip: true, Prep: socketPrep, Issue: socketIssue},
 		rings.IORING_OP_BIND:     {NeedsFile: true, Prep: bindPrep, Issue: bindIssue},

@@ -52,3 +52,32 @@ type MemoryProvider interface {
 	// Linux: net/core/page_pool.c:page_pool_put_unrefed_netmem()
 	PutNetmem(t *sim.Thread, niov *NetIov)
 }
+
+// SkbData is the unread part of one receive-queue skb as tcp_read_sock
+// offers it to its actor: the bytes, and when the NIC received them into
+// a memory provider's buffer, that buffer and where Data[0] is in it.
+// Count is what the reader still wants (read_descriptor_t.count).
+type SkbData struct {
+	Data    []byte
+	Niov    *NetIov
+	PageOff int
+	Count   int
+}
+
+// ReadSockState is the socket state a reader checks once nothing more was
+// read: SOCK_DONE (a FIN arrived), a pending error, the receive side shut
+// down, the connection closed.
+type ReadSockState struct {
+	Done, Err, RcvShutdown, Closed bool
+}
+
+// TCPReader is tcp_read_sock: a TCP socket offers its queued skbs, in
+// order, to actor, which returns the bytes it took (at most Count) or 0 /
+// a negative errno to stop. Bytes taken leave the queue; a finished skb is
+// freed (its buffer's page pool reference dropped). The result is the bytes
+// taken, or actor's first result if it took none (-ENOTCONN for a
+// listener, -EPROTONOSUPPORT for a socket that is not TCP).
+// Linux: net/ipv4/tcp.c:tcp_read_sock()
+type TCPReader interface {
+	ReadSock(t *sim.Thread, f *File, count int, actor func(SkbData) int) (int, ReadSockState)
+}
