@@ -2,9 +2,7 @@ package uring
 
 import (
 	"bytes"
-	"encoding/binary"
 	"flag"
-	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -259,6 +257,3 @@ func commonPrefix(a, b []byte) int {
 	}
 	return i
 }
-
-var _ = binary.LittleEndian
-var _ = fmt.Sprint
