@@ -174,7 +174,7 @@ type Command struct {
 type Payload interface{ payload() }
 
 // RingCmd is `ring NAME entries=N [cq_entries=N] [flags=…]
-// [sq_thread_idle=DUR] [wq=RING] [expect=-ERRNO]`.
+// [sq_thread_idle=DUR] [wq=RING] [weak_sq=1] [expect=-ERRNO]`.
 type RingCmd struct {
 	Name         string
 	Entries      Num
@@ -182,6 +182,7 @@ type RingCmd struct {
 	Flags        Num
 	SQThreadIdle Dur    // whole milliseconds
 	WQ           string // ring whose fd goes to wq_fd; "" if absent
+	WeakSQ       bool   // weak_sq=1: the simulator's weak-memory SQ mode (uring.Ring.SetWeakSQ)
 	Expect       Num
 }
 
@@ -295,10 +296,11 @@ type IOVec struct {
 
 // SubmitCmd is `submit RING [wait=N] [flags=…] [expect=…]`.
 type SubmitCmd struct {
-	Ring   string
-	Wait   Num
-	Flags  Num
-	Expect Num
+	Ring    string
+	Wait    Num
+	Flags   Num
+	Relaxed bool // tail=relaxed: publish sq.tail with a plain store (uring.Ring.FlushSQRelaxed)
+	Expect  Num
 }
 
 // EnterCmd is `enter RING [to_submit=N] [min_complete=N] [flags=…]

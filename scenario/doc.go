@@ -113,4 +113,12 @@
 //   - shutdown defaults to SHUT_RDWR and needs a socket; socketpair defaults
 //     to SOCK_STREAM; sq_thread_idle must be whole milliseconds; mem data
 //     may not be longer than size; a pbuf count may not exceed entries.
+//   - `ring … weak_sq=1` turns on the simulator's weak-memory SQ mode
+//     (uring.Ring.SetWeakSQ): the user side's SQE stores and a tail
+//     published without release ordering sit in a store buffer and reach
+//     kernel threads one at a time in the seed's order; the host ignores it.
+//     `submit … tail=relaxed` publishes sq.tail with a plain store
+//     (uring.Ring.FlushSQRelaxed) instead of io_uring_smp_store_release: in
+//     the weak mode an SQPOLL thread may then read an SQE slot's old
+//     contents (tour/10_weak_sq_tail.scn).
 package scenario

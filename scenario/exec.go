@@ -185,6 +185,13 @@ func (x *runner) ring(line int, c *RingCmd) *failure {
 	if err != nil {
 		return failf(line, "io_uring_setup of ring %s failed: %s", c.Name, fmtErr(err))
 	}
+	if c.WeakSQ && !x.be.Host() {
+		// The host's CPU orders its own stores (x86) or not: nothing to set.
+		if err := r.SetWeakSQ(); err != nil {
+			_ = r.Close()
+			return failf(line, "ring %s: %v", c.Name, err)
+		}
+	}
 	x.addRing(c.Name, r)
 	return nil
 }
@@ -443,7 +450,12 @@ func (x *runner) submit(line int, c *SubmitCmd) *failure {
 		return f
 	}
 	r := rs.r
-	toSubmit := r.FlushSQ()
+	var toSubmit uint32
+	if c.Relaxed {
+		toSubmit = r.FlushSQRelaxed()
+	} else {
+		toSubmit = r.FlushSQ()
+	}
 	wait := uint32(c.Wait.V)
 	flags := uint32(c.Flags.V)
 	v := r.View()

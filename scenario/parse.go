@@ -580,6 +580,11 @@ func (p *parser) ring(w token, args []token) (Payload, error) {
 			}
 		case "wq":
 			c.WQ, err = p.objRef(t.line, t.val, "ring", isKind(ObjRing))
+		case "weak_sq":
+			if t.val != "1" {
+				err = p.errf(t.line, "weak_sq=%q: want weak_sq=1", t.val)
+			}
+			c.WeakSQ = true
 		case "expect":
 			c.Expect, err = p.num(t, 64, true)
 		default:
@@ -1016,6 +1021,11 @@ func (p *parser) submit(w token, args []token) (Payload, error) {
 			c.Wait, err = p.num(t, 32, false)
 		case "flags":
 			c.Flags, err = p.num(t, 32, false)
+		case "tail":
+			if t.val != "relaxed" {
+				err = p.errf(t.line, "tail=%q: want tail=relaxed", t.val)
+			}
+			c.Relaxed = true
 		case "expect":
 			c.Expect, err = p.num(t, 64, true)
 		default:

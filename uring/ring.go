@@ -97,6 +97,8 @@ type Ring struct {
 	fence atomic.Uint32 // target of the full barrier of sqRingNeedsEnter
 
 	obs Observer // SetObserver
+
+	weak *weakSQ // SetWeakSQ: the user side's store buffer (weaksq.go)
 }
 
 // ErrLayout is returned by New when the offsets the kernel reported are not
@@ -293,6 +295,7 @@ func (r *Ring) Close() error {
 		return nil
 	}
 	r.closed = true
+	r.weak = nil // stores still buffered die with the mapping
 	return r.release()
 }
 
@@ -321,7 +324,12 @@ func (r *Ring) Layout() rings.Layout { return r.layout }
 func (r *Ring) View() rings.RingView { return r.view }
 
 // SQEs gives access to the SQE array (slots of SQESize bytes).
-func (r *Ring) SQEs() rings.SQEView { return r.sqes }
+func (r *Ring) SQEs() rings.SQEView {
+	if r.weak != nil {
+		return r.weak.shadow // the program's own view of its stores
+	}
+	return r.sqes
+}
 
 // SQESize is the SQE slot size: 64, or 128 with IORING_SETUP_SQE128.
 func (r *Ring) SQESize() uint32 { return r.layout.SQESize }
@@ -353,6 +361,9 @@ func (r *Ring) SQECmd(sqe *rings.SQE) []byte {
 // yield is the backend's scheduling point before a shared-word access.
 func (r *Ring) yield() {
 	if s := r.sim; s != nil {
+		if r.weak != nil && len(r.weak.pend) > 0 {
+			r.weakDrainOne(false)
+		}
 		s.task.Thread.Yield()
 	} else if !r.host {
 		r.be.Yield()
@@ -384,8 +395,11 @@ func (r *Ring) GetSQE() *rings.SQE {
 	if tail-head >= r.sqEntries {
 		return nil
 	}
-	sqe := r.sqes.SQE(tail)
 	r.sqeTail = tail + 1
+	if r.weak != nil {
+		return r.weakGetSQE(tail)
+	}
+	sqe := r.sqes.SQE(tail)
 	*sqe = rings.SQE{}
 	return sqe
 }
@@ -427,6 +441,7 @@ func (r *Ring) FlushSQ() uint32 {
 		}
 		r.sqeHead = tail
 		// Release: the kernel must see the SQE stores before the tail.
+		r.weakDrain()
 		r.yield()
 		rings.StoreRelease(r.sqTail, tail)
 	}
@@ -435,7 +450,7 @@ func (r *Ring) FlushSQ() uint32 {
 }
 
 // smpMB is a full memory barrier (a locked read-modify-write).
-func (r *Ring) smpMB() { r.fence.Add(0) }
+func (r *Ring) smpMB() { r.weakDrain(); r.fence.Add(0) }
 
 // sqRingNeedsEnter reports whether submitting needs io_uring_enter: always
 // without SQPOLL; with SQPOLL only to wake a sleeping SQ thread, adding
@@ -481,6 +496,7 @@ func (r *Ring) enter(toSubmit, minComplete, flags uint32, argp, argsz uint64) (i
 	if r.regRing {
 		flags |= rings.IORING_ENTER_REGISTERED_RING // as Enter does
 	}
+	r.weakDrain() // a system call is a full barrier
 	for {
 		n, err := r.be.Enter(r.enterFD, toSubmit, minComplete, flags, argp, argsz)
 		if err == unix.EINTR && r.retryEINTR {

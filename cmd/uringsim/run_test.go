@@ -215,7 +215,7 @@ func TestTour(t *testing.T) {
 		"io_uring_cqe_overflow", "io_uring_poll_arm", "io_uring_queue_async_work", "io_sq_thread_idle",
 		"io_uring_local_work_run", "PASS 1_nop", "PASS 2_link_fail", "PASS 3_cq_overflow",
 		"PASS 4_poll_armed_read", "PASS 5_iowq", "PASS 6_sqpoll", "PASS 7_defer_taskrun",
-		"PASS 8_link_timeout_race", "PASS 9_link_timeout_race_again"} {
+		"PASS 8_link_timeout_race", "PASS 9_link_timeout_race_again", "PASS 10_weak_sq_tail", "user_store_visible"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("tour output lacks %q", want)
 		}
@@ -226,11 +226,11 @@ func TestTour(t *testing.T) {
 	if len(alts) != 2 || alts[0][1] == alts[1][1] {
 		t.Errorf("the link timeout race chapters matched alternatives %v, want two different ones", alts)
 	}
-	if status, stdout, _ := cli("tour", "--list"); status != 0 || strings.Count(stdout, "\n") != 9 {
+	if status, stdout, _ := cli("tour", "--list"); status != 0 || strings.Count(stdout, "\n") != 10 {
 		t.Errorf("tour --list: status %d\n%s", status, stdout)
 	}
-	if status, _, _ := cli("tour", "10"); status != 2 {
-		t.Errorf("tour 10: status %d, want 2", status)
+	if status, _, _ := cli("tour", "11"); status != 2 {
+		t.Errorf("tour 11: status %d, want 2", status)
 	}
 }
 

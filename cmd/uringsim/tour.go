@@ -60,7 +60,15 @@ func tourChapters() ([]tourChapter, error) {
 	if err != nil {
 		return nil, err
 	}
-	slices.Sort(names)
+	// By chapter number: 9_… before 10_….
+	slices.SortFunc(names, func(a, b string) int {
+		na, _ := strconv.Atoi(strings.SplitN(path.Base(a), "_", 2)[0])
+		nb, _ := strconv.Atoi(strings.SplitN(path.Base(b), "_", 2)[0])
+		if na != nb {
+			return na - nb
+		}
+		return strings.Compare(a, b)
+	})
 	var chs []tourChapter
 	for _, n := range names {
 		src, err := tourFS.ReadFile(n)
