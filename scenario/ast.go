@@ -366,6 +366,10 @@ type RegisterCmd struct {
 	SQEFlagsAllowed  Num     // sqe_flags_allowed=
 	SQEFlagsRequired Num     // sqe_flags_required=
 
+	IfIdx Num    // if_idx= (ZCRX_IFQ)
+	Rxq   Num    // rxq= (ZCRX_IFQ)
+	Area  string // area= (ZCRX_IFQ): the mem that becomes the area
+
 	Expect Num
 }
 

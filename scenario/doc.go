@@ -90,6 +90,15 @@
 //     the memory (TestCorpusTwoProcesses in cmd/uringsim checks it).
 //   - IORING_REGISTER_PBUF_RING declares the mem pbufN (N = bgid); a second
 //     registration of the same bgid (on another ring) reuses the name.
+//   - IORING_REGISTER_ZCRX_IFQ takes if_idx=N [rxq=N] entries=N area=MEM
+//     [flags=N]: the whole mem is the area, the refill queue is a
+//     kernel-allocated region of entries entries that the runner maps on
+//     success. `zcrx_refill RING [id=N] off=O1[,O2…] [len=N]` writes one
+//     refill entry per offset (a data CQE's big0; len defaults to 4096)
+//     into the refill queue of ifq id (default 0) and releases its tail.
+//     RECV_ZC needs no form of its own: `sqe r RECV_ZC fd=… splice_fd_in=ID
+//     ioprio=IORING_RECV_MULTISHOT [len=N]`. The simulated NIC is if_idx 2
+//     (docs/netdev.md); lo (1) answers -EOPNOTSUPP on both backends.
 //   - Inside unordered/either blocks a cqe line may repeat the block's ring;
 //     a nested unordered inside either is written with or without it.
 //     Blocks hold only cqe lines (and, in either, unordered, or, end); an

@@ -67,6 +67,8 @@ func (x *runner) exec(c *Command) *failure {
 		return x.fdinfo(c.Line, p)
 	case *PbufCmd:
 		return x.pbuf(c.Line, p)
+	case *ZcrxRefillCmd:
+		return x.zcrxRefill(c.Line, p)
 	case *ChildCmd:
 		return x.child(c.Line, p)
 	case *StoreCmd:

@@ -210,6 +210,8 @@ func (p *parser) command(word string) cmdFunc {
 		return p.fdinfo
 	case "pbuf":
 		return p.pbufCmd
+	case "zcrx_refill":
+		return p.zcrxRefill
 	case "nvme":
 		return p.nvme
 	case "fault":
@@ -1075,6 +1077,8 @@ func registerKeys(name string) (keys, required []string) {
 		return []string{"bgid", "entries", "size", "count", "flags"}, []string{"bgid", "entries", "size"}
 	case "IORING_REGISTER_IOWQ_MAX_WORKERS":
 		return []string{"bound", "unbound"}, []string{"bound", "unbound"}
+	case "IORING_REGISTER_ZCRX_IFQ":
+		return []string{"if_idx", "rxq", "entries", "area", "flags"}, []string{"if_idx", "entries", "area"}
 	case "IORING_REGISTER_FILES_UPDATE", "IORING_REGISTER_FILES_UPDATE2":
 		return []string{"off", "files", "tags"}, []string{"off", "files"}
 	case "IORING_REGISTER_FILE_ALLOC_RANGE":
@@ -1238,6 +1242,12 @@ func (p *parser) registerKV(c *RegisterCmd, t token) error {
 		c.BGID, err = p.num(t, 16, false)
 	case "entries":
 		c.Entries, err = p.num(t, 32, false)
+	case "if_idx":
+		c.IfIdx, err = p.num(t, 32, false)
+	case "rxq":
+		c.Rxq, err = p.num(t, 32, true)
+	case "area":
+		c.Area, err = p.objRef(t.line, t.val, "mem", isKind(ObjMem))
 	case "size":
 		c.Size, err = p.num(t, 32, false)
 	case "count":

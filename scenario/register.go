@@ -296,6 +296,18 @@ func (x *runner) register(line int, c *RegisterCmd) *failure {
 		}
 		x.printRet(what, 0, err)
 		return checkRet(line, what, 0, err, c.Expect)
+	case rings.IORING_REGISTER_ZCRX_IFQ:
+		var zafter func() error
+		arg, zafter, f = x.registerZcrxArg(line, rs, c)
+		if f != nil {
+			return f
+		}
+		nr = 1
+		after = func() {
+			if err := zafter(); err != nil {
+				x.printf("register %s: mmap of the refill queue: %v", c.Ring, err)
+			}
+		}
 	case rings.IORING_REGISTER_PROBE:
 		var f *failure
 		probe, f = x.scratchMem(line, rings.ProbeSize+256*8)

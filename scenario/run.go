@@ -326,8 +326,9 @@ type ringState struct {
 	pending []CQE
 	files   []string // registered file table: name per slot ("" sparse)
 	closed  bool
-	pbufs   map[uint16]*pbufState // buffer rings registered by the scenario, by bgid
-	check   *ringcheck.Stream     // its invariants (nil: not checked)
+	pbufs   map[uint16]*pbufState    // buffer rings registered by the scenario, by bgid
+	zcrx    map[uint32]*uring.ZcrxRq // refill queues of the ifqs it registered, by zcrx_id
+	check   *ringcheck.Stream        // its invariants (nil: not checked)
 }
 
 // setup checks the requirements and creates the backend.

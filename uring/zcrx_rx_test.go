@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
 )
 
 var zcrxSeeds = flag.Int("zcrx.seeds", 300, "seeds the zero-copy receive sweeps run")
@@ -178,6 +179,14 @@ func TestRecvZCSeeds(t *testing.T) {
 	}
 	if held == 0 || held == n {
 		t.Errorf("%d of %d seeds ran the area dry: the sweep misses a path", held, n)
+	}
+}
+
+// TestRecvZCConcurrent runs the random exchange on real goroutines
+// (the concurrent mode), for the race detector.
+func TestRecvZCConcurrent(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		recvZCRandom(t, SimConfig{Seed: seed, Mode: sim.Concurrent})
 	}
 }
 
