@@ -17,9 +17,10 @@ import (
 // address space that maps it holds another, so memory a program still has
 // mapped is never returned to the host under it.
 type Region struct {
-	Mem  []byte
-	user bool // pinned user memory: not ours to unmap
-	refs atomic.Int32
+	Mem   []byte
+	user  bool // pinned user memory: not ours to unmap
+	filed bool // MoveToFile mapped a file over it: never back to the pool
+	refs  atomic.Int32
 }
 
 // NewRegion allocates a zeroed region of at least size bytes, whole pages.
@@ -57,6 +58,10 @@ func (r *Region) get() { r.refs.Add(1) }
 
 func (r *Region) put() {
 	if r.refs.Add(-1) == 0 && !r.user {
+		if r.filed {
+			_ = unix.Munmap(r.Mem)
+			return
+		}
 		unmapAnon(r.Mem)
 	}
 }

@@ -19,6 +19,7 @@ func (r *Region) MoveToFile(fd int, off int64) error {
 	if _, err := unix.Pwrite(fd, r.Mem, off); err != nil {
 		return err
 	}
+	r.filed = true
 	_, err := unix.MmapPtr(fd, off, unsafe.Pointer(&r.Mem[0]), uintptr(len(r.Mem)),
 		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_FIXED)
 	return err

@@ -139,6 +139,7 @@ func NewWorld(cfg Config) *World {
 	w.main = w.newThread("main", nil)
 	w.hrt.fn = w.hrtimerLoop
 	if w.det {
+		growStack(0) // the main thread's goroutine, too: it runs kernel code
 		w.cur = w.main
 		// The hrtimer thread starts asleep, waiting for a timer; it is
 		// not runnable, so it adds no choice until a timer is due.
