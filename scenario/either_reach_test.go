@@ -19,7 +19,8 @@ import (
 // runs while the timer callback does). Both need the woken task to win a
 // long run of scheduling choices, which the uniform random walk does not
 // do and PCT's priorities (one change point) do, as do two deviations from
-// the schedule without preemptions (delay:2).
+// the schedule without preemptions (delay:2), and a single preemption
+// with the other choices free (preempt:1).
 // pbuf_commit_early is not a race on the simulator: its second alternative
 // is for a loaded host, where an io-wq worker may not run within the
 // scenario's wall-clock sleep; in virtual time it always has.
@@ -27,6 +28,7 @@ var raceScenarios = []struct{ name, strategy string }{
 	{"link_open_end", "random"},
 	{"link_timeout_race", "pct:2"},
 	{"link_timeout_race", "delay:2"},
+	{"link_timeout_race", "preempt:1"},
 	{"futex_cancel_race", "random"},
 }
 

@@ -20,13 +20,19 @@ import (
 //	            (FIFO, no preemption) but at D deviations drawn among the
 //	            first K choices of any kind, K from the probe run
 //	delay:D:K   the same with K given
+//	preempt:P   preemption-bounded (sim.PreemptionBounded): the FIFO
+//	            schedule without preemptions but for at most P, at yield
+//	            points drawn among the first N where another thread could
+//	            run, N those of the probe run on that FIFO schedule
+//	preempt:P:N the same with N given
 //
 // The zero value is random.
 type StrategySpec struct {
-	PCT   bool
-	Delay bool
-	Depth int // PCT: bug depth, >= 1; delay: deviations, >= 0
-	Steps int // change points are drawn in [1, Steps]; 0 until Resolve
+	PCT     bool
+	Delay   bool
+	Preempt bool
+	Depth   int // PCT: bug depth, >= 1; delay: deviations, >= 0; preempt: preemptions, >= 0
+	Steps   int // change points are drawn in [1, Steps]; 0 until Resolve
 }
 
 // ParseStrategy parses a StrategySpec ("" is random).
@@ -35,14 +41,14 @@ func ParseStrategy(s string) (StrategySpec, error) {
 		return StrategySpec{}, nil
 	}
 	name, rest, _ := strings.Cut(s, ":")
-	spec := StrategySpec{PCT: name == "pct", Delay: name == "delay"}
-	if !spec.PCT && !spec.Delay {
-		return StrategySpec{}, fmt.Errorf("strategy %q: want random, pct:D[:K] or delay:D[:K]", s)
+	spec := StrategySpec{PCT: name == "pct", Delay: name == "delay", Preempt: name == "preempt"}
+	if !spec.PCT && !spec.Delay && !spec.Preempt {
+		return StrategySpec{}, fmt.Errorf("strategy %q: want random, pct:D[:K], delay:D[:K] or preempt:P[:N]", s)
 	}
 	d, k, hasK := strings.Cut(rest, ":")
 	var err error
 	lo := 1
-	if spec.Delay {
+	if spec.Delay || spec.Preempt {
 		lo = 0
 	}
 	if spec.Depth, err = strconv.Atoi(d); err != nil || spec.Depth < lo || spec.Depth > 100 {
@@ -62,6 +68,8 @@ func (s StrategySpec) String() string {
 	switch {
 	case s.Delay:
 		name = "delay:"
+	case s.Preempt:
+		name = "preempt:"
 	case !s.PCT:
 		return "random"
 	}
@@ -102,7 +110,7 @@ func (s StrategySpec) ResolveBy(seed uint64, run func(probe sim.Strategy)) Strat
 }
 
 // Explores reports whether s is a strategy other than the random walk.
-func (s StrategySpec) Explores() bool { return s.PCT || s.Delay }
+func (s StrategySpec) Explores() bool { return s.PCT || s.Delay || s.Preempt }
 
 // New returns the strategy of one run under seed: nil for random (the
 // world's own random walk from the seed), else a fresh PCT or
@@ -113,6 +121,8 @@ func (s StrategySpec) New(seed uint64) sim.Strategy {
 		return sim.PCT(seed, s.Depth, s.Steps)
 	case s.Delay:
 		return sim.DelayBounded(seed, s.Depth, s.Steps)
+	case s.Preempt:
+		return sim.PreemptionBounded(seed, s.Depth, s.Steps)
 	}
 	return nil
 }

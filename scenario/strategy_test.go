@@ -10,7 +10,7 @@ func TestParseStrategy(t *testing.T) {
 	for _, c := range []struct {
 		in, out string
 	}{
-		{"", "random"}, {"random", "random"}, {"pct:1", "pct:1"}, {"pct:3", "pct:3"}, {"pct:2:40", "pct:2:40"}, {"delay:0", "delay:0"}, {"delay:2:9", "delay:2:9"},
+		{"", "random"}, {"random", "random"}, {"pct:1", "pct:1"}, {"pct:3", "pct:3"}, {"pct:2:40", "pct:2:40"}, {"delay:0", "delay:0"}, {"delay:2:9", "delay:2:9"}, {"preempt:0", "preempt:0"}, {"preempt:2:30", "preempt:2:30"},
 	} {
 		s, err := ParseStrategy(c.in)
 		if err != nil || s.String() != c.out {
@@ -20,7 +20,7 @@ func TestParseStrategy(t *testing.T) {
 			t.Errorf("%q does not round-trip: %v, %v", s.String(), back, err)
 		}
 	}
-	for _, in := range []string{"pct", "pct:", "pct:0", "pct:-1", "pct:101", "pct:x", "pct:2:", "pct:2:0", "pct:2:x", "walk", "PCT:2", "delay", "delay:-1", "delay:1:0"} {
+	for _, in := range []string{"pct", "pct:", "pct:0", "pct:-1", "pct:101", "pct:x", "pct:2:", "pct:2:0", "pct:2:x", "walk", "PCT:2", "delay", "delay:-1", "delay:1:0", "preempt", "preempt:-1", "preempt:101", "preempt:1:0"} {
 		if s, err := ParseStrategy(in); err == nil || !strings.Contains(err.Error(), in) {
 			t.Errorf("ParseStrategy(%q) = %v, %v; want an error naming it", in, s, err)
 		}

@@ -133,6 +133,9 @@ func NewWorld(cfg Config) *World {
 		w.strategy = RandomWalk(cfg.Seed)
 	}
 	w.tstrategy, _ = w.strategy.(ThreadStrategy)
+	if b, ok := w.strategy.(worldBinder); ok {
+		b.bindWorld(w)
+	}
 
 	// The hrtimer thread is thread 0 (as the idle task is pid 0), main is 1.
 	w.hrt = w.newThread("hrtimer", nil)

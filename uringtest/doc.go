@@ -23,5 +23,5 @@
 //
 // Flags of the test binary: -uringtest.seeds=N (schedules per Run),
 // -uringtest.seed=S (that seed only), -uringtest.strategy=random|pct:D[:K]|
-// delay:D[:K] (see uringsim explore --help).
+// delay:D[:K]|preempt:P[:N] (see uringsim explore --help).
 package uringtest

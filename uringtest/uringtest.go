@@ -20,7 +20,7 @@ import (
 var (
 	flagSeeds    = flag.Int("uringtest.seeds", 0, "uringtest: schedules per Run (0: Options.Seeds)")
 	flagSeed     = flag.Uint64("uringtest.seed", 0, "uringtest: run only this seed (0: all)")
-	flagStrategy = flag.String("uringtest.strategy", "", "uringtest: random, pct:D[:K], delay:D[:K] or preempt:K (empty: Options.Strategy)")
+	flagStrategy = flag.String("uringtest.strategy", "", "uringtest: random, pct:D[:K], delay:D[:K] or preempt:P[:N] (empty: Options.Strategy)")
 )
 
 // Options say which schedules a program runs under.
@@ -32,7 +32,7 @@ type Options struct {
 	Seed0 uint64
 	// Strategy is how the simulator makes its scheduling choices, as
 	// uringsim explore --strategy spells it: random (the default),
-	// pct:D[:K], delay:D[:K], preempt:K. Without K, Run takes it from a
+	// pct:D[:K], delay:D[:K], preempt:P[:N]. Without K (N), Run takes it from a
 	// probe run of the program. -uringtest.strategy overrides it.
 	Strategy string
 	// Bugs switches museum bugs back on (uring.ParseBugs; "" none).

@@ -20,7 +20,7 @@ import (
 )
 
 const exploreUsage = `usage: uringsim explore [--seeds=N] [--seed0=S] [--jobs=N] [--shard=I/N]
-                       [--bug=NAME[,NAME]] [--strategy=random|pct:D[:K]|delay:D[:K]]
+                       [--bug=NAME[,NAME]] [--strategy=random|pct:D[:K]|delay:D[:K]|preempt:P[:N]]
                        [--check-determinism] [--json] PATH...
 
 Runs each scenario on the simulator under N seeds (seed0 .. seed0+N-1, one
@@ -55,6 +55,15 @@ fails the run too. A violation is a failure like a wrong expectation:
             runnable) but for D deviations drawn among the first K choices
             of any kind (K from the probe run): small counterexamples
   delay:D:K the same with K given
+  preempt:P preemption-bounded (CHESS): the running thread is never
+            switched away from while it can run, but for at most P
+            preemptions at yield points drawn among the first N where
+            another thread could run (N: the probe run's thread
+            choices); the choices that preempt nothing (who runs when a
+            thread blocks, timer ties, values) are free (random). A
+            counterexample has at most P preemptions; preempt:1 reaches
+            every link_timeout_race alternative
+  preempt:P:N the same with N given
 The random walk rarely lets one thread win a long run of choices; PCT and
 delay:2 reach such schedules within a few hundred seeds.
 
@@ -100,7 +109,7 @@ func parseExploreFlags(args []string) (*exploreConfig, error) {
 	fset.IntVar(&cfg.jobs, "jobs", 1, "worlds run at once")
 	shard := fset.String("shard", "0/1", "I/N")
 	bugs := fset.String("bug", "", "museum bugs")
-	strategy := fset.String("strategy", "random", "random, pct:D[:K] or delay:D[:K]")
+	strategy := fset.String("strategy", "random", "random, pct:D[:K], delay:D[:K] or preempt:P[:N]")
 	fset.BoolVar(&cfg.json, "json", false, "JSON lines")
 	fset.BoolVar(&cfg.checkDet, "check-determinism", false, "run each seed twice, compare traces")
 	var err error

@@ -76,7 +76,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runConfig, error) {
 	fset.BoolVar(&cfg.verbose, "v", false, "echo commands")
 	mode := fset.String("mode", "deterministic", "simulator mode: deterministic or concurrent")
 	bugs := fset.String("bug", "", "museum bugs to switch on, comma-separated")
-	strategy := fset.String("strategy", "random", "scheduling strategy: random, pct:D[:K] or delay:D[:K]")
+	strategy := fset.String("strategy", "random", "scheduling strategy: random, pct:D[:K], delay:D[:K] or preempt:P[:N]")
 	tapeIn := fset.String("tape", "", "replay a recorded tape")
 	fset.StringVar(&cfg.tapeOut, "tape-out", "", "record the run's tape")
 	fset.BoolVar(&cfg.shrink, "shrink", false, "replay: shrink the failing run's tape")
