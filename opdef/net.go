@@ -111,6 +111,7 @@ type asyncMsghdr struct {
 	sel        kernel.BufSel
 	umsgIovlen uint64
 	notif      *kernel.Req // a zero-copy send's notification, until flushed
+	fixed      [][]byte    // IORING_RECVSEND_FIXED_BUF: what is left to send of the registered buffer's range
 	zcReport   bool        // IORING_SEND_ZC_REPORT_USAGE
 	zcSent     bool        // the send moved data (the notification reports it copied)
 }
@@ -320,6 +321,8 @@ func sendIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 		var errno int
 		if bufsel || len(kmsg.iovs) > 0 && kernel.ReqFlags(req)&kernel.REQ_F_BUFFER_SELECT != 0 {
 			iov, errno = resolveIovs(req, kmsg.iovs)
+		} else if sr.flags&rings.IORING_RECVSEND_FIXED_BUF != 0 {
+			iov = kmsg.fixed
 		} else {
 			var b []byte
 			b, errno = userBuf(req, sr.buf, uint64(sr.len))
@@ -345,6 +348,7 @@ func sendIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 				if bufsel || kernel.ReqFlags(req)&kernel.REQ_F_BUFFER_SELECT != 0 {
 					advanceIovs(kmsg, ret)
 				}
+				kmsg.fixed = advanceSegs(kmsg.fixed, ret)
 				return netKbufRecycle(req, kmsg, ret)
 			}
 			if ret == -vfs.ERESTARTSYS {
@@ -376,6 +380,18 @@ func advanceIovs(kmsg *asyncMsghdr, n int) {
 		n -= int(v.len)
 		kmsg.iovs = kmsg.iovs[1:]
 	}
+}
+
+// advanceSegs drops the first n bytes of segs.
+func advanceSegs(segs [][]byte, n int) [][]byte {
+	for len(segs) > 0 && n >= len(segs[0]) {
+		n -= len(segs[0])
+		segs = segs[1:]
+	}
+	if len(segs) > 0 && n > 0 {
+		segs = append([][]byte{segs[0][n:]}, segs[1:]...)
+	}
+	return segs
 }
 
 func lenOf(iov [][]byte) int {

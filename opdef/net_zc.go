@@ -3,6 +3,7 @@ package opdef
 import (
 	"github.com/uringsim/uringsim/kernel"
 	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/rsrc"
 	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/vfs"
 )
@@ -19,8 +20,11 @@ const (
 // same user_data), says the kernel is done with them; its first CQE then
 // carries IORING_CQE_F_MORE. The notification is allocated early: a
 // failure after that point still posts both CQEs.
-// Differs from Linux: IORING_RECVSEND_FIXED_BUF and IORING_SEND_VECTORIZED
-// are refused with -EOPNOTSUPP (after the notification exists).
+// With IORING_RECVSEND_FIXED_BUF a SEND_ZC sends from the registered
+// buffer sqe->buf_index (imported at issue, sendZCImport).
+// Differs from Linux: SENDMSG_ZC with IORING_RECVSEND_FIXED_BUF (a vector
+// of the registered buffer) and IORING_SEND_VECTORIZED are refused with
+// -EOPNOTSUPP (after the notification exists).
 // Linux: io_uring/net.c:io_send_zc_prep()
 func sendZCPrep(req *kernel.Req, sqe *rings.SQE) int {
 	if sqe.Pad2[0] != 0 || sqe.Addr3 != 0 {
@@ -38,8 +42,13 @@ func sendZCPrep(req *kernel.Req, sqe *rings.SQE) int {
 		return -kernel.EINVAL
 	}
 	kmsg.zcReport = flags&rings.IORING_SEND_ZC_REPORT_USAGE != 0
-	if flags&(rings.IORING_RECVSEND_FIXED_BUF|rings.IORING_SEND_VECTORIZED) != 0 {
+	if flags&rings.IORING_SEND_VECTORIZED != 0 ||
+		flags&rings.IORING_RECVSEND_FIXED_BUF != 0 && sqe.Opcode == rings.IORING_OP_SENDMSG_ZC {
 		return -kernel.EOPNOTSUPP
+	}
+	if flags&rings.IORING_RECVSEND_FIXED_BUF != 0 {
+		kernel.ReqSetBufIndex(req, sqe.BufIndex)
+		kernel.ReqAddFlags(req, kernel.REQ_F_IMPORT_BUFFER)
 	}
 	if sqe.Opcode == rings.IORING_OP_SENDMSG_ZC && (sqe.Addr2() != 0 || sqe.FileIndex() != 0) {
 		return -kernel.EINVAL
@@ -68,6 +77,9 @@ func sendZCIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 	}
 	var ret int
 	if kernel.ReqOpcode(req) == rings.IORING_OP_SEND_ZC {
+		if ret := sendZCImport(t, req, issueFlags); ret != 0 {
+			return ret
+		}
 		ret = sendIssue(t, req, issueFlags)
 	} else {
 		ret = sendmsgIssue(t, req, issueFlags)
@@ -82,6 +94,26 @@ func sendZCIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 	}
 	kernel.ReqSetCQEFlags(req, kernel.ReqCQEFlags(req)|rings.IORING_CQE_F_MORE)
 	return ret
+}
+
+// sendZCImport maps a SEND_ZC's range of its registered buffer once, on
+// the notification, which holds the buffer until it is posted: -EFAULT for
+// an empty slot or a range outside the buffer.
+// Linux: io_uring/net.c:io_send_zc_import()
+func sendZCImport(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
+	sr := kernel.Cmd[srMsg](req)
+	kmsg := kmsgOf(req)
+	if sr.flags&rings.IORING_RECVSEND_FIXED_BUF == 0 || kernel.ReqFlags(req)&kernel.REQ_F_IMPORT_BUFFER == 0 {
+		return 0
+	}
+	kernel.ReqClearFlags(req, kernel.REQ_F_IMPORT_BUFFER)
+	kernel.ReqSetBufIndex(kmsg.notif, kernel.ReqBufIndex(req))
+	segs, ret := kernel.ReqImportRegBuf(t, kmsg.notif, sr.buf, uint64(sr.len), rsrc.ITER_SOURCE, issueFlags)
+	if ret != 0 {
+		return ret
+	}
+	kmsg.fixed = segs
+	return 0
 }
 
 // sendZCFlush posts the notification, if the request still holds it.

@@ -237,6 +237,16 @@ func PrepSendZC(sqe *rings.SQE, fd int32, buf uint64, length uint32, flags uint3
 	sqe.Ioprio = zcFlags
 }
 
+// PrepSendZCFixed is PrepSendZC sending from registered buffer bufIndex
+// (IORING_RECVSEND_FIXED_BUF): buf is an address inside it.
+//
+// Linux: liburing src/include/liburing.h:io_uring_prep_send_zc_fixed()
+func PrepSendZCFixed(sqe *rings.SQE, fd int32, buf uint64, length uint32, flags uint32, zcFlags uint16, bufIndex uint16) {
+	PrepSendZC(sqe, fd, buf, length, flags, zcFlags)
+	sqe.Ioprio |= rings.IORING_RECVSEND_FIXED_BUF
+	sqe.BufIndex = bufIndex
+}
+
 // PrepSendmsgZC is PrepSendmsg as IORING_OP_SENDMSG_ZC (see PrepSendZC).
 //
 // Linux: liburing src/include/liburing.h:io_uring_prep_sendmsg_zc()

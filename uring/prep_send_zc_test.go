@@ -2,6 +2,7 @@ package uring
 
 import (
 	"encoding/binary"
+	"slices"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -111,6 +112,95 @@ func TestPrepSendZC(t *testing.T) {
 			total += n
 		}
 		if string(got[:total]) != "hellohellohellohello" {
+			t.Errorf("%s: the peer got %q", be.Name(), got[:total])
+		}
+		return out
+	})
+}
+
+// TestPrepSendZCFixed: a SEND_ZC with IORING_RECVSEND_FIXED_BUF sends from
+// a registered buffer (its result with IORING_CQE_F_MORE, then the
+// notification); a buffer index past the table, a range running past the
+// buffer and a ring with no buffer table fail at issue with -EFAULT, still
+// posting the notification.
+// Liburing: test/send-zerocopy.c (fixed buffers)
+func TestPrepSendZCFixed(t *testing.T) {
+	differential(t, func(t *testing.T, be Backend) []cqeRec {
+		r := mustNew(t, be, 16, nil)
+		defer r.Close()
+		bare := mustNew(t, be, 8, nil)
+		defer bare.Close()
+		fs, err := Files(be)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lfd, port, err := fs.Listen()
+		if err != nil {
+			t.Fatalf("%s: Listen: %v", be.Name(), err)
+		}
+		defer fs.Close(lfd)
+		cfd, err := fs.Socket()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fs.Close(cfd)
+		mem := mustAlloc(t, be, 8192)
+		defer be.Free(mem)
+		base := addrOf(mem)
+		copy(mem, SockaddrInet4([4]byte{127, 0, 0, 1}, port))
+		copy(mem[4096:], "fixed-buffer")
+		if err := r.RegisterBuffers([]Iovec{IovecOf(mem[4096:])}); err != nil {
+			t.Fatalf("%s: RegisterBuffers: %v", be.Name(), err)
+		}
+		var out []cqeRec
+		ud := uint64(0)
+		one := func(r *Ring, n int, prep func(*rings.SQE)) []cqeRec {
+			ud++
+			got := submitOne(t, r, ud, false, prep)
+			got = append(got, reapAll(t, r, n)...)
+			out = append(out, got...)
+			return got
+		}
+		one(r, 1, func(s *rings.SQE) { PrepConnect(s, int32(cfd), base, 16) })
+		acc := one(r, 1, func(s *rings.SQE) { PrepAccept(s, int32(lfd), 0, 0, unix.SOCK_CLOEXEC) })
+		afd := int(acc[0].Res)
+		if afd < 0 {
+			t.Fatalf("%s: accept: %v", be.Name(), acc)
+		}
+		defer fs.Close(afd)
+		out[len(out)-1].Res = 1 // a descriptor; its number differs
+		fixed := func(addr uint64, n uint32, idx uint16) func(*rings.SQE) {
+			return func(s *rings.SQE) { PrepSendZCFixed(s, int32(cfd), addr, n, 0, 0, idx) }
+		}
+		one(r, 2, fixed(base+4096, 5, 0))
+		one(r, 2, fixed(base+4096+6, 6, 0))
+		one(r, 2, fixed(base+4096, 5, 1))
+		one(r, 2, fixed(base+8190, 5, 0))
+		one(r, 2, fixed(base+4096, 5, 0))
+		one(bare, 2, fixed(base+4096, 5, 0))
+		more, notif := uint32(rings.IORING_CQE_F_MORE), uint32(rings.IORING_CQE_F_NOTIF)
+		efault := -int32(unix.EFAULT)
+		want := []cqeRec{{1, 0, 0}, {2, 1, 0},
+			{3, 5, more}, {3, 0, notif},
+			{4, 6, more}, {4, 0, notif},
+			{5, efault, more}, {5, 0, notif},
+			{6, efault, more}, {6, 0, notif},
+			{7, 5, more}, {7, 0, notif},
+			{8, efault, more}, {8, 0, notif},
+		}
+		if !slices.Equal(out, want) {
+			t.Errorf("%s: CQEs %v, want %v", be.Name(), out, want)
+		}
+		got := make([]byte, 64)
+		total := 0
+		for total < 16 {
+			n, err := fs.Read(afd, got[total:])
+			if err != nil || n == 0 {
+				t.Fatalf("%s: read after %d bytes: %d, %v", be.Name(), total, n, err)
+			}
+			total += n
+		}
+		if string(got[:total]) != "fixedbufferfixed" {
 			t.Errorf("%s: the peer got %q", be.Name(), got[:total])
 		}
 		return out
