@@ -8,10 +8,8 @@ import (
 	"github.com/uringsim/uringsim/sim"
 )
 
-// IoUringRegister is the io_uring_register(2) system call.
-// Differs from Linux: not every opcode is implemented yet (see
-// docs/divergences.md, "registration"); every other opcode fails
-// with -EINVAL, as an unknown opcode does (docs/divergences.md).
+// IoUringRegister is the io_uring_register(2) system call: every opcode
+// of 6.18 (the rows of docs/divergences.md say where one differs).
 // Linux: io_uring/register.c:SYSCALL_DEFINE4(io_uring_register)
 func IoUringRegister(task *Task, fd int, opcode uint32, arg uint64, nrArgs uint32) int {
 	defer task.ReturnToUser()
