@@ -6,7 +6,8 @@ import (
 )
 
 // reqSetFail marks req failed so its link is broken. A CQE_SKIP_SUCCESS
-// request that fails posts its CQE after all, and so do its successors.
+// request that fails posts its CQE after all, but its cancelled successors
+// post none (REQ_F_SKIP_LINK_CQES: failLinks skips their CQEs).
 // Linux: io_uring/io_uring.h:req_set_fail()
 func reqSetFail(req *Req) {
 	req.flags |= REQ_F_FAIL
