@@ -54,6 +54,24 @@ func (l *rsrcLog) drain() {
 	}
 }
 
+// drainUntil records CQEs until one with user_data ud has come: a tag CQE
+// is posted when the last holder of its node lets go, which a request
+// freed on another thread (concurrent mode) may do after its own CQE.
+func (l *rsrcLog) drainUntil(ud uint64) {
+	for {
+		cqe, err := l.r.WaitCQETimeout(5 * time.Second)
+		if err != nil {
+			l.t.Fatalf("%s: waiting for the CQE of user_data %d: %v", l.be.Name(), ud, err)
+		}
+		c := rec(cqe)
+		l.add("cqe %v", c)
+		l.r.CQESeen(cqe)
+		if c.UserData == ud {
+			return
+		}
+	}
+}
+
 // op prepares, submits and waits for one request, recording its CQE
 // and then any other posted (tag) CQE; it returns the request's result.
 func (l *rsrcLog) op(what string, prep func(sqe *rings.SQE)) int32 {
@@ -169,7 +187,7 @@ func rsrcFilesScript(t *testing.T, be Backend) []string {
 	l.calln("update_tag slot0", n, err) // posts tag 7
 	n, err = r.RegisterFilesUpdateTag(1, []int32{-1}, []uint64{12})
 	l.calln("update_tag tag on removal", n, err)
-	l.drain()
+	l.drainUntil(7)
 
 	l.call("alloc range", r.RegisterFileAllocRange(3, 1))
 	l.call("alloc range past end", r.RegisterFileAllocRange(3, 2))
@@ -228,6 +246,7 @@ func rsrcFilesScript(t *testing.T, be Backend) []string {
 		PrepOpenatDirect(sqe, int32(ps.Base()), addrOf(name), unix.O_RDONLY, 0, rings.IORING_FILE_INDEX_ALLOC)
 	})
 	l.call("unregister tagged", r.UnregisterFiles()) // tags 11 and 9, last slot first
+	l.drainUntil(9)
 	l.drain()
 	return l.log
 }
