@@ -153,7 +153,7 @@ func (ctx *Ctx) iopollCheck(task *Task, minEvents int) int {
 	}
 	if check := ctx.checkCQ.Load(); check != 0 {
 		if check&ioCheckCQOverflow != 0 {
-			ctx.cqringDoOverflowFlush(t)
+			ctx.cqringOverflowFlush(t, false) // uringLock is held
 		}
 		if check&ioCheckCQDropped != 0 {
 			return -EBADR
