@@ -25,16 +25,6 @@ func TestPrepSendZC(t *testing.T) {
 		fs, pr, pw, closePipe := openPipe(t, be)
 		defer closePipe()
 		_ = pw
-		lfd, port, err := fs.Listen()
-		if err != nil {
-			t.Fatalf("%s: Listen: %v", be.Name(), err)
-		}
-		defer fs.Close(lfd)
-		cfd, err := fs.Socket()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer fs.Close(cfd)
 		ua, ub, err := fs.Socketpair(unix.SOCK_STREAM)
 		if err != nil {
 			t.Fatal(err)
@@ -44,10 +34,10 @@ func TestPrepSendZC(t *testing.T) {
 		mem := mustAlloc(t, be, 4096)
 		defer be.Free(mem)
 		base := addrOf(mem)
-		copy(mem, SockaddrInet4([4]byte{127, 0, 0, 1}, port))
 		copy(mem[256:], "hello")
-		var out []cqeRec
-		ud := uint64(0)
+		out, cfd, afd, done := zcConn(t, be, r, fs, mem)
+		defer done()
+		ud := uint64(2)
 		one := func(n int, prep func(*rings.SQE)) []cqeRec {
 			ud++
 			got := submitOne(t, r, ud, false, prep)
@@ -55,14 +45,6 @@ func TestPrepSendZC(t *testing.T) {
 			out = append(out, got...)
 			return got
 		}
-		one(1, func(s *rings.SQE) { PrepConnect(s, int32(cfd), base, 16) })
-		acc := one(1, func(s *rings.SQE) { PrepAccept(s, int32(lfd), 0, 0, unix.SOCK_CLOEXEC) })
-		afd := int(acc[0].Res)
-		if afd < 0 {
-			t.Fatalf("%s: accept: %v", be.Name(), acc)
-		}
-		defer fs.Close(afd)
-		out[len(out)-1].Res = 1 // a descriptor; its number differs
 		send := func(fd int32, zc uint16) func(*rings.SQE) {
 			return func(s *rings.SQE) { PrepSendZC(s, fd, base+256, 5, 0, zc) }
 		}
@@ -102,17 +84,8 @@ func TestPrepSendZC(t *testing.T) {
 				t.Errorf("%s: CQE %d = %v, want %v", be.Name(), i, out[i], want[i])
 			}
 		}
-		got := make([]byte, 64)
-		total := 0
-		for total < 20 {
-			n, err := fs.Read(afd, got[total:])
-			if err != nil || n == 0 {
-				t.Fatalf("%s: read after %d bytes: %d, %v", be.Name(), total, n, err)
-			}
-			total += n
-		}
-		if string(got[:total]) != "hellohellohellohello" {
-			t.Errorf("%s: the peer got %q", be.Name(), got[:total])
+		if got := readPeer(t, be, fs, afd, 20); got != "hellohellohellohello" {
+			t.Errorf("%s: the peer got %q", be.Name(), got)
 		}
 		return out
 	})
@@ -134,41 +107,21 @@ func TestPrepSendZCFixed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		lfd, port, err := fs.Listen()
-		if err != nil {
-			t.Fatalf("%s: Listen: %v", be.Name(), err)
-		}
-		defer fs.Close(lfd)
-		cfd, err := fs.Socket()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer fs.Close(cfd)
 		mem := mustAlloc(t, be, 8192)
 		defer be.Free(mem)
 		base := addrOf(mem)
-		copy(mem, SockaddrInet4([4]byte{127, 0, 0, 1}, port))
 		copy(mem[4096:], "fixed-buffer")
 		if err := r.RegisterBuffers([]Iovec{IovecOf(mem[4096:])}); err != nil {
 			t.Fatalf("%s: RegisterBuffers: %v", be.Name(), err)
 		}
-		var out []cqeRec
-		ud := uint64(0)
-		one := func(r *Ring, n int, prep func(*rings.SQE)) []cqeRec {
+		out, cfd, afd, done := zcConn(t, be, r, fs, mem)
+		defer done()
+		ud := uint64(2)
+		one := func(r *Ring, n int, prep func(*rings.SQE)) {
 			ud++
-			got := submitOne(t, r, ud, false, prep)
-			got = append(got, reapAll(t, r, n)...)
-			out = append(out, got...)
-			return got
+			out = append(out, submitOne(t, r, ud, false, prep)...)
+			out = append(out, reapAll(t, r, n)...)
 		}
-		one(r, 1, func(s *rings.SQE) { PrepConnect(s, int32(cfd), base, 16) })
-		acc := one(r, 1, func(s *rings.SQE) { PrepAccept(s, int32(lfd), 0, 0, unix.SOCK_CLOEXEC) })
-		afd := int(acc[0].Res)
-		if afd < 0 {
-			t.Fatalf("%s: accept: %v", be.Name(), acc)
-		}
-		defer fs.Close(afd)
-		out[len(out)-1].Res = 1 // a descriptor; its number differs
 		fixed := func(addr uint64, n uint32, idx uint16) func(*rings.SQE) {
 			return func(s *rings.SQE) { PrepSendZCFixed(s, int32(cfd), addr, n, 0, 0, idx) }
 		}
@@ -191,18 +144,51 @@ func TestPrepSendZCFixed(t *testing.T) {
 		if !slices.Equal(out, want) {
 			t.Errorf("%s: CQEs %v, want %v", be.Name(), out, want)
 		}
-		got := make([]byte, 64)
-		total := 0
-		for total < 16 {
-			n, err := fs.Read(afd, got[total:])
-			if err != nil || n == 0 {
-				t.Fatalf("%s: read after %d bytes: %d, %v", be.Name(), total, n, err)
-			}
-			total += n
-		}
-		if string(got[:total]) != "fixedbufferfixed" {
-			t.Errorf("%s: the peer got %q", be.Name(), got[:total])
+		if got := readPeer(t, be, fs, afd, 16); got != "fixedbufferfixed" {
+			t.Errorf("%s: the peer got %q", be.Name(), got)
 		}
 		return out
 	})
+}
+
+// zcConn connects a TCP socket to a fresh listener through r: the CONNECT
+// and ACCEPT CQEs (user_data 1 and 2, the accepted descriptor recorded as
+// 1, its number differing between backends) and the client and accepted
+// descriptors; the sockaddr goes at mem[0:16]. done closes all three.
+func zcConn(t *testing.T, be Backend, r *Ring, fs FileSys, mem []byte) (out []cqeRec, cfd, afd int, done func()) {
+	t.Helper()
+	lfd, port, err := fs.Listen()
+	if err != nil {
+		t.Fatalf("%s: Listen: %v", be.Name(), err)
+	}
+	cfd, err = fs.Socket()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := addrOf(mem)
+	copy(mem, SockaddrInet4([4]byte{127, 0, 0, 1}, port))
+	out = append(out, submitOne(t, r, 1, false, func(s *rings.SQE) { PrepConnect(s, int32(cfd), base, 16) })...)
+	out = append(out, reapAll(t, r, 1)...)
+	out = append(out, submitOne(t, r, 2, false, func(s *rings.SQE) { PrepAccept(s, int32(lfd), 0, 0, unix.SOCK_CLOEXEC) })...)
+	out = append(out, reapAll(t, r, 1)...)
+	afd = int(out[len(out)-1].Res)
+	if afd < 0 {
+		t.Fatalf("%s: accept: %v", be.Name(), out)
+	}
+	out[len(out)-1].Res = 1
+	return out, cfd, afd, func() { fs.Close(afd); fs.Close(cfd); fs.Close(lfd) }
+}
+
+// readPeer reads n bytes from fd.
+func readPeer(t *testing.T, be Backend, fs FileSys, fd, n int) string {
+	t.Helper()
+	got := make([]byte, n)
+	for total := 0; total < n; {
+		k, err := fs.Read(fd, got[total:])
+		if err != nil || k == 0 {
+			t.Fatalf("%s: read after %d bytes: %d, %v", be.Name(), total, k, err)
+		}
+		total += k
+	}
+	return string(got)
 }
