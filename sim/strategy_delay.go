@@ -10,17 +10,20 @@ import "math/rand/v2"
 // it takes one of the other options uniformly. Few deviations make small
 // counterexamples: the schedule is FIFO but for them. Seeded by seed.
 func DelayBounded(seed uint64, delays, steps int) Strategy {
-	if delays < 0 {
-		delays = 0
-	}
-	if steps < 1 {
-		steps = 1
-	}
 	d := &delayBounded{pcg: *rand.NewPCG(seed, 0x64656c61792e5369)} // "delay.Si"
-	for range delays {
-		d.at = append(d.at, 1+bounded(d.pcg.Uint64(), steps))
-	}
+	d.at = drawPoints(&d.pcg, delays, steps)
 	return d
+}
+
+// drawPoints draws n points (none for n < 0) uniformly from 1…span (at
+// least 1): where a bounded strategy deviates.
+func drawPoints(pcg *rand.PCG, n, span int) []int {
+	span = max(span, 1)
+	var at []int
+	for range max(n, 0) {
+		at = append(at, 1+bounded(pcg.Uint64(), span))
+	}
+	return at
 }
 
 type delayBounded struct {

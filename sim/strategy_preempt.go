@@ -16,16 +16,8 @@ import "math/rand/v2"
 // other choice and spends its budget on choices of every kind. Seeded by
 // seed.
 func PreemptionBounded(seed uint64, preemptions, points int) Strategy {
-	if preemptions < 0 {
-		preemptions = 0
-	}
-	if points < 1 {
-		points = 1
-	}
 	p := &preemptBounded{pcg: *rand.NewPCG(seed, 0x7072656d70742e53)} // "prempt.S"
-	for range preemptions {
-		p.at = append(p.at, 1+bounded(p.pcg.Uint64(), points))
-	}
+	p.at = drawPoints(&p.pcg, preemptions, points)
 	return p
 }
 
