@@ -245,12 +245,8 @@ func (x *runner) closeCmd(line int, c *CloseCmd) *failure {
 		if rs.closed {
 			return failf(line, "ring %s is already closed", c.File)
 		}
-		rs.closed = true
 		x.unwatch(rs)
-		if x.m == nil {
-			quiesceHostRing(rs.r)
-		}
-		if err := rs.r.Close(); err != nil {
+		if err := x.closeRing(rs); err != nil {
 			return failf(line, "close ring %s: %s", c.File, fmtErr(err))
 		}
 		return nil

@@ -462,10 +462,7 @@ func (x *runner) cleanup() {
 	for _, name := range x.ringOrder {
 		rs := x.rings[name]
 		if !rs.closed {
-			if x.m == nil {
-				quiesceHostRing(rs.r)
-			}
-			_ = rs.r.Close()
+			_ = x.closeRing(rs)
 		}
 	}
 	if x.be != nil {
@@ -479,6 +476,16 @@ func (x *runner) cleanup() {
 	if x.m != nil {
 		x.m.Close()
 	}
+}
+
+// closeRing closes a ring of the scenario's, on the host after
+// quiesceHostRing.
+func (x *runner) closeRing(rs *ringState) error {
+	rs.closed = true
+	if x.m == nil {
+		quiesceHostRing(rs.r)
+	}
+	return rs.r.Close()
 }
 
 // quiesceHostRing cancels every request still in flight on a host ring and

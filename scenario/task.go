@@ -106,8 +106,7 @@ func (x *runner) closeTaskRings(name string) *failure {
 	for _, rn := range x.ringOrder {
 		rs := x.rings[rn]
 		if rs.task == name && !rs.closed {
-			rs.closed = true
-			if err := rs.r.Close(); err != nil {
+			if err := x.closeRing(rs); err != nil {
 				return failf(0, "%v", fmt.Sprint(err))
 			}
 		}
