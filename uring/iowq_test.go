@@ -2,7 +2,6 @@ package uring
 
 import (
 	"reflect"
-	"runtime"
 	"testing"
 	"unsafe"
 
@@ -49,15 +48,13 @@ func iowqRegistrations(t *testing.T, be Backend, flags uint32) iowqResult {
 	return res
 }
 
-// onFreshThread runs f on an OS thread locked for it, which ends with it
-// (Go may still hand it a thread that ran other goroutines before).
+// onFreshThread runs f on an OS thread of its own, not the main thread,
+// which ends with it (GoLockedThread; Go may still hand it a thread that
+// ran other goroutines before).
 func onFreshThread[T any](f func() T) T {
-	ch := make(chan T)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-		ch <- f()
-	}()
-	return <-ch
+	var v T
+	<-GoLockedThread(func() { v = f() })
+	return v
 }
 
 // TestIOWQRegistration: IORING_REGISTER_IOWQ_MAX_WORKERS returns the old
