@@ -103,7 +103,7 @@ func sendZCIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 func sendZCImport(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 	sr := kernel.Cmd[srMsg](req)
 	kmsg := kmsgOf(req)
-	if sr.flags&rings.IORING_RECVSEND_FIXED_BUF == 0 || kernel.ReqFlags(req)&kernel.REQ_F_IMPORT_BUFFER == 0 {
+	if kernel.ReqFlags(req)&kernel.REQ_F_IMPORT_BUFFER == 0 { // set by prep for IORING_RECVSEND_FIXED_BUF
 		return 0
 	}
 	kernel.ReqClearFlags(req, kernel.REQ_F_IMPORT_BUFFER)
