@@ -58,6 +58,7 @@ var notified = []uint32{
 	unix.SYS_DUP2,
 	unix.SYS_DUP3,
 	unix.SYS_CLOSE_RANGE,
+	unix.SYS_EXIT, // a thread ends: its task exits (the process's end is the pidfd's)
 }
 
 // filter is the BPF program: on x86-64, each call in notified, and an
@@ -112,6 +113,8 @@ func syscallName(nr int32) string {
 		return "close_range"
 	case unix.SYS_MMAP:
 		return "mmap"
+	case unix.SYS_EXIT:
+		return "exit"
 	}
 	return "syscall " + strconv.Itoa(int(nr))
 }

@@ -4,20 +4,24 @@
 // The supervisor starts the program through a launcher (the uringsim
 // binary re-executed with ChildCommand) that installs a seccomp filter
 // returning SECCOMP_RET_USER_NOTIF for the io_uring system calls (and
-// close), hands the listener back and execs the program. The supervisor
-// answers each notification on the simulated machine's main thread: the
-// io_uring calls go to the simulated kernel, made by the machine's main
-// task on an address space that is the program's memory (mm.NewRemote);
-// everything else continues to the host (SECCOMP_USER_NOTIF_FLAG_CONTINUE).
+// close, exit), hands the listener back and execs the program. The
+// supervisor takes each notification on the simulated machine's main
+// thread and hands it to the calling thread's own simulated task
+// (progThread): the io_uring calls go to the simulated kernel, made by
+// that task on an address space that is the program's memory
+// (mm.NewRemote); everything else continues to the host
+// (SECCOMP_USER_NOTIF_FLAG_CONTINUE).
 // A ring's descriptor in the program is a memfd holding the ring's pages
 // at the mmap offsets (IORING_OFF_SQ_RING, IORING_OFF_SQES, …), so the
 // program's own mmap of it maps the pages the simulator uses.
 //
 // This is host-side glue, not kernel-side code: it talks to the host
-// kernel. The simulated world advances only while the program is stopped
-// in a notified system call, so a single-threaded program's run is a
-// function of (program, input, seed). docs/exec.md has the design and
-// what stays outside the model.
+// kernel. The simulated world advances only while a program thread is
+// stopped in a notified system call, and other threads' calls enter it
+// only when nothing simulated can run (idle), so a single-threaded
+// program's run is a function of (program, input, seed) and a
+// multi-threaded one's also of the order its calls reach the supervisor.
+// docs/exec.md has the design and what stays outside the model.
 package exec
 
 import (
@@ -89,6 +93,11 @@ type supervisor struct {
 	ours     map[uint32]bool // tid -> a thread of the program (not of a child it forked)
 	calls    int64
 	failure  error // set when the run must end (deadlock, lost process)
+
+	threads map[uint32]*progThread // by tid: the program's threads that made a notified call
+	queue   []*seccompNotif        // received, not yet dispatched
+	inCall  int                    // program threads stopped in a call a progThread serves
+	exited  bool                   // the program has ended
 }
 
 // Supported reports whether the host can run Run: seccomp user
@@ -171,7 +180,7 @@ func Run(cfg Config, args []string) (Result, error) {
 		return waitResult(cmd, 0)
 	}
 	defer unix.Close(listener)
-	s := &supervisor{cfg: cfg, listener: listener, pid: cmd.Process.Pid, rings: map[int]*ringFile{}, ours: map[uint32]bool{}}
+	s := &supervisor{cfg: cfg, listener: listener, pid: cmd.Process.Pid, rings: map[int]*ringFile{}, ours: map[uint32]bool{}, threads: map[uint32]*progThread{}}
 	if err := s.start(); err != nil {
 		_ = cmd.Process.Kill()
 		_, _ = cmd.Process.Wait()
@@ -270,47 +279,86 @@ func (s *supervisor) start() error {
 	})
 	w := s.m.World()
 	w.Go(w.Main(), "hostpoll", s.poller.Run)
-	w.SetIdle(s.poller.Ready)
+	w.SetIdle(s.idle)
 	return nil
 }
 
 // loop answers notifications until the program has exited or the run
-// failed.
+// failed. It runs on the world's main thread, which receives the
+// notifications and hands each to the program thread's task. While no
+// program thread is stopped in a call it serves, the world is frozen and
+// the main thread waits in the host for the next notification; while one
+// is, the world runs and the main thread waits in it, and the next
+// notifications are taken when nothing simulated can run (idle).
 func (s *supervisor) loop() {
-	fds := []unix.PollFd{{Fd: int32(s.listener), Events: unix.POLLIN}, {Fd: int32(s.pidfd), Events: unix.POLLIN}}
-	var n seccompNotif
-	for s.failure == nil {
-		fds[0].Revents, fds[1].Revents = 0, 0
-		if _, err := unix.Poll(fds, -1); err != nil {
-			if err == unix.EINTR {
-				continue
+	main := s.m.Task()
+	for s.failure == nil && !s.exited {
+		if s.inCall == 0 {
+			fds := s.hostFds()
+			if _, err := unix.Poll(fds, -1); err != nil {
+				if err == unix.EINTR {
+					continue
+				}
+				s.failure = fmt.Errorf("poll: %v", err)
+				return
 			}
-			s.failure = fmt.Errorf("poll: %v", err)
+			s.take(fds)
+		} else if !main.WaitUser("uringsim exec: supervisor", func() bool {
+			return len(s.queue) > 0 || s.exited || s.inCall == 0 || s.failure != nil
+		}) {
+			if rep := s.m.World().Deadlock(); rep != nil && s.failure == nil {
+				s.failure = fmt.Errorf("the simulated kernel is deadlocked (the program waits for what cannot come):\n%v", rep)
+			}
 			return
 		}
-		if fds[0].Revents&unix.POLLIN == 0 {
-			if fds[1].Revents != 0 || fds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
-				return // the program has exited
-			}
-			continue
-		}
-		if err := recvNotif(s.listener, &n); err != nil {
-			if err == unix.ENOENT || err == unix.EINTR {
-				continue // the caller was killed meanwhile
-			}
-			s.failure = fmt.Errorf("SECCOMP_IOCTL_NOTIF_RECV: %v", err)
-			return
-		}
-		s.calls++
-		resp := s.serve(&n)
-		if s.failure != nil {
-			return // the program is killed in the call, unanswered
-		}
-		resp.ID = n.ID
-		if err := sendResp(s.listener, &resp); err != nil && err != unix.ENOENT {
-			s.failure = fmt.Errorf("SECCOMP_IOCTL_NOTIF_SEND: %v", err)
+		for len(s.queue) > 0 && s.failure == nil {
+			n := s.queue[0]
+			s.queue = s.queue[1:]
+			s.dispatch(n)
 		}
 	}
+}
+
+// dispatch hands notification n to the thread that made it, or answers
+// it at once when no simulated state is involved.
+func (s *supervisor) dispatch(n *seccompNotif) {
+	s.calls++
+	if !s.ourThread(n.Pid) {
+		// A process the program forked (or one it exec'd): its
+		// descriptors and memory are not the simulated process's.
+		switch n.Data.Nr {
+		case unix.SYS_IO_URING_SETUP, unix.SYS_IO_URING_ENTER, unix.SYS_IO_URING_REGISTER:
+			s.respond(n, s.unsupported(n, "from a child process of the program"))
+		default:
+			s.respond(n, cont)
+		}
+		return
+	}
+	a := &n.Data.Args
+	switch n.Data.Nr {
+	case unix.SYS_MMAP:
+		if s.rings[int(int32(a[4]))] != nil && a[5] == rings.IORING_OFF_CQ_RING {
+			s.respond(n, s.unsupported(n, "of IORING_OFF_CQ_RING (the CQ ring is in the SQ ring's mapping: IORING_FEAT_SINGLE_MMAP)"))
+			return
+		}
+		s.respond(n, cont)
+		return
+	case unix.SYS_EXIT:
+		if s.threads[n.Pid] == nil {
+			delete(s.ours, n.Pid)
+			s.respond(n, cont) // a thread that never needed a task
+			return
+		}
+	case unix.SYS_CLOSE, unix.SYS_DUP2, unix.SYS_DUP3, unix.SYS_CLOSE_RANGE,
+		unix.SYS_IO_URING_SETUP, unix.SYS_IO_URING_ENTER, unix.SYS_IO_URING_REGISTER:
+	default:
+		s.respond(n, s.unsupported(n, ""))
+		return
+	}
+	pt := s.thread(n.Pid)
+	pt.n = n
+	s.inCall++
+	pt.task.Thread.WakeUp(s.mainThread())
 }
 
 // cont is the answer that lets the call go on to the host.
@@ -324,59 +372,42 @@ func ret(r int) seccompNotifResp {
 	return seccompNotifResp{Val: int64(r)}
 }
 
-// serve answers one notification.
-func (s *supervisor) serve(n *seccompNotif) seccompNotifResp {
+// serve answers one notification of a program thread, on its task.
+func (s *supervisor) serve(task *kernel.Task, n *seccompNotif) seccompNotifResp {
 	a := &n.Data.Args
-	if !s.ourThread(n.Pid) {
-		// A process the program forked (or one it exec'd): its
-		// descriptors and memory are not the simulated process's.
-		if n.Data.Nr == unix.SYS_IO_URING_SETUP || n.Data.Nr == unix.SYS_IO_URING_ENTER || n.Data.Nr == unix.SYS_IO_URING_REGISTER {
-			return s.unsupported(n, "from a child process of the program")
-		}
-		return cont
-	}
 	switch n.Data.Nr {
 	case unix.SYS_CLOSE:
-		s.close(int(int32(a[0])))
+		s.close(task, int(int32(a[0])))
 		return cont
 	case unix.SYS_DUP2, unix.SYS_DUP3:
 		if int32(a[0]) != int32(a[1]) {
-			s.close(int(int32(a[1]))) // replaced by the dup
+			s.close(task, int(int32(a[1]))) // replaced by the dup
 		}
 		return cont
 	case unix.SYS_CLOSE_RANGE:
 		if a[2]&unix.CLOSE_RANGE_CLOEXEC == 0 {
 			for fd := a[0]; fd <= a[1] && fd < vfs.MaxFDs; fd++ {
-				s.close(int(fd))
+				s.close(task, int(fd))
 			}
 		}
 		return cont
-	case unix.SYS_MMAP:
-		if s.rings[int(int32(a[4]))] != nil && a[5] == rings.IORING_OFF_CQ_RING {
-			return s.unsupported(n, "of IORING_OFF_CQ_RING (the CQ ring is in the SQ ring's mapping: IORING_FEAT_SINGLE_MMAP)")
-		}
-		return cont
-	case unix.SYS_IO_URING_SETUP, unix.SYS_IO_URING_ENTER, unix.SYS_IO_URING_REGISTER:
-	default:
-		return s.unsupported(n, "")
 	}
-	// The simulated kernel is entered: the program's memory as it is now.
+	// The simulated kernel is entered: the program's memory as it is now,
+	// after what the kernel wrote there while another thread was in it.
+	s.as.Sync()
 	if err := s.as.Refresh(); err != nil || !idValid(s.listener, n.ID) {
 		return ret(-int(unix.ESRCH))
 	}
 	var r int
 	switch n.Data.Nr {
 	case unix.SYS_IO_URING_SETUP:
-		r = s.setup(n, uint32(a[0]), a[1])
+		r = s.setup(task, n, uint32(a[0]), a[1])
 	case unix.SYS_IO_URING_ENTER:
-		r = kernel.IoUringEnter(s.task, int(int32(a[0])), uint32(a[1]), uint32(a[2]), uint32(a[3]), a[4], a[5])
+		r = kernel.IoUringEnter(task, int(int32(a[0])), uint32(a[1]), uint32(a[2]), uint32(a[3]), a[4], a[5])
 	case unix.SYS_IO_URING_REGISTER:
-		r = s.register(int(int32(a[0])), uint32(a[1]), a[2], uint32(a[3]))
+		r = s.register(task, int(int32(a[0])), uint32(a[1]), a[2], uint32(a[3]))
 	}
 	s.as.Sync()
-	if rep := s.m.World().Deadlock(); rep != nil {
-		s.failure = fmt.Errorf("the simulated kernel is deadlocked (the program waits for what cannot come):\n%v", rep)
-	}
 	return ret(r)
 }
 
@@ -422,18 +453,18 @@ func tgidOf(tid uint32) int {
 // setup is io_uring_setup: the simulated kernel's ring, whose pages then
 // move into a memfd installed in the program at the descriptor number the
 // simulator's table also uses.
-func (s *supervisor) setup(n *seccompNotif, entries uint32, params uint64) int {
-	t := s.task.Thread
-	fd := kernel.IoUringSetup(s.task, entries, params)
+func (s *supervisor) setup(task *kernel.Task, n *seccompNotif, entries uint32, params uint64) int {
+	t := task.Thread
+	fd := kernel.IoUringSetup(task, entries, params)
 	if fd < 0 {
 		return fd
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(s.cfg.Log, "uringsim exec: io_uring_setup: %v\n", err)
-		kernel.Close(s.task, fd)
+		kernel.Close(task, fd)
 		return -int(unix.ENOMEM)
 	}
-	rr, sqes, errno := kernel.RingRegions(s.task, fd)
+	rr, sqes, errno := kernel.RingRegions(task, fd)
 	if errno != 0 {
 		return fail(unix.Errno(-errno))
 	}
@@ -459,7 +490,7 @@ func (s *supervisor) setup(n *seccompNotif, entries uint32, params uint64) int {
 		unix.Close(memfd)
 		return fail(err)
 	}
-	if errno := s.task.Proc.Files.Move(t, fd, pfd); errno != 0 {
+	if errno := task.Proc.Files.Move(t, fd, pfd); errno != 0 {
 		unix.Close(memfd)
 		return fail(unix.Errno(-errno))
 	}
@@ -480,8 +511,8 @@ func (rf *ringFile) place(r *mm.Region, off int64) error {
 
 // register is io_uring_register; a kernel-allocated buffer ring
 // (IOU_PBUF_RING_MMAP) then moves into the ring's memfd at its offset.
-func (s *supervisor) register(fd int, opcode uint32, arg uint64, nrArgs uint32) int {
-	r := kernel.IoUringRegister(s.task, fd, opcode, arg, nrArgs)
+func (s *supervisor) register(task *kernel.Task, fd int, opcode uint32, arg uint64, nrArgs uint32) int {
+	r := kernel.IoUringRegister(task, fd, opcode, arg, nrArgs)
 	if r < 0 || opcode != rings.IORING_REGISTER_PBUF_RING {
 		return r
 	}
@@ -495,7 +526,7 @@ func (s *supervisor) register(fd int, opcode uint32, arg uint64, nrArgs uint32) 
 	if flags&rings.IOU_PBUF_RING_MMAP == 0 {
 		return r
 	}
-	if region := kernel.PbufRingRegion(s.task, fd, bgid); region != nil {
+	if region := kernel.PbufRingRegion(task, fd, bgid); region != nil {
 		off := int64(rings.IORING_OFF_PBUF_RING | uint64(bgid)<<rings.IORING_OFF_PBUF_SHIFT)
 		if err := rf.place(region, off); err != nil {
 			fmt.Fprintf(s.cfg.Log, "uringsim exec: buffer ring %d: %v\n", bgid, err)
@@ -506,21 +537,21 @@ func (s *supervisor) register(fd int, opcode uint32, arg uint64, nrArgs uint32) 
 
 // close follows the program's close(2) of a descriptor into the
 // simulator: a ring is closed there, a host file forgotten.
-func (s *supervisor) close(fd int) {
+func (s *supervisor) close(task *kernel.Task, fd int) {
 	rf := s.rings[fd]
 	if rf == nil {
-		s.task.Proc.Files.Drop(s.task.Thread, fd)
+		task.Proc.Files.Drop(task.Thread, fd)
 		return
 	}
 	delete(s.rings, fd)
-	kernel.Close(s.task, fd)
+	kernel.Close(task, fd)
 	unix.Close(rf.memfd)
 }
 
 // release closes every ring and shuts the machine down.
 func (s *supervisor) release() {
 	for fd := 0; len(s.rings) > 0 && fd < 1<<20; fd++ {
-		s.close(fd)
+		s.close(s.task, fd)
 	}
 	s.task.Proc.Files.CloseAll(s.task.Thread)
 	s.m.Close()

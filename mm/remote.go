@@ -28,8 +28,8 @@ import (
 // program wrote meanwhile; Sync (before the process resumes) writes back
 // the pages the kernel changed (process_vm_writev). This is exact while
 // the process is stopped whenever the kernel side touches its memory — the
-// exec supervisor runs the simulated kernel only inside a system call of a
-// single-threaded program.
+// exec supervisor runs the simulated kernel only inside a system call; of
+// a multi-threaded program, only the calling thread is stopped.
 //
 // Differs from Linux: a write by the kernel to memory the program mapped
 // read-only is dropped at Sync instead of failing with -EFAULT; kernel

@@ -188,28 +188,40 @@ type HostPoller struct {
 // to wake when some are ready, else nil. It is called inside the
 // scheduler, so it touches no sim state.
 func (p *HostPoller) Ready(block bool) *sim.Thread {
-	if p.thread == nil || len(p.pending) > 0 {
-		return nil
-	}
-	var fds []unix.PollFd
-	var hs []*HostFile
-	for _, h := range p.files {
-		if !h.wq.Active() {
-			h.interest, h.woken = 0, 0
-			continue
-		}
-		if ev := h.interest &^ h.woken; ev != 0 {
-			fds = append(fds, unix.PollFd{Fd: int32(h.Fd), Events: int16(ev)})
-			hs = append(hs, h)
-		}
-	}
-	if len(fds) == 0 {
-		return nil
-	}
 	timeout := 0
 	if block {
 		timeout = -1
 	}
+	return p.ReadyWithin(timeout, nil)
+}
+
+// ReadyWithin is Ready waiting at most timeout milliseconds (-1: until
+// one is ready), with the caller's own descriptors also in the same
+// poll(2) (their Revents are set): it returns once a watched file or one
+// of also is ready, or the time is up. Nothing is polled when neither a
+// file is watched nor also is given.
+func (p *HostPoller) ReadyWithin(timeout int, also []unix.PollFd) *sim.Thread {
+	var fds []unix.PollFd
+	var hs []*HostFile
+	for i := range also {
+		also[i].Revents = 0
+	}
+	if p.thread != nil && len(p.pending) == 0 {
+		for _, h := range p.files {
+			if !h.wq.Active() {
+				h.interest, h.woken = 0, 0
+				continue
+			}
+			if ev := h.interest &^ h.woken; ev != 0 {
+				fds = append(fds, unix.PollFd{Fd: int32(h.Fd), Events: int16(ev)})
+				hs = append(hs, h)
+			}
+		}
+	}
+	if len(fds)+len(also) == 0 {
+		return nil
+	}
+	fds = append(fds, also...)
 	for {
 		n, err := unix.Poll(fds, timeout)
 		if err == unix.EINTR {
@@ -220,13 +232,19 @@ func (p *HostPoller) Ready(block bool) *sim.Thread {
 		}
 		break
 	}
-	for i, fd := range fds {
-		if fd.Revents != 0 {
+	copy(also, fds[len(hs):])
+	woke := false
+	for i, h := range hs {
+		if fd := fds[i]; fd.Revents != 0 {
 			m := uint32(uint16(fd.Revents))
-			hs[i].woken |= m
-			p.pending = append(p.pending, hs[i])
+			h.woken |= m
+			p.pending = append(p.pending, h)
 			p.masks = append(p.masks, m)
+			woke = true
 		}
+	}
+	if !woke {
+		return nil
 	}
 	return p.thread
 }

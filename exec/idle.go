@@ -1,0 +1,134 @@
+package exec
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/uringsim/uringsim/sim"
+)
+
+// settleLimit bounds how long, in host time, the world waits for a
+// program thread running in user space before it lets the virtual clock
+// jump (a thread that spins without a system call would hold the clock
+// for ever).
+const settleLimit = 100 * time.Millisecond
+
+// idle is the world's source of events from outside (sim.World.SetIdle),
+// called when no simulated thread can run while some program thread is
+// stopped in the simulated kernel. It takes, in this order: a host file
+// of the program that became ready (vfs.HostPoller), the program's next
+// notified calls (received here, then dispatched by the main thread it
+// returns) and the program's end. Before the clock jumps (!block) it
+// waits while a program thread runs in user space — it may be about to
+// make the call another thread waits for, and user-space code takes no
+// virtual time — for at most settleLimit; before a deadlock is declared
+// (block) it waits in the host for as long as a program thread is outside
+// the simulated kernel. It touches no sim state.
+func (s *supervisor) idle(block bool) *sim.Thread {
+	if t := s.poller.Ready(false); t != nil {
+		return t
+	}
+	var deadline time.Time
+	for {
+		running, outside := s.userThreads()
+		timeout := 0
+		switch {
+		case block && outside:
+			timeout = -1
+		case !block && running:
+			if deadline.IsZero() {
+				deadline = time.Now().Add(settleLimit)
+			}
+			if time.Now().Before(deadline) {
+				timeout = 1
+			}
+		}
+		also := s.hostFds()
+		if t := s.poller.ReadyWithin(timeout, also); t != nil {
+			return t
+		}
+		if s.take(also) {
+			return s.mainThread()
+		}
+		if timeout == 0 {
+			return nil
+		}
+	}
+}
+
+// hostFds are the supervisor's own descriptors to poll: the listener
+// (a notification is pending) and the program's pidfd (it has exited).
+func (s *supervisor) hostFds() []unix.PollFd {
+	return []unix.PollFd{{Fd: int32(s.listener), Events: unix.POLLIN}, {Fd: int32(s.pidfd), Events: unix.POLLIN}}
+}
+
+// take acts on what a poll of hostFds found: it receives every pending
+// notification into s.queue, or notes that the program has ended, and
+// reports whether the main thread has something to do. It touches no
+// sim state (it runs inside the scheduler too).
+func (s *supervisor) take(fds []unix.PollFd) bool {
+	if fds[0].Revents&unix.POLLIN == 0 {
+		if fds[1].Revents != 0 || fds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
+			s.exited = true
+			return true
+		}
+		return false
+	}
+	for {
+		n := new(seccompNotif)
+		if err := recvNotif(s.listener, n); err != nil {
+			if err != unix.ENOENT && err != unix.EINTR && s.failure == nil {
+				s.failure = err
+			}
+			break
+		}
+		s.queue = append(s.queue, n)
+		more := []unix.PollFd{{Fd: int32(s.listener), Events: unix.POLLIN}}
+		if k, err := unix.Poll(more, 0); err != nil || k == 0 || more[0].Revents&unix.POLLIN == 0 {
+			break
+		}
+	}
+	return len(s.queue) > 0 || s.failure != nil
+}
+
+// userThreads looks at the program's threads outside the simulated
+// kernel (not stopped in a call the supervisor holds): whether one is
+// running or runnable in the host (state R in /proc/PID/task/TID/stat),
+// and whether there is any.
+func (s *supervisor) userThreads() (running, outside bool) {
+	dir := "/proc/" + strconv.Itoa(s.pid) + "/task"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false, false
+	}
+	for _, e := range ents {
+		tid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if pt := s.threads[uint32(tid)]; pt != nil && pt.n != nil {
+			continue
+		}
+		b, err := os.ReadFile(dir + "/" + e.Name() + "/stat")
+		if err != nil {
+			continue // gone
+		}
+		// pid (comm) state …: comm may hold spaces and parentheses.
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 || i+2 >= len(b) {
+			continue
+		}
+		switch b[i+2] {
+		case 'Z', 'X':
+			continue
+		case 'R':
+			running = true
+		}
+		outside = true
+	}
+	return running, outside
+}

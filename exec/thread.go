@@ -1,0 +1,111 @@
+package exec
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/uringsim/uringsim/kernel"
+	"github.com/uringsim/uringsim/sim"
+)
+
+// progThread is one thread of the program as the simulator sees it: a
+// simulated user task of its own (its own io_uring task context, what
+// SINGLE_ISSUER, task work and DEFER_TASKRUN key on), whose sim thread
+// serves the notified calls the host thread makes, one at a time. While
+// the host thread runs in user space the task waits in user space
+// (kernel.Task.WaitUser), so task work queued for it with TWA_SIGNAL runs
+// at once, as on an idle or running Linux thread; when the host thread
+// calls exit(2) the task exits (kernel.Task.Exit, as do_exit does).
+type progThread struct {
+	tid  uint32
+	task *kernel.Task
+	n    *seccompNotif // the call the host thread is stopped in; nil in user space
+}
+
+// thread is the progThread of tid, started at its first notified call.
+// Only the main thread calls it.
+func (s *supervisor) thread(tid uint32) *progThread {
+	if pt := s.threads[tid]; pt != nil {
+		return pt
+	}
+	pt := &progThread{tid: tid}
+	w := s.m.World()
+	var ready sim.Completion // pt.task is set
+	th := w.Go(w.Main(), s.threadName(tid), func(t *sim.Thread) {
+		ready.Wait(t)
+		s.serveThread(pt)
+	})
+	pt.task = s.m.Process().NewTask(th)
+	ready.Complete(w.Main())
+	s.threads[tid] = pt
+	return pt
+}
+
+// threadName names a program thread's sim thread after its comm
+// (/proc/PID/task/TID/comm: the program's name unless the thread was
+// renamed), not its TID, which the host assigns anew each run: the trace
+// of a run is then a function of the run.
+func (s *supervisor) threadName(tid uint32) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(s.pid) + "/task/" + strconv.Itoa(int(tid)) + "/comm")
+	name := strings.TrimSpace(string(b))
+	if err != nil || name == "" {
+		name = "thread"
+	}
+	return name
+}
+
+// serveThread is the body of a program thread's sim thread: it waits in
+// user space for the host thread's next notified call, serves it as that
+// task and answers it, until the thread exits or the run ends.
+func (s *supervisor) serveThread(pt *progThread) {
+	t := pt.task.Thread
+	for {
+		if !pt.task.WaitUser("user space (tid "+strconv.Itoa(int(pt.tid))+")", func() bool { return pt.n != nil }) {
+			return // Shutdown, or the run failed
+		}
+		n := pt.n
+		exit := n.Data.Nr == unix.SYS_EXIT
+		var resp seccompNotifResp
+		if exit {
+			pt.task.Exit() // do_exit; the host thread goes on to its own
+			resp = cont
+		} else {
+			resp = s.serve(pt.task, n)
+		}
+		if rep := s.m.World().Deadlock(); rep != nil && s.failure == nil {
+			s.failure = fmt.Errorf("the simulated kernel is deadlocked (the program waits for what cannot come):\n%v", rep)
+		}
+		pt.n = nil
+		s.inCall--
+		if s.failure != nil {
+			s.mainThread().WakeUp(t)
+			return // the program is killed in the call, unanswered
+		}
+		s.respond(n, resp)
+		if exit {
+			delete(s.threads, pt.tid)
+			delete(s.ours, pt.tid)
+		}
+		if s.inCall == 0 {
+			s.mainThread().WakeUp(t)
+		}
+		if exit {
+			return
+		}
+	}
+}
+
+// mainThread is the world's main thread: the supervisor's.
+func (s *supervisor) mainThread() *sim.Thread { return s.m.World().Main() }
+
+// respond answers notification n.
+func (s *supervisor) respond(n *seccompNotif, resp seccompNotifResp) {
+	resp.ID = n.ID
+	if err := sendResp(s.listener, &resp); err != nil && err != unix.ENOENT && s.failure == nil {
+		s.failure = fmt.Errorf("SECCOMP_IOCTL_NOTIF_SEND: %v", err)
+	}
+}
