@@ -76,6 +76,10 @@ type RunOptions struct {
 	// ringcheck) that every run checks on every ring besides the
 	// scenario's expectations (invariants.go).
 	SkipInvariants bool
+	// NoChoiceLog turns off the simulator's decision log (Result.Choices
+	// is then nil): for sweeps that replay a run by its seed, not its log
+	// (explore), where recording it was a third of a world's allocation.
+	NoChoiceLog bool
 }
 
 // Status is the outcome of one scenario on one backend.
@@ -357,7 +361,7 @@ func (x *runner) setup() *failure {
 		case steps < 0:
 			steps = 0
 		}
-		x.m = uring.NewSimMachine(uring.SimConfig{Seed: seed, Sink: x.opt.Sink, MaxSteps: steps, Mode: x.opt.Mode, Bugs: x.opt.Bugs, Strategy: x.opt.Strategy})
+		x.m = uring.NewSimMachine(uring.SimConfig{Seed: seed, Sink: x.opt.Sink, MaxSteps: steps, Mode: x.opt.Mode, Bugs: x.opt.Bugs, Strategy: x.opt.Strategy, NoChoiceLog: x.opt.NoChoiceLog})
 		x.be = x.m.Backend()
 	}
 	x.files = newFileSys(x.be)

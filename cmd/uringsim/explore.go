@@ -279,7 +279,7 @@ func exploreOne(sc *scenario.Scenario, file string, seed uint64, cfg *exploreCon
 			run.Replay = replayCommand(run)
 		}
 	}()
-	opt := scenario.RunOptions{Seed: seed, SeedSet: true, Bugs: cfg.bugs, Strategy: cfg.strategy.New(seed)}
+	opt := scenario.RunOptions{Seed: seed, SeedSet: true, Bugs: cfg.bugs, Strategy: cfg.strategy.New(seed), NoChoiceLog: true}
 	var traces [2]bytes.Buffer
 	if cfg.checkDet {
 		opt.Sink = sim.NewTextSink(&traces[0])
