@@ -5,7 +5,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/uringsim/uringsim/mm"
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/vfs"
@@ -50,7 +49,7 @@ func (p *Process) WaitChldExit() *sim.WaitQueueHead { return &p.sig.waitChldExit
 // and no descriptors; its exit is do_exit's notification part only.
 // Linux: kernel/fork.c:kernel_clone(), kernel/exit.c:do_exit()
 func (k *Kernel) SpawnChild(t *sim.Thread, parent *Process, status int, d time.Duration) *Process {
-	c := &Process{K: k, MM: mm.New(), ID: k.nextProcID.Add(1)}
+	c := &Process{K: k, MM: k.newMM(), ID: k.nextProcID.Add(1)}
 	c.sig.parent = parent
 	k.tasklist.Lock(t)
 	parent.sig.children = append(parent.sig.children, c)

@@ -66,11 +66,20 @@ type Process struct {
 // descriptors 0, 1 and 2 open on /dev/null, as a program usually starts,
 // so the descriptors it creates are numbered as on the host.
 func (k *Kernel) NewProcess(t *sim.Thread) *Process {
-	p := &Process{K: k, MM: mm.New(), ID: k.nextProcID.Add(1)}
+	p := &Process{K: k, MM: k.newMM(), ID: k.nextProcID.Add(1)}
 	for _, flags := range []uint32{unix.O_RDONLY, unix.O_WRONLY, unix.O_WRONLY} {
 		p.Files.Install(t, vfs.NewNull(k.NewFileID(), flags))
 	}
 	return p
+}
+
+// newMM returns a process's empty address space: one changed in place in a
+// deterministic world, where no access races another.
+func (k *Kernel) newMM() *mm.AddressSpace {
+	if k.World.Deterministic() {
+		return mm.NewSerial()
+	}
+	return mm.New()
 }
 
 // Task is a task_struct as io_uring sees it: the sim thread that runs it,

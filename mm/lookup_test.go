@@ -6,7 +6,16 @@ import "testing"
 // its last byte; the bytes before the first mapping, past a mapping's end
 // and in an unmapped one find none; user copies fault outside mappings.
 func TestLookup(t *testing.T) {
-	as := New()
+	for name, newAS := range spaces {
+		t.Run(name, func(t *testing.T) { testLookup(t, newAS()) })
+	}
+}
+
+// spaces are the two kinds of address space: published copies (New) and
+// one table changed in place (NewSerial).
+var spaces = map[string]func() *AddressSpace{"rcu": New, "serial": NewSerial}
+
+func testLookup(t *testing.T, as *AddressSpace) {
 	defer as.Release()
 	var ms []*Mapping
 	for range 100 {
@@ -55,7 +64,12 @@ func TestLookupAllocatesNothing(t *testing.T) {
 	if testing.CoverMode() != "" {
 		t.Skip("coverage counters allocate")
 	}
-	as := New()
+	for name, newAS := range spaces {
+		t.Run(name, func(t *testing.T) { testLookupAllocatesNothing(t, newAS()) })
+	}
+}
+
+func testLookupAllocatesNothing(t *testing.T, as *AddressSpace) {
 	defer as.Release()
 	var last *Mapping
 	for range 1000 {
@@ -73,4 +87,37 @@ func TestLookupAllocatesNothing(t *testing.T) {
 	}); a != 0 {
 		t.Errorf("%v allocations per lookup, want 0", a)
 	}
+}
+
+// TestSerialChangesInPlace: mmap and munmap in a serial address space
+// publish no copy of the table, so a pair of them allocates less than in
+// one that does (the Mapping and the list of removed mappings, not cloned
+// tree nodes); what a lookup sees is the same.
+func TestSerialChangesInPlace(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage counters allocate")
+	}
+	allocs := map[string]float64{}
+	for name, newAS := range spaces {
+		as := newAS()
+		for range 20 { // a few mappings, so that a write copies a path
+			if _, errno := as.Mmap(PageSize, "fill"); errno != 0 {
+				t.Fatalf("Mmap: %d", errno)
+			}
+		}
+		allocs[name] = testing.AllocsPerRun(100, func() {
+			m, errno := as.Mmap(PageSize, "test")
+			if errno != 0 || as.Lookup(m.Addr) != m {
+				t.Fatalf("Mmap: %d", errno)
+			}
+			if errno := as.Munmap(m.Addr, PageSize); errno != 0 || as.Lookup(m.Addr) != nil {
+				t.Fatalf("Munmap: %d", errno)
+			}
+		})
+		as.Release()
+	}
+	if allocs["serial"] >= allocs["rcu"] {
+		t.Errorf("mmap+munmap: %v allocations serial, %v published; want fewer serial", allocs["serial"], allocs["rcu"])
+	}
+	t.Logf("mmap+munmap allocations: %v", allocs)
 }

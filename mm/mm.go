@@ -13,7 +13,8 @@
 // The mapping table is a copy-on-write B-tree behind an atomic pointer (the
 // RCU pattern; Linux's maple tree is RCU-safe the same way): lookups take no
 // lock and never block, and mmap/munmap publish a new version, copying only
-// the O(log n) nodes they change. Backing memory is released only when the address space is
+// the O(log n) nodes they change. A deterministic world, where no lookup
+// can race a change, changes its one tree in place (NewSerial). Backing memory is released only when the address space is
 // released, so a racing reader in concurrent mode can never touch memory that
 // was returned to the host: after munmap an address is refused (-EFAULT), but
 // its pages stay valid until Release.
@@ -93,12 +94,23 @@ type AddressSpace struct {
 	backing []*Mapping
 
 	remote *remote // another process's memory (NewRemote), or nil
+	serial bool    // NewSerial: cur is work itself, changed in place
 }
 
 // New returns an empty address space.
 func New() *AddressSpace {
 	as := &AddressSpace{work: btree.NewG(mmDegree, entryLess)}
 	as.cur.Store(&table{maps: as.work.Clone()})
+	return as
+}
+
+// NewSerial returns an empty address space for a deterministic world, whose
+// threads run one at a time, each switch ordering their accesses: no lookup
+// ever races a change, so mmap and munmap change the one table in place
+// instead of publishing a copy (a third of a small world's allocations).
+func NewSerial() *AddressSpace {
+	as := &AddressSpace{work: btree.NewG(mmDegree, entryLess), serial: true}
+	as.cur.Store(&table{maps: as.work})
 	return as
 }
 
@@ -149,13 +161,16 @@ func (as *AddressSpace) Map(r *Region, name string) *Mapping {
 
 // write runs f on the working tree and publishes a clone of the result:
 // O(log n) nodes copied, whatever the number of mappings; lookups of the
-// previous version go on undisturbed.
+// previous version go on undisturbed. A serial space has nothing to
+// publish: its lookups read the working tree.
 func (as *AddressSpace) write(f func(w *btree.BTreeG[mapEntry])) {
 	if !as.writing.CompareAndSwap(false, true) {
 		panic("mm: two threads change one address space at once (mmap_lock is not modelled)")
 	}
 	f(as.work)
-	as.cur.Store(&table{maps: as.work.Clone()})
+	if !as.serial {
+		as.cur.Store(&table{maps: as.work.Clone()})
+	}
 	as.writing.Store(false)
 }
 
