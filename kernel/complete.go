@@ -98,11 +98,13 @@ func (ctx *Ctx) cqringWake(t *sim.Thread) {
 	}
 }
 
-// commitCQRingFlush runs what must follow a CQ commit: the registered
-// eventfd is signalled. (Poll wakeups of the ring fd and count-based
-// timeouts join here as they are implemented.)
+// commitCQRingFlush runs what must follow a CQ commit: polls of the ring
+// file are woken, count timeouts flushed, the registered eventfd signalled.
 // Linux: io_uring/io_uring.c:__io_commit_cqring_flush()
 func (ctx *Ctx) commitCQRingFlush(t *sim.Thread) {
+	if ctx.pollActivated {
+		ctx.pollWQWake(t)
+	}
 	if ctx.offTimeoutUsed {
 		ctx.flushTimeouts(t)
 	}
@@ -173,7 +175,11 @@ func (ctx *Ctx) freeBatchList(t *sim.Thread, reqs []*Req) {
 		// io_put_file(), io_req_put_rsrc_nodes(), io_put_task()
 		if req.file != nil {
 			if req.flags&REQ_F_FIXED_FILE == 0 {
-				req.file.Put(t)
+				if task := req.task; task != nil && task.Thread == t {
+					task.fput(req.file)
+				} else {
+					req.file.Put(t) // io-wq, a kworker: no lock of a task's
+				}
 			}
 			req.file = nil
 		}

@@ -108,6 +108,10 @@ type Ctx struct {
 	sqThreadIdle time.Duration
 	sqoSQWait    sim.WaitQueueHead // IORING_ENTER_SQ_WAIT waiters
 
+	pollWQ        sim.WaitQueueHead // ctx->poll_wq: polls of the ring's own file (kernel/ringpoll.go)
+	pollActivated bool              // ctx->poll_activated
+	pollWQTW      bool              // ctx->poll_wq_task_work queued
+
 	paramRegion *mm.Region // ctx->param_region (IORING_REGISTER_MEM_REGION, kernel/memregion.go)
 	cqWaitArg   []byte     // ctx->cq_wait_arg, cq_wait_size: registered wait arguments
 	clockID     uint32     // ctx->clockid (IORING_REGISTER_CLOCK)

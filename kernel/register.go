@@ -245,6 +245,10 @@ func (ctx *Ctx) registerEnableRings(task *Task) int {
 	}
 	if ctx.flags&rings.IORING_SETUP_SINGLE_ISSUER != 0 && ctx.submitterTask == nil {
 		ctx.submitterTask = task
+		// A poll before the submitter was known could not activate.
+		if ctx.pollWQ.HasSleeper(task.Thread) {
+			ctx.activatePollWQ(task.Thread)
+		}
 	}
 	if ctx.restrictions.registered {
 		ctx.restricted = true

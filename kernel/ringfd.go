@@ -4,7 +4,6 @@ import (
 	"unsafe"
 
 	"github.com/uringsim/uringsim/rings"
-	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/vfs"
 )
 
@@ -94,7 +93,7 @@ func (ctx *Ctx) ringfdRegister(task *Task, arg uint64, nrArgs uint32) int {
 		if as.CopyToUser(uaddr, rsrcUpdateBytes(&reg)) != 0 {
 			f := tctx.registeredRings[reg.Offset]
 			tctx.registeredRings[reg.Offset] = nil
-			ctx.putRingUnlocked(t, f)
+			task.fput(f) // io_ringfd_unregister: fput under uring_lock
 			ret = -EFAULT
 			break
 		}
@@ -110,7 +109,6 @@ func (ctx *Ctx) ringfdRegister(task *Task, arg uint64, nrArgs uint32) int {
 // zero).
 // Linux: io_uring/tctx.c:io_ringfd_unregister()
 func (ctx *Ctx) ringfdUnregister(task *Task, arg uint64, nrArgs uint32) int {
-	t := task.Thread
 	if nrArgs == 0 || nrArgs > ioRingFDRegMax {
 		return -EINVAL
 	}
@@ -132,23 +130,11 @@ func (ctx *Ctx) ringfdUnregister(task *Task, arg uint64, nrArgs uint32) int {
 		}
 		if f := tctx.registeredRings[reg.Offset]; f != nil {
 			tctx.registeredRings[reg.Offset] = nil
-			ctx.putRingUnlocked(t, f)
+			task.fput(f) // io_ringfd_unregister: fput under uring_lock
 		}
 	}
 	if i != 0 {
 		return int(i)
 	}
 	return ret
-}
-
-// putRingUnlocked drops a registered ring's reference with uringLock
-// released, since it may be the last one and release that ring (ctx
-// itself stays alive: io_uring_register holds a reference on its file).
-// Differs from Linux: fput defers the release to task_work, so the kernel
-// never drops uring_lock here; the simulator's fput releases at once.
-// Linux: io_uring/tctx.c:io_ringfd_unregister()
-func (ctx *Ctx) putRingUnlocked(t *sim.Thread, f *vfs.File) {
-	ctx.uringLock.Unlock(t)
-	f.Put(t)
-	ctx.uringLock.Lock(t)
 }

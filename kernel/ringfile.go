@@ -28,8 +28,23 @@ func newRingFile(k *Kernel, ctx *Ctx) *vfs.File {
 // ring memory is freed once the last in-flight request is (the kernel's
 // percpu refs and io_ring_exit_work).
 // Linux: io_uring/io_uring.c:io_uring_release(), io_ring_ctx_wait_and_kill(), io_ring_exit_work()
+//
+// Differs from Linux: the teardown runs in the releasing thread, where
+// Linux queues io_ring_exit_work on a kworker, except when that thread is
+// the ring's own SQ thread (a request's fput of the ring, deferred to its
+// task_work), which cannot park itself: then it runs on a kworker too.
 func (ringFileOps) Release(t *sim.Thread, f *vfs.File) {
 	ctx := f.Private.(*Ctx)
+	if ctx.sqData != nil && ctx.sqData.Thread() == t {
+		ctx.world().Go(t, "kworker/u:iou_exit", ctx.exitWork)
+		return
+	}
+	ctx.exitWork(t)
+}
+
+// exitWork tears a released ring down.
+// Linux: io_uring/io_uring.c:io_ring_ctx_wait_and_kill(), io_ring_exit_work()
+func (ctx *Ctx) exitWork(t *sim.Thread) {
 	ctx.uringLock.Lock(t)
 	ctx.dying = true
 	ctx.iopollTryReapEvents(t)

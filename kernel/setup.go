@@ -114,6 +114,8 @@ func create(task *Task, entries uint32, p *rings.Params, uparams uint64) int {
 	if ctx.taskComplete || ctx.flags&rings.IORING_SETUP_IOPOLL != 0 {
 		ctx.locklessCQ = true
 	}
+	// Lazy poll_wq activation relies on taskComplete (activatePollWQ).
+	ctx.pollActivated = !ctx.taskComplete
 	ctx.iopollInit()
 	if ret := ctx.allocateSCQRings(task, p); ret != 0 {
 		return ret

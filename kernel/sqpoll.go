@@ -72,6 +72,7 @@ func (s *sqTask) RunTaskWork(t *sim.Thread, max uint32) uint32 {
 		node = sim.Reverse(tctx.taskList.DelAll(t))
 	}
 	if node == nil {
+		s.runTaskWorks(t)
 		return 0
 	}
 	// Split off what exceeds max.
@@ -85,13 +86,22 @@ func (s *sqTask) RunTaskWork(t *sim.Thread, max uint32) uint32 {
 	if w := t.World(); w.Tracing() {
 		w.Emit(t, "io_uring_task_work_run", sim.I("count", int64(count)))
 	}
+	s.runTaskWorks(t)
 	return uint32(count)
+}
+
+// runTaskWorks is io_sq_tw's task_work_run: the SQ thread's own task_work
+// (a deferred fput), which io_uring's work does not go through.
+func (s *sqTask) runTaskWorks(t *sim.Thread) {
+	if !s.task.taskWorks.Empty() {
+		s.task.runTaskWorkList(t)
+	}
 }
 
 // TaskWorkPending is io_sq_tw_pending.
 func (s *sqTask) TaskWorkPending(t *sim.Thread) bool {
 	tctx := s.task.ioUring
-	return tctx.twRetry != nil || !tctx.taskList.Empty()
+	return tctx.twRetry != nil || !tctx.taskList.Empty() || !s.task.taskWorks.Empty()
 }
 
 // CancelAll runs what task_work is left when the SQ thread exits.

@@ -126,6 +126,26 @@ func (task *Task) taskWorkAdd(t *sim.Thread, cb *callbackHead) bool {
 	return true
 }
 
+// fput drops a file reference the task holds. The last reference's
+// release (__fput) is queued as the task's task_work (TWA_RESUME), which it
+// runs before it returns to user space (the SQ thread, in its io_sq_tw), so
+// the release never runs under the locks the caller holds: a request's
+// file may be the ring itself, whose release takes the ring's locks. Once
+// the task has run exit_task_work, it releases at once.
+// Differs from Linux: there that release goes to delayed_fput, a kworker.
+// Linux: fs/file_table.c:fput(), __fput_deferred()
+func (task *Task) fput(f *vfs.File) {
+	if !f.Unref() {
+		return
+	}
+	t := task.Thread
+	cb := &callbackHead{fn: func(task *Task) { f.Release(task.Thread) }}
+	cb.node.Item = cb
+	if added, _ := task.taskWorks.AddUnlessClosed(t, &cb.node); !added {
+		f.Release(t)
+	}
+}
+
 // taskWorkPending reports queued task_work (task_work_pending).
 func (task *Task) taskWorkPending() bool { return !task.taskWorks.Empty() }
 

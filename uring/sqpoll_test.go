@@ -1,12 +1,14 @@
 package uring
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
 )
 
 // enterRecorder is a Backend that records the flags of every Enter.
@@ -121,4 +123,60 @@ func TestSQPollSim(t *testing.T) {
 		t.Fatalf("cqe %v, %v", cqe, err)
 	}
 	r.CQESeen(cqe)
+}
+
+// eventLog records who emitted which trace event.
+type eventLog struct{ ev []string }
+
+func (l *eventLog) Event(e *sim.Event) { l.ev = append(l.ev, e.ThreadName+" "+e.Name) }
+
+// TestSQPollPollOnOwnRing is liburing's sqpoll-exit-hang: a poll on the
+// ring's own descriptor holds the last reference to the ring once the
+// program has closed it, and the SQ thread, completing the poll, drops that
+// reference in its completion flush, under uring_lock. The ring's release
+// must not run there (fput defers it to the SQ thread's task_work) and must
+// run: the ring's timeouts, polls and SQ thread are torn down.
+func TestSQPollPollOnOwnRing(t *testing.T) {
+	bySQThread := 0
+	for seed := uint64(1); seed <= 100; seed++ {
+		log := &eventLog{}
+		m := NewSimMachine(SimConfig{Seed: seed, Sink: log})
+		r, err := New(m.Backend(), 4, &Params{Flags: rings.IORING_SETUP_SQPOLL, SQThreadIdle: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		PrepPollAdd(r.GetSQE(), int32(r.FD()), unix.POLLIN)
+		if _, err := r.Submit(); err != nil {
+			t.Fatal(err)
+		}
+		m.Task().Thread.Sleep(time.Millisecond)
+		if c, _ := r.PeekCQE(); c != nil {
+			t.Fatalf("seed %d: the poll of an empty ring completed: %+v", seed, *c)
+		}
+		PrepNop(r.GetSQE()) // the awake SQ thread takes it: no enter
+		r.FlushSQ()
+		closed := len(log.ev)
+		r.Close()
+		m.Task().Thread.Sleep(10 * time.Millisecond)
+		if d := m.World().Deadlocks(); len(d) != 0 {
+			t.Fatalf("seed %d: %v", seed, d[0])
+		}
+		released := ""
+		for _, e := range log.ev[closed:] {
+			if strings.HasSuffix(e, " io_sq_thread_park") {
+				released = e
+			}
+		}
+		if released == "" {
+			t.Fatalf("seed %d: the ring was never released; trace after close:\n%s", seed, strings.Join(log.ev[closed:], "\n"))
+		}
+		if strings.HasPrefix(released, "kworker/u:iou_exit") {
+			bySQThread++ // handed on by the SQ thread's task_work
+		}
+		m.Close()
+	}
+	t.Logf("the SQ thread dropped the last reference on %d of 100 seeds", bySQThread)
+	if bySQThread == 0 {
+		t.Fatal("no seed had the SQ thread drop the last reference")
+	}
 }

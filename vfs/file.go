@@ -128,13 +128,27 @@ func (f *File) Get() *File {
 	return f
 }
 
-// Put drops a reference and releases the file on the last one (fput).
+// Put drops a reference and releases the file on the last one, at once:
+// fput as a caller holding no lock sees it. Kernel code that may drop the
+// last reference under a lock defers the release with Unref and Release.
 // Linux: fs/file_table.c:fput()
 func (f *File) Put(t *sim.Thread) {
-	if f.refs.Add(-1) == 0 {
-		eventpollRelease(t, f)
-		f.Op.Release(t, f)
+	if f.Unref() {
+		f.Release(t)
 	}
+}
+
+// Unref drops a reference and reports whether it was the last one, when
+// the caller must call Release (now, or later from task_work as fput
+// arranges).
+// Linux: fs/file_table.c:fput() (file_ref_put)
+func (f *File) Unref() bool { return f.refs.Add(-1) == 0 }
+
+// Release tears down a file whose last reference is gone.
+// Linux: fs/file_table.c:__fput()
+func (f *File) Release(t *sim.Thread) {
+	eventpollRelease(t, f)
+	f.Op.Release(t, f)
 }
 
 // Refs is the current reference count, for tests and fdinfo.
