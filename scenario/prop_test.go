@@ -40,9 +40,13 @@ type genProg struct {
 
 // drawProg draws a program; ordered keeps to what the kernel completes in
 // a fixed order on an ordinary ring (NOPs, closed chains, skips), for the
-// differential property. File reads are not (the host may punt a read of
-// its temporary file to io-wq), nor drains (the host's deferred list may
-// release them in another order).
+// differential property. File reads are not: a read whose nowait attempt
+// gets -EAGAIN goes to io-wq, and a worker posts its CQE at once
+// (io_uring/io_uring.c: io_req_complete_post) while the NOPs of the same
+// submission wait in submit_state.compl_reqs until io_submit_state_end
+// flushes them, so the read's CQE may come before a NOP's submitted ahead
+// of it: the kernel does not fix a read's place among them. Nor drains
+// (the deferred list may release them in another order).
 func drawProg(t *rapid.T, ordered bool) *genProg {
 	p := &genProg{}
 	if rapid.Bool().Draw(t, "smallCQ") {
