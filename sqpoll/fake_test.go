@@ -31,7 +31,8 @@ type fakeRing struct {
 	nsub       atomic.Uint32
 	iopoll     atomic.Int32 // requests on the iopoll list; one reaped per call
 	sqWait     sim.WaitQueueHead
-	wakes      atomic.Int32 // user-side SQ_WAKEUP enters
+	wakes      atomic.Int32  // user-side SQ_WAKEUP enters
+	fence      atomic.Uint32 // target of needsWakeup's full barrier
 }
 
 func (r *fakeRing) RingID() uint64 { return r.id }
@@ -85,9 +86,14 @@ func (r *fakeRing) publish(t *sim.Thread, id uint64) bool {
 }
 
 // needsWakeup is liburing's sq_ring_needs_enter under SQPOLL: a full
-// barrier after the tail store, then read the flags.
+// barrier after the tail store, then read the flags. The barrier is a
+// locked read-modify-write, as uring.Ring's smpMB: a yield point alone is
+// none in concurrent mode, where StoreRelease is a plain MOV on amd64 and
+// the tail store could pass the flags load (store buffering), so the
+// thread would sleep on an entry it did not see and the user not wake it.
 func (r *fakeRing) needsWakeup(t *sim.Thread) bool {
-	t.Yield() // io_uring_smp_mb()
+	r.fence.Add(0) // io_uring_smp_mb()
+	t.Yield()
 	return rings.ReadOnce(&r.flags)&rings.IORING_SQ_NEED_WAKEUP != 0
 }
 
