@@ -33,10 +33,36 @@ const (
 
 // Lock acquires the mutex for t (mutex_lock), sleeping uninterruptibly
 // while another thread holds it.
-func (m *Mutex) Lock(t *Thread) { m.lock(t, kindMutex) }
+//
+// The uncontended deterministic path is written here, small enough to be
+// inlined: with fuel left, the yield point before the attempt cannot
+// switch threads (nobody else is runnable), so it is the fuel decrement,
+// and a free mutex is taken. Anything else goes to lock.
+func (m *Mutex) Lock(t *Thread) {
+	if w := t.w; w.fuel > 0 && m.downer == nil {
+		w.fuel--
+		m.downer = t
+		return
+	}
+	m.lockMutex(t)
+}
+
+//go:noinline
+func (m *Mutex) lockMutex(t *Thread) { m.lock(t, kindMutex) }
 
 // Unlock releases the mutex (mutex_unlock). t must hold it.
-func (m *Mutex) Unlock(t *Thread) { m.unlock(t) }
+//
+// With fuel left and no waiter to hand the mutex to, it is the release and
+// the fuel decrement of the yield point after it, inlined; anything else
+// (which includes an unlock by a non-owner, which panics) goes to unlock.
+func (m *Mutex) Unlock(t *Thread) {
+	if w := t.w; w.fuel > 0 && m.downer == t && m.whead == nil {
+		m.downer = nil
+		w.fuel--
+		return
+	}
+	m.unlock(t)
+}
 
 // TryLock acquires the mutex if it is free (mutex_trylock) and reports
 // whether it did. In deterministic mode it is a yield point.
@@ -211,10 +237,22 @@ func (m *Mutex) dequeue(t *Thread) {
 type SpinLock struct{ m Mutex }
 
 // Lock acquires the lock (spin_lock).
-func (s *SpinLock) Lock(t *Thread) { s.m.lock(t, kindSpin) }
+//
+// Its fast path is Mutex.Lock's, written out so it is inlined.
+func (s *SpinLock) Lock(t *Thread) {
+	if w, m := t.w, &s.m; w.fuel > 0 && m.downer == nil {
+		w.fuel--
+		m.downer = t
+		return
+	}
+	s.lockSpin(t)
+}
+
+//go:noinline
+func (s *SpinLock) lockSpin(t *Thread) { s.m.lock(t, kindSpin) }
 
 // Unlock releases the lock (spin_unlock).
-func (s *SpinLock) Unlock(t *Thread) { s.m.unlock(t) }
+func (s *SpinLock) Unlock(t *Thread) { s.m.Unlock(t) }
 
 // TryLock acquires the lock if free (spin_trylock).
 func (s *SpinLock) TryLock(t *Thread) bool { return s.m.tryLock(t) }

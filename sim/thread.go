@@ -161,6 +161,19 @@ func (t *Thread) Yield() {
 	t.yield()
 }
 
+// YieldFast is Yield's fast path alone (the same test), for a caller that must stay small
+// enough to be inlined: it passes the yield point and reports true when
+// the point cannot switch threads (deterministic, nobody else runnable,
+// step limit far: a fuel decrement), and does nothing and reports false
+// when the caller must call Yield.
+func (t *Thread) YieldFast() bool {
+	if w := t.w; w.fuel > 0 {
+		w.fuel--
+		return true
+	}
+	return false
+}
+
 // yield is Yield off the fast path.
 func (t *Thread) yield() {
 	w := t.w

@@ -359,6 +359,8 @@ func (r *Ring) SQECmd(sqe *rings.SQE) []byte {
 }
 
 // yield is the backend's scheduling point before a shared-word access.
+// Hot paths write it as `if !r.yieldFast() { r.yield() }`, which inlines
+// the common case.
 func (r *Ring) yield() {
 	if s := r.sim; s != nil {
 		if r.weak != nil && len(r.weak.pend) > 0 {
@@ -370,10 +372,26 @@ func (r *Ring) yield() {
 	}
 }
 
+// yieldFast is yield when it is a fuel decrement: the simulator, no
+// weak-memory store buffer, and a yield point that cannot switch threads
+// (sim.Thread.YieldFast). It reports false, having done nothing, otherwise.
+func (r *Ring) yieldFast() bool {
+	s := r.sim
+	return s != nil && r.weak == nil && s.task.Thread.YieldFast()
+}
+
 // loadSQHead is io_uring_load_sq_head(): with SQPOLL the kernel thread
 // moves sq.head concurrently, so it is an acquire.
 func (r *Ring) loadSQHead() uint32 {
 	r.yield()
+	if r.sqpoll {
+		return rings.LoadAcquire(r.sqHead)
+	}
+	return rings.ReadOnce(r.sqHead)
+}
+
+// readSQHead is loadSQHead past its yield point.
+func (r *Ring) readSQHead() uint32 {
 	if r.sqpoll {
 		return rings.LoadAcquire(r.sqHead)
 	}
@@ -390,7 +408,11 @@ func (r *Ring) loadSQHead() uint32 {
 //
 // Linux: liburing src/include/liburing.h:_io_uring_get_sqe()
 func (r *Ring) GetSQE() *rings.SQE {
-	head := r.loadSQHead()
+	// loadSQHead, with yield's fast path inlined.
+	if !r.yieldFast() {
+		r.yield()
+	}
+	head := r.readSQHead()
 	tail := r.sqeTail
 	if tail-head >= r.sqEntries {
 		return nil
@@ -441,11 +463,17 @@ func (r *Ring) FlushSQ() uint32 {
 		}
 		r.sqeHead = tail
 		// Release: the kernel must see the SQE stores before the tail.
-		r.weakDrain()
-		r.yield()
+		if r.weak != nil {
+			r.weakDrain()
+		}
+		if !r.yieldFast() {
+			r.yield()
+		}
 		rings.StoreRelease(r.sqTail, tail)
 	}
-	r.yield()
+	if !r.yieldFast() {
+		r.yield()
+	}
 	return tail - rings.ReadOnce(r.sqHead)
 }
 
@@ -480,7 +508,9 @@ func (r *Ring) sqRingNeedsEnter(submit uint32, flags *uint32) bool {
 //
 // Linux: liburing src/queue.c:cq_ring_needs_flush()
 func (r *Ring) cqRingNeedsFlush() bool {
-	r.yield()
+	if !r.yieldFast() {
+		r.yield()
+	}
 	return rings.ReadOnce(r.sqFlags)&(rings.IORING_SQ_CQ_OVERFLOW|rings.IORING_SQ_TASKRUN) != 0
 }
 
@@ -496,7 +526,9 @@ func (r *Ring) enter(toSubmit, minComplete, flags uint32, argp, argsz uint64) (i
 	if r.regRing {
 		flags |= rings.IORING_ENTER_REGISTERED_RING // as Enter does
 	}
-	r.weakDrain() // a system call is a full barrier
+	if r.weak != nil {
+		r.weakDrain() // a system call is a full barrier
+	}
 	for {
 		n, err := r.be.Enter(r.enterFD, toSubmit, minComplete, flags, argp, argsz)
 		if err == unix.EINTR && r.retryEINTR {
@@ -558,7 +590,9 @@ func (r *Ring) SQRingWait() (int, error) {
 // Linux: liburing src/include/liburing.h:__io_uring_peek_cqe()
 func (r *Ring) peek() (*rings.CQE, uint32) {
 	for {
-		r.yield()
+		if !r.yieldFast() {
+			r.yield()
+		}
 		tail := rings.LoadAcquire(r.cqTail)
 		head := rings.ReadOnce(r.cqHead)
 		avail := tail - head
@@ -762,12 +796,15 @@ func (r *Ring) CQESeen(cqe *rings.CQE) {
 		return
 	}
 	// CQAdvance(cqeNr(cqe)), written out: one call less per CQE.
+	n := r.cqeNr(cqe)
 	head := rings.ReadOnce(r.cqHead)
 	if r.obs != nil {
-		r.obs.CQEsConsumed(r, head, r.cqeNr(cqe))
+		r.obs.CQEsConsumed(r, head, n)
 	}
-	r.yield()
-	rings.StoreRelease(r.cqHead, head+r.cqeNr(cqe))
+	if !r.yieldFast() {
+		r.yield()
+	}
+	rings.StoreRelease(r.cqHead, head+n)
 }
 
 func (r *Ring) cqeNr(cqe *rings.CQE) uint32 {
