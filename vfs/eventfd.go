@@ -38,6 +38,9 @@ type EventfdCtx struct {
 	count atomic.Uint64 // read locklessly by poll (READ_ONCE)
 	flags uint32
 	id    uint64
+	// host, if set, is a host eventfd (uringsim exec: the program's
+	// own) whose counter is the host's; the fields above are unused.
+	host *HostFile
 }
 
 // eventfdFileOps are eventfd_fops.
@@ -65,6 +68,9 @@ func NewEventfd(id uint64, count uint32, flags uint32) (*File, int) {
 // it).
 // Linux: fs/eventfd.c:eventfd_ctx_fileget()
 func EventfdCtxFileget(f *File) (*EventfdCtx, int) {
+	if h := HostFileOf(f); h != nil && h.evfd != nil {
+		return h.evfd, 0
+	}
 	if _, ok := f.Op.(eventfdFileOps); !ok {
 		return nil, -int(unix.EINVAL)
 	}
@@ -80,6 +86,10 @@ func (ctx *EventfdCtx) Count() uint64 { return ctx.count.Load() }
 // Differs from Linux: there is no current->in_eventfd recursion guard.
 // Linux: fs/eventfd.c:eventfd_signal_mask()
 func (ctx *EventfdCtx) SignalMask(t *sim.Thread, mask uint32) {
+	if ctx.host != nil {
+		ctx.host.eventfdSignal(t, mask)
+		return
+	}
 	ctx.Wqh.Lock(t)
 	if c := ctx.count.Load(); c < math.MaxUint64 {
 		ctx.count.Store(c + 1)

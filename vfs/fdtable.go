@@ -25,6 +25,10 @@ type FDTable struct {
 	sharers atomic.Int32
 	// missing, if set (SetMissing), supplies the file of an empty slot.
 	missing func(fd int) *File
+	// outside, if set (SetOutside), numbers host files (fdtable_outside.go);
+	// displaced holds what its numbers pushed out, to put once unlocked.
+	outside   func(f *File, cloexec bool) int
+	displaced []*File
 }
 
 // Share records one more thread using the table (CLONE_FILES).
@@ -69,8 +73,10 @@ func (ft *FDTable) Install(t *sim.Thread, f *File) int {
 // Linux: fs/file.c:get_unused_fd_flags(), fd_install()
 func (ft *FDTable) InstallFlags(t *sim.Thread, f *File, flags uint32) int {
 	ft.lock.Lock(t)
-	defer ft.lock.Unlock(t)
-	return ft.installLocked(f, flags&unix.O_CLOEXEC != 0)
+	fd := ft.installLocked(f, flags&unix.O_CLOEXEC != 0)
+	ft.lock.Unlock(t)
+	ft.putDisplaced(t)
+	return fd
 }
 
 // InstallPair installs a and b at the two lowest free descriptors, a
@@ -79,6 +85,7 @@ func (ft *FDTable) InstallFlags(t *sim.Thread, f *File, flags uint32) int {
 // Linux: fs/pipe.c:__do_pipe_flags(), do_pipe_flags()
 func (ft *FDTable) InstallPair(t *sim.Thread, a, b *File, flags uint32) (int, int, int) {
 	ft.lock.Lock(t)
+	defer ft.putDisplaced(t)
 	defer ft.lock.Unlock(t)
 	cloexec := flags&unix.O_CLOEXEC != 0
 	fa := ft.installLocked(a, cloexec)
@@ -94,6 +101,9 @@ func (ft *FDTable) InstallPair(t *sim.Thread, a, b *File, flags uint32) (int, in
 }
 
 func (ft *FDTable) installLocked(f *File, cloexec bool) int {
+	if fd, ok := ft.installOutside(f, cloexec); ok {
+		return fd
+	}
 	for i, o := range ft.fds {
 		if o == nil {
 			ft.fds[i], ft.cloexec[i] = f, cloexec

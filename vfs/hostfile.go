@@ -1,6 +1,8 @@
 package vfs
 
 import (
+	"encoding/binary"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/uringsim/uringsim/sim"
@@ -29,6 +31,8 @@ type HostFile struct {
 
 	interest uint32 // EPOLL bits the file's waiters asked for
 	woken    uint32 // bits woken since the host last showed them clear
+
+	evfd *EventfdCtx // a host eventfd's context (IORING_REGISTER_EVENTFD), or nil
 }
 
 // hostFileOps are the file operations of a HostFile.
@@ -48,7 +52,18 @@ func NewHostFile(fd int, id uint64, poller *HostPoller) (*File, error) {
 		return nil, err
 	}
 	h := &HostFile{Fd: fd, stream: st.Mode&unix.S_IFMT != unix.S_IFREG, poller: poller}
-	f := NewFile(hostFileOps{}, h, "host:"+itoa(uint64(fd)), uint32(fl)&^unix.O_CLOEXEC, id)
+	var op Operations = hostFileOps{}
+	switch {
+	case st.Mode&unix.S_IFMT == unix.S_IFSOCK:
+		hs, err := newHostSock(fd)
+		if err != nil {
+			return nil, err
+		}
+		hs.h, op = h, hs
+	case isHostEventfd(fd):
+		h.evfd = &EventfdCtx{host: h}
+	}
+	f := NewFile(op, h, "host:"+itoa(uint64(fd)), uint32(fl)&^unix.O_CLOEXEC, id)
 	if h.stream {
 		f.FMode |= FMODE_STREAM | FMODE_NOWAIT
 	} else {
@@ -122,7 +137,6 @@ func (hostFileOps) Write(t *sim.Thread, f *File, src []byte, off *int64, nonbloc
 // ends the sleep.
 // Linux: fs/pipe.c:pipe_read() (wait_event_interruptible_exclusive)
 func (h *HostFile) wait(t *sim.Thread, f *File, events int16, nonblock bool, try func() (int, error)) int {
-	var e sim.WaitQueueEntry
 	for {
 		n, err := try()
 		if err == nil {
@@ -131,19 +145,38 @@ func (h *HostFile) wait(t *sim.Thread, f *File, events int16, nonblock bool, try
 		if err != unix.EAGAIN {
 			return errnoOf(err)
 		}
+		h.notReady(uint32(events))
 		if nonblock || f.Flags&unix.O_NONBLOCK != 0 {
 			return -int(unix.EAGAIN)
 		}
-		h.interest |= uint32(events)
-		h.wq.PrepareToWait(t, &e, sim.TaskInterruptible)
-		if h.ready(uint32(events)) == 0 {
-			t.Schedule()
-		}
-		h.wq.FinishWait(t, &e)
-		if t.SignalPending() {
+		if h.sleep(t, uint32(events)) != 0 {
 			return -ERESTARTSYS
 		}
 	}
+}
+
+// notReady records that the host just refused an attempt for want of
+// events (EAGAIN): the woken bits for them are stale, so the HostPoller
+// watches for them again. Without this a multishot request, which goes
+// back to waiting without polling the file, would never be woken again.
+func (h *HostFile) notReady(events uint32) { h.woken &^= events }
+
+// sleep waits on the file's wait queue until the host descriptor shows
+// one of events (at once if it does already); -ERESTARTSYS if a signal
+// ends the sleep, else 0. The caller tries again after it.
+func (h *HostFile) sleep(t *sim.Thread, events uint32) int {
+	var e sim.WaitQueueEntry
+	h.notReady(events)
+	h.interest |= events
+	h.wq.PrepareToWait(t, &e, sim.TaskInterruptible)
+	if h.ready(events) == 0 {
+		t.Schedule()
+	}
+	h.wq.FinishWait(t, &e)
+	if t.SignalPending() {
+		return -ERESTARTSYS
+	}
+	return 0
 }
 
 // ready is the host descriptor's current EPOLL mask within events (poll
@@ -268,5 +301,27 @@ func (p *HostPoller) Run(t *sim.Thread) {
 		for i, h := range hs {
 			h.wq.WakeUpAll(t, ms[i])
 		}
+	}
+}
+
+// isHostEventfd reports whether the host descriptor fd is an eventfd.
+func isHostEventfd(fd int) bool {
+	var buf [32]byte
+	n, err := unix.Readlink("/proc/self/fd/"+itoa(uint64(fd)), buf[:])
+	return err == nil && string(buf[:n]) == "anon_inode:[eventfd]"
+}
+
+// eventfdSignal adds 1 to a host eventfd's counter with write(2) unless
+// the counter is at its limit (not POLLOUT: the write would block), then
+// wakes the file's waiters with EPOLLIN|mask.
+// Linux: fs/eventfd.c:eventfd_signal_mask()
+func (h *HostFile) eventfdSignal(t *sim.Thread, mask uint32) {
+	var one [8]byte
+	binary.NativeEndian.PutUint64(one[:], 1)
+	if h.ready(unix.POLLOUT)&unix.POLLOUT != 0 {
+		_, _ = unix.Write(h.Fd, one[:])
+	}
+	if h.wq.Active() {
+		h.wq.WakeUpAll(t, unix.POLLIN|mask)
 	}
 }
