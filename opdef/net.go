@@ -348,7 +348,7 @@ func sendIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 				if bufsel || kernel.ReqFlags(req)&kernel.REQ_F_BUFFER_SELECT != 0 {
 					advanceIovs(kmsg, ret)
 				}
-				kmsg.fixed = advanceSegs(kmsg.fixed, ret)
+				kmsg.fixed = vfs.IovAdvance(kmsg.fixed, ret)
 				return netKbufRecycle(req, kmsg, ret)
 			}
 			if ret == -vfs.ERESTARTSYS {
@@ -380,18 +380,6 @@ func advanceIovs(kmsg *asyncMsghdr, n int) {
 		n -= int(v.len)
 		kmsg.iovs = kmsg.iovs[1:]
 	}
-}
-
-// advanceSegs drops the first n bytes of segs.
-func advanceSegs(segs [][]byte, n int) [][]byte {
-	for len(segs) > 0 && n >= len(segs[0]) {
-		n -= len(segs[0])
-		segs = segs[1:]
-	}
-	if len(segs) > 0 && n > 0 {
-		segs = append([][]byte{segs[0][n:]}, segs[1:]...)
-	}
-	return segs
 }
 
 func lenOf(iov [][]byte) int {

@@ -1,7 +1,6 @@
 package vfs
 
 import (
-	"runtime"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -9,20 +8,18 @@ import (
 	"github.com/uringsim/uringsim/sim"
 )
 
-// The data path of a host socket: sendmsg and recvmsg on the host, with
-// the message's buffers (kernel-side views of user memory) pinned for the
-// call.
+// The data path of a host socket: sendmsg and recvmsg on the host over
+// the message's buffers (kernel-side views of user memory, or Go memory,
+// which does not move during the call: x/sys/unix's own sendmsg builds
+// its struct msghdr the same way).
 
 // hostMsghdr is a struct msghdr for the host over m's name, the iovecs
-// from iov on, and control buffer; pin keeps the Go memory it points to
-// in place until the caller unpins it.
-func hostMsghdr(m *Msghdr, name []byte, iov [][]byte, pin *runtime.Pinner) *unix.Msghdr {
+// from iov on, and control buffer.
+func hostMsghdr(m *Msghdr, name []byte, iov [][]byte) *unix.Msghdr {
 	hdr := &unix.Msghdr{}
-	pin.Pin(hdr)
 	if len(name) > 0 {
 		hdr.Name = &name[0]
 		hdr.Namelen = uint32(len(name))
-		pin.Pin(hdr.Name)
 	}
 	var vs []unix.Iovec
 	for _, b := range iov {
@@ -30,32 +27,29 @@ func hostMsghdr(m *Msghdr, name []byte, iov [][]byte, pin *runtime.Pinner) *unix
 			continue
 		}
 		vs = append(vs, unix.Iovec{Base: &b[0], Len: uint64(len(b))})
-		pin.Pin(&b[0])
 	}
 	if len(vs) > 0 {
 		hdr.Iov = &vs[0]
 		hdr.Iovlen = uint64(len(vs))
-		pin.Pin(hdr.Iov)
 	}
 	if len(m.Control) > 0 {
 		hdr.Control = &m.Control[0]
 		hdr.Controllen = uint64(len(m.Control))
-		pin.Pin(hdr.Control)
 	}
 	return hdr
 }
 
 // msgCall is one sendmsg or recvmsg (nr) of the host with MSG_DONTWAIT.
 func (s *hostSock) msgCall(nr uintptr, m *Msghdr, name []byte, iov [][]byte, flags int) (int, *unix.Msghdr, unix.Errno) {
-	var pin runtime.Pinner
-	defer pin.Unpin()
-	hdr := hostMsghdr(m, name, iov, &pin)
+	hdr := hostMsghdr(m, name, iov)
 	r, _, e := unix.Syscall(nr, uintptr(s.h.Fd), uintptr(unsafe.Pointer(hdr)), uintptr(flags|unix.MSG_DONTWAIT))
 	return int(r), hdr, e
 }
 
-// skipBytes is iov without its first n bytes.
-func skipBytes(iov [][]byte, n int) [][]byte {
+// IovAdvance is iov without its first n bytes (iov_iter_advance on a
+// kernel-side iovec array).
+// Linux: lib/iov_iter.c:iov_iter_advance()
+func IovAdvance(iov [][]byte, n int) [][]byte {
 	for len(iov) > 0 && n >= len(iov[0]) {
 		n -= len(iov[0])
 		iov = iov[1:]
@@ -78,7 +72,7 @@ func (s *hostSock) Sendmsg(t *sim.Thread, f *File, m *Msghdr, flags int) int {
 	nonblock := flags&unix.MSG_DONTWAIT != 0
 	total, sent := m.Len(), 0
 	for {
-		n, _, e := s.msgCall(unix.SYS_SENDMSG, m, m.Name, skipBytes(m.Iov, sent), flags&^unix.MSG_ZEROCOPY)
+		n, _, e := s.msgCall(unix.SYS_SENDMSG, m, m.Name, IovAdvance(m.Iov, sent), flags&^unix.MSG_ZEROCOPY)
 		if e == 0 {
 			sent += n
 			if nonblock || !s.isStream() || sent >= total {
@@ -126,7 +120,7 @@ func (s *hostSock) Recvmsg(t *sim.Thread, f *File, m *Msghdr, flags int) int {
 		if got == 0 {
 			name = m.Name
 		}
-		n, hdr, e := s.msgCall(unix.SYS_RECVMSG, m, name, skipBytes(m.Iov, got), flags|unix.MSG_CMSG_CLOEXEC)
+		n, hdr, e := s.msgCall(unix.SYS_RECVMSG, m, name, IovAdvance(m.Iov, got), flags|unix.MSG_CMSG_CLOEXEC)
 		if e == 0 {
 			if got == 0 {
 				m.NameLen, m.Flags = int(hdr.Namelen), int(hdr.Flags)
