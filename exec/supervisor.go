@@ -278,6 +278,7 @@ func (s *supervisor) start() error {
 		return f
 	})
 	s.hostDescriptors(p, k)
+	s.hostPaths(k)
 	w := s.m.World()
 	w.Go(w.Main(), "hostpoll", s.poller.Run)
 	w.SetIdle(s.idle)

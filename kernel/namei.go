@@ -44,6 +44,20 @@ func (k *Kernel) Tmpfs() *vfs.Tmpfs {
 	return k.tmpfs.Load()
 }
 
+// SetNamespace sets the namespace every process's path names resolve in
+// (uringsim exec: the host's). Call it before the kernel runs; without
+// it, paths resolve in the kernel's tmpfs.
+func (k *Kernel) SetNamespace(ns vfs.Namespace) { k.ns = ns }
+
+// Namespace is the namespace path names resolve in: the one set with
+// SetNamespace, else the kernel's tmpfs.
+func (k *Kernel) Namespace() vfs.Namespace {
+	if k.ns != nil {
+		return k.ns
+	}
+	return k.Tmpfs().Namespace()
+}
+
 // getname copies a NUL-terminated path name from user memory: -EFAULT
 // for an unmapped byte before the NUL, -ENAMETOOLONG when no NUL comes
 // within PATH_MAX bytes, -ENOENT for an empty name unless empty is
@@ -83,31 +97,22 @@ func getnameUflags(as *mm.AddressSpace, addr uint64, flags uint32) (string, int)
 	return getname(as, addr, flags&AT_EMPTY_PATH != 0)
 }
 
-// startAt returns where a relative walk from dfd begins: the root (the
-// cwd) for AT_FDCWD, else the inode the descriptor names (a stand-in on
-// another mount for a file outside the namespace); -EBADF for a bad
-// descriptor. path_init's -ENOTDIR for a non-directory with a non-empty
-// name is the walk's.
+// at returns where a relative walk from dfd begins: the current
+// directory for AT_FDCWD, else the descriptor's file (fdget_raw: an
+// O_PATH dirfd works), fetched only if the walk needs it.
 // Linux: fs/namei.c:path_init()
-func (task *Task) startAt(t *sim.Thread, dfd int32) vfs.Start {
-	return func() (*vfs.Inode, int) {
-		if dfd == AT_FDCWD {
-			return task.Proc.K.Tmpfs().Root(), 0
-		}
-		f := task.Proc.Files.GetRaw(t, int(dfd)) // fdget_raw: an O_PATH dirfd works
-		if f == nil {
-			return nil, -EBADF
-		}
-		defer f.Put(t)
-		return vfs.DirOf(f), 0
+func (task *Task) at(t *sim.Thread, dfd int32) vfs.At {
+	if dfd == AT_FDCWD {
+		return vfs.At{Cwd: true}
 	}
+	return vfs.At{File: func() *vfs.File { return task.Proc.Files.GetRaw(t, int(dfd)) }}
 }
 
 // doFilpOpen opens path relative to dfd with the derived open flags.
 // Linux: fs/namei.c:do_filp_open()
 func doFilpOpen(task *Task, t *sim.Thread, dfd int32, path string, op *vfs.OpenFlags) (*vfs.File, int) {
 	k := task.Proc.K
-	return k.Tmpfs().Open(t, task.startAt(t, dfd), path, op, k.NewFileID())
+	return k.Namespace().Open(t, task.at(t, dfd), path, op, k.NewFileID())
 }
 
 // installFile puts f at the lowest free descriptor (O_CLOEXEC from
@@ -144,19 +149,19 @@ func doSysOpenat2(task *Task, t *sim.Thread, dfd int32, path string, how *vfs.Op
 // doMkdirat is do_mkdirat.
 // Linux: fs/namei.c:do_mkdirat()
 func doMkdirat(task *Task, t *sim.Thread, dfd int32, path string, mode uint32) int {
-	return task.Proc.K.Tmpfs().Mkdir(t, task.startAt(t, dfd), path, mode)
+	return task.Proc.K.Namespace().Mkdir(t, task.at(t, dfd), path, mode)
 }
 
 // doUnlinkat is do_unlinkat, or do_rmdir with AT_REMOVEDIR.
 // Linux: fs/namei.c:do_unlinkat(), do_rmdir()
 func doUnlinkat(task *Task, t *sim.Thread, dfd int32, path string, flags uint32) int {
-	return task.Proc.K.Tmpfs().Unlink(t, task.startAt(t, dfd), path, flags&AT_REMOVEDIR != 0)
+	return task.Proc.K.Namespace().Unlink(t, task.at(t, dfd), path, flags&AT_REMOVEDIR != 0)
 }
 
 // doSymlinkat is do_symlinkat.
 // Linux: fs/namei.c:do_symlinkat()
 func doSymlinkat(task *Task, t *sim.Thread, target string, newdfd int32, newpath string) int {
-	return task.Proc.K.Tmpfs().Symlink(t, target, task.startAt(t, newdfd), newpath)
+	return task.Proc.K.Namespace().Symlink(t, target, task.at(t, newdfd), newpath)
 }
 
 // doLinkat is do_linkat: flags AT_SYMLINK_FOLLOW and AT_EMPTY_PATH.
@@ -172,13 +177,13 @@ func doLinkat(task *Task, t *sim.Thread, olddfd int32, oldpath string, newdfd in
 	if flags&AT_EMPTY_PATH != 0 {
 		how |= vfs.LOOKUP_EMPTY
 	}
-	return task.Proc.K.Tmpfs().Link(t, task.startAt(t, olddfd), oldpath, task.startAt(t, newdfd), newpath, how)
+	return task.Proc.K.Namespace().Link(t, task.at(t, olddfd), oldpath, task.at(t, newdfd), newpath, how)
 }
 
 // doRenameat2 is do_renameat2.
 // Linux: fs/namei.c:do_renameat2()
 func doRenameat2(task *Task, t *sim.Thread, olddfd int32, oldpath string, newdfd int32, newpath string, flags uint32) int {
-	return task.Proc.K.Tmpfs().Rename(t, task.startAt(t, olddfd), oldpath, task.startAt(t, newdfd), newpath, flags)
+	return task.Proc.K.Namespace().Rename(t, task.at(t, olddfd), oldpath, task.at(t, newdfd), newpath, flags)
 }
 
 // doStatx is do_statx: validate the mask and flags, look the name up
@@ -196,32 +201,9 @@ func doStatx(task *Task, t *sim.Thread, dfd int32, path string, flags, mask uint
 	if flags&^(AT_SYMLINK_NOFOLLOW|AT_NO_AUTOMOUNT|AT_EMPTY_PATH|AT_STATX_SYNC_TYPE) != 0 {
 		return -EINVAL
 	}
-	fs := task.Proc.K.Tmpfs()
-	var st unix.Statx_t
-	if path == "" && flags&AT_EMPTY_PATH != 0 && dfd != AT_FDCWD {
-		f := task.Proc.Files.GetRaw(t, int(dfd)) // fdget_raw: an O_PATH dirfd works
-		if f == nil {
-			return -EBADF
-		}
-		if ino := vfs.InodeOf(f); ino != nil {
-			st = fs.Getattr(t, ino, mask)
-		} else {
-			st = vfs.GetattrFile(t, f, mask)
-		}
-		f.Put(t)
-	} else {
-		var lookup uint32
-		if flags&AT_SYMLINK_NOFOLLOW == 0 {
-			lookup |= vfs.LOOKUP_FOLLOW
-		}
-		if flags&AT_EMPTY_PATH != 0 {
-			lookup |= vfs.LOOKUP_EMPTY
-		}
-		ino, err := fs.Lookup(t, task.startAt(t, dfd), path, lookup)
-		if err != 0 {
-			return err
-		}
-		st = fs.Getattr(t, ino, mask)
+	st, err := task.Proc.K.Namespace().Statx(t, task.at(t, dfd), path, flags, mask)
+	if err != 0 {
+		return err
 	}
 	raw := unsafe.Slice((*byte)(unsafe.Pointer(&st)), unsafe.Sizeof(st))
 	if !accessOK(buf, uint64(len(raw))) || task.Proc.MM.CopyToUser(buf, raw) != 0 {
@@ -238,7 +220,7 @@ func doReadlinkat(task *Task, t *sim.Thread, dfd int32, path string, buf uint64,
 	if bufsiz <= 0 {
 		return -EINVAL
 	}
-	body, err := task.Proc.K.Tmpfs().Readlink(t, task.startAt(t, dfd), path, vfs.LOOKUP_EMPTY)
+	body, err := task.Proc.K.Namespace().Readlink(t, task.at(t, dfd), path)
 	if err != 0 {
 		return err
 	}

@@ -30,6 +30,7 @@ type Kernel struct {
 	nextProcID atomic.Uint64
 	warnings   atomic.Int64
 	tmpfs      atomic.Pointer[vfs.Tmpfs] // the root file system, made on first use (kernel/namei.go)
+	ns         vfs.Namespace             // where path names resolve, if not the tmpfs (kernel/namei.go)
 	futex      futexHash                 // kernel/futex.go
 	tasklist   sim.SpinLock              // tasklist_lock: process parents, children and exit states (kernel/exit.go)
 	net        vfs.NetStack              // the network namespace, if any (kernel/net.go)

@@ -115,7 +115,7 @@ func openat2(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 			ret = err
 		default:
 			if nonblock && !nonblockSet {
-				f.Flags &^= unix.O_NONBLOCK
+				vfs.ClearNonblock(f)
 			}
 			if o.fileSlot == 0 {
 				ret = kernel.ReqInstallFd(t, req, f, o.how.Flags)

@@ -39,9 +39,9 @@ func (e *nsEnv) open(path string, flags uint32, mode uint32, resolve uint64) (*v
 	return e.fs.Open(e.th, e.root(), path, &op, 1)
 }
 
-// do runs one namespace operation written as "op arg…" and returns its
-// errno (0 for success).
-func (e *nsEnv) do(cmd string) int {
+// words splits a command "op arg…" into its words, the i-th word (""
+// past the end) and the i-th word as a number.
+func words(cmd string) ([]string, func(int) string, func(int) uint32) {
 	f := strings.Fields(cmd)
 	arg := func(i int) string {
 		if i < len(f) {
@@ -54,6 +54,13 @@ func (e *nsEnv) do(cmd string) int {
 		fmt.Sscan(arg(i), &v)
 		return v
 	}
+	return f, arg, flag
+}
+
+// do runs one namespace operation written as "op arg…" and returns its
+// errno (0 for success).
+func (e *nsEnv) do(cmd string) int {
+	f, arg, flag := words(cmd)
 	switch f[0] {
 	case "mkdir":
 		return e.fs.Mkdir(e.th, e.root(), arg(1), 0o755)
