@@ -16,6 +16,8 @@
 
 static struct io_uring ring;
 
+static int isfd; /* the next run's result is a descriptor: not printed */
+
 static int run(const char *what)
 {
 	struct io_uring_cqe *cqe;
@@ -29,9 +31,26 @@ static int run(const char *what)
 	io_uring_cqe_seen(&ring, cqe);
 	if (ret < 0)
 		printf("%s: %s\n", what, strerror(-ret));
+	else if (isfd)
+		printf("%s: a descriptor\n", what);
 	else
 		printf("%s: %d\n", what, ret);
+	isfd = 0;
 	return ret;
+}
+
+/* lowest is the lowest free descriptor (the number an open must get);
+ * numbers themselves depend on what the program inherited. */
+static int lowest(void)
+{
+	int fd = dup(0);
+	close(fd);
+	return fd;
+}
+
+static void opened(const char *what, int fd, int low)
+{
+	printf("  %s: the lowest free descriptor: %d\n", what, fd == low);
 }
 
 static void statx_of(int dfd, const char *path, int flags)
@@ -63,8 +82,12 @@ int main(void)
 		return 1;
 
 	/* open(2)'s file, opened by io_uring: the CQE's descriptor is ours */
+	int low = lowest();
 	io_uring_prep_openat(io_uring_get_sqe(&ring), AT_FDCWD, "a", O_RDONLY, 0);
-	fd = run("openat a");
+	isfd = 1;
+	fd = run("openat a") - low;
+	opened("a", fd + low, low);
+	fd += low;
 	memset(buf, 0, sizeof(buf));
 	printf("  read(2) of it: %zd %s", read(fd, buf, sizeof(buf)), buf);
 	printf("  fcntl(F_GETFL) O_NONBLOCK: %d\n", (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0);
@@ -106,8 +129,12 @@ int main(void)
 
 	/* openat2 with O_CREAT, written through io_uring, read by the program */
 	struct open_how how = {.flags = O_CREAT | O_RDWR | O_EXCL, .mode = 0600};
+	low = lowest();
 	io_uring_prep_openat2(io_uring_get_sqe(&ring), dfd, "c", &how);
-	fd = run("openat2 d/c");
+	isfd = 1;
+	fd = run("openat2 d/c") - low;
+	opened("d/c", fd + low, low);
+	fd += low;
 	io_uring_prep_write(io_uring_get_sqe(&ring), fd, "written\n", 8, 0);
 	run("write d/c");
 	memset(buf, 0, sizeof(buf));
@@ -118,8 +145,12 @@ int main(void)
 
 	/* /proc/self is the program, not whoever serves its ring */
 	struct open_how ro = {.flags = O_RDONLY};
+	low = lowest();
 	io_uring_prep_openat2(io_uring_get_sqe(&ring), -1, "/proc/self/comm", &ro);
-	fd = run("openat2 /proc/self/comm");
+	isfd = 1;
+	fd = run("openat2 /proc/self/comm") - low;
+	opened("comm", fd + low, low);
+	fd += low;
 	memset(buf, 0, sizeof(buf));
 	printf("  comm: %zd %s", read(fd, buf, sizeof(buf)), buf);
 	close(fd);
