@@ -2,9 +2,12 @@ package exec
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -192,5 +195,82 @@ func TestFailures(t *testing.T) {
 
 	if after := openFds(t); after != before {
 		t.Errorf("the supervisor holds %d descriptors after the runs, %d before", after, before)
+	}
+}
+
+// TestChromeTracks runs the threaded program with a Chrome trace: it
+// parses as JSON, and its program process (pid 2) has one named track per
+// program thread (the main thread and each of its pthreads
+// that made a notified call), apart from the kernel's and the supervisor's in
+// pid 1; every event is on a named track.
+func TestChromeTracks(t *testing.T) {
+	dir := programs(t)
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var trace, logb bytes.Buffer
+	sink := sim.NewChromeSink(&trace)
+	res, err := Run(Config{Self: os.Args[0], Seed: 1, Sink: sink, Stdout: f, Log: &logb}, []string{filepath.Join(dir, "threads")})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("exec threads: %v, exit %d, supervisor said:\n%s", err, res.ExitCode, logb.String())
+	}
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var events []struct {
+		Name string `json:"name"`
+		Ph   string `json:"ph"`
+		Pid  int    `json:"pid"`
+		Tid  *int   `json:"tid"`
+		Args struct {
+			Name string `json:"name"`
+		} `json:"args"`
+	}
+	if err := json.Unmarshal(trace.Bytes(), &events); err != nil {
+		t.Fatalf("the trace is not JSON: %v", err)
+	}
+	type track struct{ pid, tid int }
+	named := map[track]string{}
+	procs := map[int]string{}
+	for _, e := range events {
+		switch {
+		case e.Ph == "M" && e.Name == "process_name":
+			procs[e.Pid] = e.Args.Name
+		case e.Ph == "M" && e.Name == "thread_name" && e.Tid != nil:
+			named[track{e.Pid, *e.Tid}] = e.Args.Name
+		}
+	}
+	var program []string
+	for _, e := range events {
+		if e.Ph == "M" || e.Tid == nil {
+			continue
+		}
+		if _, ok := named[track{e.Pid, *e.Tid}]; !ok {
+			t.Fatalf("event %q on pid %d tid %d, a track with no thread_name", e.Name, e.Pid, *e.Tid)
+		}
+	}
+	for tr, name := range named {
+		if tr.pid == 2 {
+			program = append(program, name)
+		}
+	}
+	slices.Sort(program)
+	// The leader and the submitter always enter the kernel; a waiter
+	// whose CQE is already there when it looks does not.
+	var want []string
+	for i := range max(res.Threads, 2) {
+		if i == 0 {
+			want = append(want, "threads")
+		} else {
+			want = append(want, "threads-"+strconv.Itoa(i+1))
+		}
+	}
+	if !slices.Equal(program, want) {
+		t.Errorf("program tracks %q, want %q (%d threads)", program, want, res.Threads)
+	}
+	if procs[2] != "threads (program)" || procs[1] != "uringsim" || named[track{1, 1}] != "main" {
+		t.Errorf("processes %v, main track %q", procs, named[track{1, 1}])
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"io"
 	"os"
 	osexec "os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -66,6 +67,7 @@ type Result struct {
 	ExitCode int            // its exit status, or 128+signal
 	Signal   syscall.Signal // the signal that killed it, or 0
 	Calls    int64          // notifications served
+	Threads  int            // program threads given a simulated task
 
 	// Pages of the program's memory read, written back, and refused
 	// at write-back (mm.AddressSpace.RemoteStats).
@@ -98,6 +100,9 @@ type supervisor struct {
 	queue   []*seccompNotif        // received, not yet dispatched
 	inCall  int                    // program threads stopped in a call a progThread serves
 	exited  bool                   // the program has ended
+
+	progName string // the program's base name (the trace's process name)
+	nthreads int    // program threads given a task so far
 }
 
 // Supported reports whether the host can run Run: seccomp user
@@ -180,7 +185,7 @@ func Run(cfg Config, args []string) (Result, error) {
 		return waitResult(cmd, 0)
 	}
 	defer unix.Close(listener)
-	s := &supervisor{cfg: cfg, listener: listener, pid: cmd.Process.Pid, rings: map[int]*ringFile{}, ours: map[uint32]bool{}, threads: map[uint32]*progThread{}}
+	s := &supervisor{cfg: cfg, listener: listener, pid: cmd.Process.Pid, rings: map[int]*ringFile{}, ours: map[uint32]bool{}, threads: map[uint32]*progThread{}, progName: filepath.Base(args[0])}
 	if err := s.start(); err != nil {
 		_ = cmd.Process.Kill()
 		_, _ = cmd.Process.Wait()
@@ -193,6 +198,7 @@ func Run(cfg Config, args []string) (Result, error) {
 	}
 	res, werr := waitResult(cmd, s.calls)
 	res.PagesRead, res.PagesWritten, res.WritesDropped = s.as.RemoteStats()
+	res.Threads = s.nthreads
 	s.release()
 	if werr == nil && s.failure != nil && res.ExitCode == 0 {
 		res.ExitCode = 1

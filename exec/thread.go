@@ -36,6 +36,10 @@ func (s *supervisor) thread(tid uint32) *progThread {
 	w := s.m.World()
 	var ready sim.Completion // pt.task is set
 	th := w.Go(w.Main(), s.threadName(tid), func(t *sim.Thread) {
+		if cs, ok := s.cfg.Sink.(*sim.ChromeSink); ok {
+			// Before the thread's first event of its own.
+			cs.SetProcess(t.ID(), programTracePid, s.progName+" (program)")
+		}
 		ready.Wait(t)
 		s.serveThread(pt)
 	})
@@ -44,6 +48,10 @@ func (s *supervisor) thread(tid uint32) *progThread {
 	s.threads[tid] = pt
 	return pt
 }
+
+// programTracePid is the Chrome trace's process of the program's threads
+// (pid 1 holds the kernel's and the supervisor's).
+const programTracePid = 2
 
 // threadName names a program thread's sim thread after its comm
 // (/proc/PID/task/TID/comm: the program's name unless the thread was
@@ -54,6 +62,10 @@ func (s *supervisor) threadName(tid uint32) string {
 	name := strings.TrimSpace(string(b))
 	if err != nil || name == "" {
 		name = "thread"
+	}
+	s.nthreads++
+	if int(tid) != s.pid {
+		name += "-" + strconv.Itoa(s.nthreads) // the leader keeps the bare comm
 	}
 	return name
 }

@@ -9,7 +9,8 @@ import (
 // events) that Perfetto (ui.perfetto.dev) and chrome://tracing open:
 //
 //   - one process ("uringsim", pid 1) with one track per sim thread (tid =
-//     thread ID), named by thread_name metadata events;
+//     thread ID), named by thread_name metadata events; SetProcess moves
+//     a thread's track to a process of its own;
 //   - each event as an instant event ("ph":"i","s":"t") whose args are the
 //     fields plus "vtime_ns", the world's clock;
 //   - for every request id (a field named "req"), a flow arrow from the
@@ -29,6 +30,9 @@ type ChromeSink struct {
 	n      int
 	lastTS int64
 	named  []bool             // by thread id: thread_name written
+	pids   []int              // by thread id: its process (SetProcess), 0 for pid 1
+	procs  []string           // process names by pid (SetProcess)
+	pnamed []bool             // by pid: process_name written
 	flows  map[int64]*flowRec // by req id
 	order  []int64            // req ids in order of first appearance
 	closed bool
@@ -43,6 +47,33 @@ type flowRec struct {
 // NewChromeSink returns a ChromeSink writing to w.
 func NewChromeSink(w io.Writer) *ChromeSink {
 	return &ChromeSink{w: w, lastTS: -1, flows: make(map[int64]*flowRec)}
+}
+
+// SetProcess puts thread tid's track under process pid (> 1), named
+// name, instead of pid 1 ("uringsim"): uringsim exec shows the program's
+// threads apart from the kernel's. Call it before the thread's first
+// event.
+func (s *ChromeSink) SetProcess(tid, pid int, name string) {
+	if tid < 0 || pid <= 1 {
+		return
+	}
+	for tid >= len(s.pids) {
+		s.pids = append(s.pids, 0)
+	}
+	s.pids[tid] = pid
+	for pid >= len(s.procs) {
+		s.procs = append(s.procs, "")
+		s.pnamed = append(s.pnamed, false)
+	}
+	s.procs[pid] = name
+}
+
+// pidOf is the process of thread tid's track.
+func (s *ChromeSink) pidOf(tid int) int {
+	if tid >= 0 && tid < len(s.pids) && s.pids[tid] != 0 {
+		return s.pids[tid]
+	}
+	return 1
 }
 
 // Event writes e as an instant event (and, the first time a thread is
@@ -62,14 +93,26 @@ func (s *ChromeSink) Event(e *Event) {
 		b = append(b, `{"name":"process_name","ph":"M","pid":1,"args":{"name":"uringsim"}}`...)
 		s.n++
 	}
+	pid := s.pidOf(e.Thread)
 	if e.Thread >= 0 {
 		for e.Thread >= len(s.named) {
 			s.named = append(s.named, false)
 		}
 		if !s.named[e.Thread] {
 			s.named[e.Thread] = true
+			if pid != 1 && !s.pnamed[pid] {
+				s.pnamed[pid] = true
+				b = append(b, ",\n"...)
+				b = append(b, `{"name":"process_name","ph":"M","pid":`...)
+				b = strconv.AppendInt(b, int64(pid), 10)
+				b = append(b, `,"args":{"name":`...)
+				b = appendJSONString(b, s.procs[pid])
+				b = append(b, "}}"...)
+			}
 			b = append(b, ",\n"...)
-			b = append(b, `{"name":"thread_name","ph":"M","pid":1,"tid":`...)
+			b = append(b, `{"name":"thread_name","ph":"M","pid":`...)
+			b = strconv.AppendInt(b, int64(pid), 10)
+			b = append(b, `,"tid":`...)
 			b = strconv.AppendInt(b, int64(e.Thread), 10)
 			b = append(b, `,"args":{"name":`...)
 			b = appendJSONString(b, e.ThreadName)
@@ -81,7 +124,9 @@ func (s *ChromeSink) Event(e *Event) {
 	b = appendJSONString(b, e.Name)
 	b = append(b, `,"cat":"sim","ph":"i","s":"t","ts":`...)
 	b = appendMicros(b, ts)
-	b = append(b, `,"pid":1,"tid":`...)
+	b = append(b, `,"pid":`...)
+	b = strconv.AppendInt(b, int64(pid), 10)
+	b = append(b, `,"tid":`...)
 	b = strconv.AppendInt(b, int64(e.Thread), 10)
 	b = append(b, `,"args":`...)
 	s.args = append(append(s.args[:0], e.Fields...), I("vtime_ns", int64(e.Time)))
@@ -124,8 +169,8 @@ func (s *ChromeSink) Close() error {
 		if r.count < 2 {
 			continue
 		}
-		b = appendFlow(b, 's', id, r.firstTS, r.firstTid)
-		b = appendFlow(b, 'f', id, r.lastTS, r.lastTid)
+		b = appendFlow(b, 's', id, r.firstTS, s.pidOf(r.firstTid), r.firstTid)
+		b = appendFlow(b, 'f', id, r.lastTS, s.pidOf(r.lastTid), r.lastTid)
 	}
 	b = append(b, "\n]\n"...)
 	s.buf = b
@@ -135,7 +180,7 @@ func (s *ChromeSink) Close() error {
 
 // appendFlow appends a flow-v1 event bound to the instant event at (ts,
 // tid): same category, pid, tid and ts, binding to the enclosing slice.
-func appendFlow(b []byte, ph byte, id, ts int64, tid int) []byte {
+func appendFlow(b []byte, ph byte, id, ts int64, pid, tid int) []byte {
 	b = append(b, ",\n"...)
 	b = append(b, `{"name":"req","cat":"sim","ph":"`...)
 	b = append(b, ph, '"')
@@ -146,7 +191,9 @@ func appendFlow(b []byte, ph byte, id, ts int64, tid int) []byte {
 	b = strconv.AppendInt(b, id, 10)
 	b = append(b, `,"ts":`...)
 	b = appendMicros(b, ts)
-	b = append(b, `,"pid":1,"tid":`...)
+	b = append(b, `,"pid":`...)
+	b = strconv.AppendInt(b, int64(pid), 10)
+	b = append(b, `,"tid":`...)
 	b = strconv.AppendInt(b, int64(tid), 10)
 	return append(b, '}')
 }
