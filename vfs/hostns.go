@@ -22,8 +22,10 @@ import (
 // it inherited); "/proc/self" and "/proc/thread-self" at the start of a
 // name are rewritten to the program's /proc/PID, but a symlink that leads
 // there (/dev/fd, /dev/stdin) names the supervisor. A LOOKUP_CACHED open
-// (an inline IORING_OP_OPENAT) is openat2's RESOLVE_CACHED, so whether it
-// is punted to io-wq depends on the host's dentry cache. An open that
+// (an inline IORING_OP_OPENAT, or RESOLVE_CACHED) is a full open, as if
+// every name were in the dentry cache: whether the host's cache holds a
+// name is not a function of the run, so no inline open is punted to
+// io-wq for it. An open that
 // creates its file and then finds the program's table full leaves the
 // file created.
 type HostNamespace struct {
@@ -100,7 +102,7 @@ func hostResolve(lookup uint32) uint64 {
 	}{
 		{LOOKUP_NO_XDEV, RESOLVE_NO_XDEV}, {LOOKUP_NO_MAGICLINKS, RESOLVE_NO_MAGICLINKS},
 		{LOOKUP_NO_SYMLINKS, RESOLVE_NO_SYMLINKS}, {LOOKUP_BENEATH, RESOLVE_BENEATH},
-		{LOOKUP_IN_ROOT, RESOLVE_IN_ROOT}, {LOOKUP_CACHED, RESOLVE_CACHED},
+		{LOOKUP_IN_ROOT, RESOLVE_IN_ROOT},
 	} {
 		if lookup&m.l != 0 {
 			r |= m.r
