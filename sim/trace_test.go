@@ -177,3 +177,54 @@ func TestTraceByteIdenticalAcrossSinks(t *testing.T) {
 		}
 	}
 }
+
+// TestChromeSinkSetProcess: a thread moved with SetProcess has its
+// thread_name, its events and its end of a flow under the new pid, which
+// gets one process_name; other threads stay in pid 1.
+func TestChromeSinkSetProcess(t *testing.T) {
+	var buf bytes.Buffer
+	cs := sim.NewChromeSink(&buf)
+	w := sim.NewWorld(sim.Config{Seed: 3, Sink: cs})
+	m := w.Main()
+	var done sim.Completion
+	w.Emit(m, "io_uring_submit_req", sim.I("req", 7))
+	for i := range 2 {
+		w.Go(m, "prog", func(t *sim.Thread) {
+			cs.SetProcess(t.ID(), 2, "prog (program)")
+			w.Emit(t, "io_uring_complete", sim.I("req", 7+int64(i)))
+			done.Complete(t)
+		})
+		done.Wait(m)
+		done.Reinit()
+	}
+	w.Shutdown()
+	if err := cs.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var events []struct {
+		Name, Ph string
+		Pid, Tid int
+	}
+	if err := json.Unmarshal(buf.Bytes(), &events); err != nil {
+		t.Fatalf("not a JSON array: %v\n%s", err, buf.String())
+	}
+	var procs, progNames, progEvents, flowEnds int
+	for _, e := range events {
+		switch {
+		case e.Ph == "M" && e.Name == "process_name" && e.Pid == 2:
+			procs++
+		case e.Ph == "M" && e.Name == "thread_name" && e.Pid == 2:
+			progNames++
+		case e.Ph == "i" && e.Name == "io_uring_complete" && e.Pid == 2:
+			progEvents++
+		case e.Ph == "i" && e.Name == "io_uring_submit_req" && e.Pid != 1:
+			t.Errorf("the main thread's event is in pid %d", e.Pid)
+		case e.Ph == "f" && e.Pid == 2:
+			flowEnds++
+		}
+	}
+	if procs != 1 || progNames != 2 || progEvents != 2 || flowEnds != 1 {
+		t.Errorf("pid 2: %d process_name, %d thread_name, %d events, %d flow ends; want 1, 2, 2, 1\n%s",
+			procs, progNames, progEvents, flowEnds, buf.String())
+	}
+}
