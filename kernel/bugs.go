@@ -65,6 +65,16 @@ type Bugs struct {
 	// several wakeups reports the first wakeup's events instead of
 	// polling the file again.
 	PollTWStaleMask bool
+	// MultishotRecvHUPLost (M3): poll task work that reissued a
+	// multishot request drops every wakeup reference it found, even when
+	// the file had hung up, so a hang-up that came with the data is
+	// never looked at again (io_poll_check_events before a68ed2df7213).
+	MultishotRecvHUPLost bool
+	// CQWakeNoFence (M10): the CQ poster checks for sleepers on cq_wait
+	// before its CQ tail store is visible (the smp_mb() lost in a 6.1.y
+	// backport), so a waiter that queued itself in between and read the
+	// old tail is not woken.
+	CQWakeNoFence bool
 }
 
 // ReqPostAuxCQE posts an F_MORE CQE of req as io_post_aux_cqe does,
@@ -317,6 +327,39 @@ func Museum() []BugInfo {
 			Symptom: "expected cqe r ud=1 res=8193 flags=IORING_CQE_F_MORE, got cqe r ud=1 res=1",
 			Set:     func(b *Bugs) { b.PollTWStaleMask = true },
 			On:      func(b *Bugs) bool { return b.PollTWStaleMask },
+		},
+		{
+			Name:     "MultishotRecvHUPLost",
+			Fix:      "a68ed2df7213 (io_uring/poll: fix multishot recv missing EOF on wakeup race; CVE-2026-23473)",
+			Affected: "Linux 6.0 (fast poll for multishot, dbc2564cfe0f) to 6.19; fixed in 7.0 and backported to stable (6.18.y has it)",
+			Mechanism: "A multishot RECV waits on an internal poll. Each wakeup takes a poll reference; the " +
+				"first also queues task work, and io_poll_check_events, run by it, polls the socket, " +
+				"issues the receive and then drops every reference it found. When the peer's data and " +
+				"its shutdown both woke the poll before the task work ran (two references), the receive " +
+				"took the data, all references were dropped, and the loop ended: the hang-up, a state " +
+				"rather than a new edge, never woke the poll again, so the final CQE (res 0, no F_MORE) " +
+				"never came and the program waits for ever. The fix keeps one reference when the mask " +
+				"shows a hang-up and more than one wakeup was pending, so the loop polls once more.",
+			Budget:  1,
+			Symptom: "armed poll ctx=1 req=1 user_data=0x1 IORING_OP_RECV: its file is ready", // the liveness check's report
+			Set:     func(b *Bugs) { b.MultishotRecvHUPLost = true },
+			On:      func(b *Bugs) bool { return b.MultishotRecvHUPLost },
+		},
+		{
+			Name:     "CQWakeNoFence",
+			Fix:      "3181e22fb799 upstream, as backported to 6.1.y (io_uring: fix waiters missing wake ups, Pavel Begunkov, Jan 2025)",
+			Affected: "Linux 6.1.y stable kernels carrying the backport of 3ab9326f93ec without its barrier (2024; exact range unverified)",
+			Mechanism: "A completer posting a CQE stores the CQ tail and then checks locklessly whether " +
+				"anyone sleeps on cq_wait (wq_has_sleeper: smp_mb, then waitqueue_active); a waiter in " +
+				"io_cqring_wait queues itself on cq_wait and then re-reads the tail. The 6.1.y backport " +
+				"of the wake-up optimisations dropped the barrier, so the sleeper check could be " +
+				"satisfied before the tail store was visible: the completer saw no sleeper, the waiter " +
+				"saw no new CQE, and io_uring_enter(GETEVENTS) slept with the CQE in the ring (the " +
+				"MariaDB hangs of Debian bug 1093243).",
+			Budget:  1000,
+			Symptom: "main[1] sleeps in io_cqring_wait on ctx=1 though the CQEs it waits for are there", // the liveness check's report
+			Set:     func(b *Bugs) { b.CQWakeNoFence = true },
+			On:      func(b *Bugs) bool { return b.CQWakeNoFence },
 		},
 	}
 }

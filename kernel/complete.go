@@ -69,6 +69,10 @@ func (ctx *Ctx) cqLockMaybe(t *sim.Thread) {
 // hooks, pairing with cqLockMaybe.
 // Linux: io_uring/io_uring.c:__io_cq_unlock_post()
 func (ctx *Ctx) cqUnlockPostMaybe(t *sim.Thread) {
+	if ctx.k.Bugs.CQWakeNoFence && !ctx.taskComplete {
+		ctx.cqUnlockPostNoFence(t, !ctx.locklessCQ)
+		return
+	}
 	ctx.commitCQRing()
 	if !ctx.taskComplete {
 		if !ctx.locklessCQ {
@@ -82,6 +86,10 @@ func (ctx *Ctx) cqUnlockPostMaybe(t *sim.Thread) {
 // cqUnlockPost commits, unlocks completionLock and wakes.
 // Linux: io_uring/io_uring.c:io_cq_unlock_post()
 func (ctx *Ctx) cqUnlockPost(t *sim.Thread) {
+	if ctx.k.Bugs.CQWakeNoFence {
+		ctx.cqUnlockPostNoFence(t, true)
+		return
+	}
 	ctx.commitCQRing()
 	ctx.completionLock.Unlock(t)
 	ctx.cqringWake(t)
@@ -94,6 +102,28 @@ func (ctx *Ctx) cqUnlockPost(t *sim.Thread) {
 // Linux: io_uring/io_uring.h:io_cqring_wake(), __io_wq_wake()
 func (ctx *Ctx) cqringWake(t *sim.Thread) {
 	if ctx.cqWait.HasSleeper(t) {
+		ctx.cqWait.WakeUpAll(t, rings.EPOLL_URING_WAKE|rings.EPOLLIN)
+	}
+}
+
+// cqUnlockPostNoFence is the CQ commit and wakeup of the 6.1.y stable
+// kernels whose backport of 3ab9326f93ec ("io_uring: wake up
+// optimisations") lost the smp_mb() before the lockless waitqueue_active
+// check (museum M10, CQWakeNoFence; fixed by "io_uring: fix waiters
+// missing wake ups", 3181e22fb799 upstream): the check's load is
+// satisfied before the CQ tail store is visible. A waiter that queued
+// itself on cq_wait in between and then read the old tail sleeps, and
+// the completer, having seen no sleeper, wakes no one.
+// Linux 6.1.y: io_uring/io_uring.c:__io_cq_unlock_post_flush()
+func (ctx *Ctx) cqUnlockPostNoFence(t *sim.Thread, locked bool) {
+	sleeper := ctx.cqWait.HasSleeper(t) // the load, ahead of the store
+	t.Yield()                           // the tail store still in the store buffer
+	ctx.commitCQRing()
+	if locked {
+		ctx.completionLock.Unlock(t)
+	}
+	ctx.commitCQRingFlush(t)
+	if sleeper {
 		ctx.cqWait.WakeUpAll(t, rings.EPOLL_URING_WAKE|rings.EPOLLIN)
 	}
 }

@@ -22,7 +22,9 @@ import (
 //   - io-wq work is runnable (queued, not stalled on a hash) while a free
 //     worker sleeps and none runs (io_wq_activate_free_worker);
 //   - an armed poll's file is ready for its events and no wakeup is
-//     pending for it (the wait queue callback io_poll_wake);
+//     pending for it (the wait queue callback io_poll_wake; for a
+//     multishot poll only a multishot read on a hung-up file, see
+//     pollReady);
 //   - an SQPOLL thread sleeps idle (NEED_WAKEUP set, not parked) with
 //     SQEs in its ring (io_sq_thread re-checks the SQ after setting
 //     NEED_WAKEUP; the submitter reads it after publishing the tail).
@@ -196,20 +198,34 @@ func (k *Kernel) liveFacts() []string {
 	return facts
 }
 
-// pollReady reports an armed poll whose file is ready for its events
-// while no wakeup holds or waits for it (pollRefs clear) and its entry is
-// still queued: a wakeup was lost. Only files whose readiness can be read
-// without a lock (vfs.PeekPollMask) are judged.
+// pollReady reports an armed poll whose file is ready while no wakeup
+// holds or waits for it (pollRefs clear) and its entry is still queued: a
+// wakeup was lost. Arming polls the file after queueing the entry, so a
+// one-shot poll (a POLL_ADD, or the internal poll of a request to retry)
+// never sits armed on a ready file. A multishot poll is edge-triggered:
+// after an event it may wait, on a file still ready, for the next one (a
+// POLL_ADD whose CQE the program has; a multishot request that stopped
+// reading on a full CQ), so only the one state no later edge can end is
+// judged: a multishot read (REQ_F_APOLL_MULTISHOT on a POLLIN opcode, a
+// multishot RECV) armed on a file that hung up, which its next issue would
+// end with its final CQE. Only files whose readiness can be read without
+// a lock (vfs.PeekPollMask) are judged.
 func (req *Req) pollReady() (uint32, bool) {
 	if req.apoll == nil || req.file == nil || !req.apoll.poll.wait.Queued() || req.pollRefs.Load()&ioPollRefMask != 0 {
 		return 0, false
+	}
+	events := req.apoll.poll.events
+	if events&rings.EPOLLONESHOT == 0 {
+		if req.flags&REQ_F_APOLL_MULTISHOT == 0 || !req.ctx.k.table.Issue[req.opcode].Pollin {
+			return 0, false
+		}
+		events = rings.EPOLLHUP | rings.EPOLLRDHUP
 	}
 	mask, ok := vfs.PeekPollMask(req.file)
 	if !ok {
 		return 0, false
 	}
-	events := req.apoll.poll.events | rings.EPOLLERR | rings.EPOLLHUP
-	return mask, mask&events != 0
+	return mask, mask&(events|rings.EPOLLERR|rings.EPOLLHUP) != 0
 }
 
 // describe names a request: ring, id, user_data, opcode.

@@ -367,6 +367,7 @@ func (ctx *Ctx) pollCheckEvents(t *sim.Thread, req *Req) int {
 				}
 				v &^= ioPollRetryFlag
 			}
+			v &= ioPollRefMask
 		}
 		if req.cqe.res == 0 {
 			pt := vfs.PollTable{Key: req.apollEvents}
@@ -392,7 +393,16 @@ func (ctx *Ctx) pollCheckEvents(t *sim.Thread, req *Req) int {
 			}
 		} else {
 			// A multishot request (READ_MULTISHOT, multishot recv):
-			// issue it again; it posts its own CQEs.
+			// issue it again; it posts its own CQEs. A hang-up seen
+			// with more than one wakeup pending keeps one reference,
+			// so the loop polls again after the issue: the issue may
+			// consume only the data, and a hang-up is a state, not an
+			// edge, so no wakeup would report it (a68ed2df7213, Linux
+			// 7.0 and 6.18.y stable, as the host has it;
+			// MultishotRecvHUPLost drops them all, as before it).
+			if uint32(req.cqe.res)&(rings.EPOLLHUP|rings.EPOLLRDHUP) != 0 && v != 1 && !ctx.k.Bugs.MultishotRecvHUPLost {
+				v--
+			}
 			switch ret := ctx.pollIssue(t, req); {
 			case ret == IOU_COMPLETE:
 				return iouPollRemovePollUseRes

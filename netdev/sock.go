@@ -163,6 +163,16 @@ func (s *sock) Poll(t *sim.Thread, f *vfs.File, pt *vfs.PollTable) uint32 {
 	return s.pollMask()
 }
 
+// PeekPoll is the socket's poll mask read without the stack lock, for
+// the report of a stopped world (vfs.PeekPollMask): none while a thread
+// holds the lock (the state may be half changed, its wakeups not sent).
+func (s *sock) PeekPoll(*vfs.File) (uint32, bool) {
+	if s.st.mu.Held() {
+		return 0, false
+	}
+	return s.pollMask(), true
+}
+
 func (s *sock) pollMask() uint32 {
 	const in = rings.EPOLLIN | rings.EPOLLRDNORM
 	var mask uint32
