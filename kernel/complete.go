@@ -208,7 +208,7 @@ func (ctx *Ctx) freeBatchList(t *sim.Thread, reqs []*Req) {
 				if task := req.task; task != nil && task.Thread == t {
 					task.fput(req.file)
 				} else {
-					req.file.Put(t) // io-wq, a kworker: no lock of a task's
+					req.file.Put(t) // not the request's task (a kworker): at once
 				}
 			}
 			req.file = nil

@@ -98,7 +98,8 @@ func (s *sqTask) runTaskWorks(t *sim.Thread) {
 	}
 }
 
-// TaskWorkPending is io_sq_tw_pending.
+// TaskWorkPending is io_sq_tw_pending, or the SQ thread's own task_work
+// pending (task_work_pending(current), which its sleep checks too).
 func (s *sqTask) TaskWorkPending(t *sim.Thread) bool {
 	tctx := s.task.ioUring
 	return tctx.twRetry != nil || !tctx.taskList.Empty() || !s.task.taskWorks.Empty()
