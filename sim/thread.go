@@ -85,6 +85,11 @@ type Thread struct {
 
 	hooks  *SchedHooks // called around real sleeps (io-wq workers)
 	inHook bool
+
+	// TaskFlags are per-task bits the layers above keep in the thread as
+	// Linux keeps them in task_struct (vfs.TaskInEventfd is
+	// current->in_eventfd). Only the thread itself reads or writes them.
+	TaskFlags uint32
 }
 
 // SchedHooks are called when the thread really goes to sleep in Schedule

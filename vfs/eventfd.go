@@ -80,12 +80,35 @@ func EventfdCtxFileget(f *File) (*EventfdCtx, int) {
 // Count is the current counter (for tests and fdinfo).
 func (ctx *EventfdCtx) Count() uint64 { return ctx.count.Load() }
 
+// TaskInEventfd is the sim.Thread.TaskFlags bit set while the thread runs
+// an eventfd's wakeup (current->in_eventfd): a waiter's wake callback that
+// would signal an eventfd from there (io_uring's CQ notification, queued
+// by a poll wakeup) must defer the signal (EventfdSignalAllowed).
+// Linux: include/linux/sched.h:task_struct.in_eventfd
+const TaskInEventfd = 1 << 0
+
+// EventfdSignalAllowed reports whether t may signal an eventfd now: not
+// from inside an eventfd's wakeup.
+// Linux: include/linux/eventfd.h:eventfd_signal_allowed()
+func EventfdSignalAllowed(t *sim.Thread) bool { return t.TaskFlags&TaskInEventfd == 0 }
+
+// eventfdWake runs wake as the thread's eventfd wakeup (in_eventfd set).
+func eventfdWake(t *sim.Thread, wake func()) {
+	t.TaskFlags |= TaskInEventfd
+	wake()
+	t.TaskFlags &^= TaskInEventfd
+}
+
 // SignalMask adds 1 to the counter (unless it is at ULLONG_MAX) and wakes
 // the queue with EPOLLIN|mask as key: what the kernel itself, io_uring's
-// CQ notification among others, does to an eventfd.
-// Differs from Linux: there is no current->in_eventfd recursion guard.
+// CQ notification among others, does to an eventfd. Called from inside an
+// eventfd wakeup it does nothing (Linux warns once): callers check
+// EventfdSignalAllowed first.
 // Linux: fs/eventfd.c:eventfd_signal_mask()
 func (ctx *EventfdCtx) SignalMask(t *sim.Thread, mask uint32) {
+	if !EventfdSignalAllowed(t) {
+		return
+	}
 	if ctx.host != nil {
 		ctx.host.eventfdSignal(t, mask)
 		return
@@ -95,7 +118,7 @@ func (ctx *EventfdCtx) SignalMask(t *sim.Thread, mask uint32) {
 		ctx.count.Store(c + 1)
 	}
 	if ctx.Wqh.Active() {
-		ctx.Wqh.WakeUpLocked(t, 1, rings.EPOLLIN|mask)
+		eventfdWake(t, func() { ctx.Wqh.WakeUpLocked(t, 1, rings.EPOLLIN|mask) })
 	}
 	ctx.Wqh.Unlock(t)
 }
@@ -137,7 +160,7 @@ func (eventfdFileOps) Read(t *sim.Thread, f *File, dst []byte, _ *int64, nonbloc
 	}
 	ucnt := ctx.doRead()
 	if ctx.Wqh.Active() {
-		ctx.Wqh.WakeUpLocked(t, 1, rings.EPOLLOUT)
+		eventfdWake(t, func() { ctx.Wqh.WakeUpLocked(t, 1, rings.EPOLLOUT) })
 	}
 	ctx.Wqh.Unlock(t)
 	binary.NativeEndian.PutUint64(dst, ucnt)
@@ -175,7 +198,7 @@ func (eventfdFileOps) Write(t *sim.Thread, f *File, src []byte, _ *int64, nonblo
 	if res > 0 {
 		ctx.count.Store(ctx.count.Load() + ucnt)
 		if ctx.Wqh.Active() {
-			ctx.Wqh.WakeUpLocked(t, 1, rings.EPOLLIN)
+			eventfdWake(t, func() { ctx.Wqh.WakeUpLocked(t, 1, rings.EPOLLIN) })
 		}
 	}
 	ctx.Wqh.Unlock(t)

@@ -299,6 +299,12 @@ func (p *HostPoller) Run(t *sim.Thread) {
 		hs, ms := p.pending, p.masks
 		p.pending, p.masks = nil, nil
 		for i, h := range hs {
+			if h.evfd != nil && ms[i]&^(unix.POLLIN|unix.POLLOUT) == 0 {
+				// The host's eventfd_write/eventfd_read woke its
+				// waiters with in_eventfd set; these stand for them.
+				eventfdWake(t, func() { h.wq.WakeUpAll(t, ms[i]) })
+				continue
+			}
 			h.wq.WakeUpAll(t, ms[i])
 		}
 	}
@@ -322,6 +328,6 @@ func (h *HostFile) eventfdSignal(t *sim.Thread, mask uint32) {
 		_, _ = unix.Write(h.Fd, one[:])
 	}
 	if h.wq.Active() {
-		h.wq.WakeUpAll(t, unix.POLLIN|mask)
+		eventfdWake(t, func() { h.wq.WakeUpAll(t, unix.POLLIN|mask) })
 	}
 }
