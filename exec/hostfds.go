@@ -39,7 +39,7 @@ func (s *supervisor) hostDescriptors(p *kernel.Process, k *kernel.Kernel) {
 }
 
 // pending is a notification a program thread is stopped in (the lowest
-// tid's), or nil.
+// tid's, else one served whose answer is not yet sent), or nil.
 func (s *supervisor) pending() *seccompNotif {
 	var best *progThread
 	for _, pt := range s.threads {
@@ -47,8 +47,11 @@ func (s *supervisor) pending() *seccompNotif {
 			best = pt
 		}
 	}
-	if best == nil {
-		return nil
+	if best != nil {
+		return best.n
 	}
-	return best.n
+	if len(s.answers) > 0 {
+		return s.answers[0].n // served, its answer not yet sent
+	}
+	return nil
 }

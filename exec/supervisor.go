@@ -99,6 +99,7 @@ type supervisor struct {
 	threads map[uint32]*progThread // by tid: the program's threads that made a notified call
 	queue   []*seccompNotif        // received, not yet dispatched
 	inCall  int                    // program threads stopped in a call a progThread serves
+	answers []answer               // served calls whose answer waits for the world to stop
 	exited  bool                   // the program has ended
 
 	progName string // the program's base name (the trace's process name)
@@ -302,6 +303,7 @@ func (s *supervisor) loop() {
 	main := s.m.Task()
 	for s.failure == nil && !s.exited {
 		if s.inCall == 0 {
+			s.answerAll()
 			fds := s.hostFds()
 			if _, err := unix.Poll(fds, -1); err != nil {
 				if err == unix.EINTR {

@@ -97,18 +97,46 @@ func (s *supervisor) serveThread(pt *progThread) {
 			s.mainThread().WakeUp(t)
 			return // the program is killed in the call, unanswered
 		}
-		s.respond(n, resp)
+		if s.inCall == 0 {
+			// The last thread in the simulated kernel leaves it: the
+			// main thread answers when it next runs, and then stops the
+			// world until the next notification. Answered here, the
+			// program would run in the host while io-wq workers, task
+			// work and the poller went on for as many steps as the
+			// scheduler gave them before the main thread ran: what they
+			// saw of the program's memory and descriptors, and what it
+			// saw of their CQEs, would be the host's timing.
+			s.answers = append(s.answers, answer{n, resp})
+			s.mainThread().WakeUp(t)
+		} else {
+			s.respond(n, resp) // the world runs on for the others anyway
+		}
 		if exit {
 			delete(s.threads, pt.tid)
 			delete(s.ours, pt.tid)
-		}
-		if s.inCall == 0 {
-			s.mainThread().WakeUp(t)
 		}
 		if exit {
 			return
 		}
 	}
+}
+
+// answer is a served call's response, sent by the main thread when the
+// world stops (supervisor.answerAll).
+type answer struct {
+	n    *seccompNotif
+	resp seccompNotifResp
+}
+
+// answerAll sends the answers of the calls served since the world last
+// stopped. The main thread calls it just before it waits in the host
+// for the next notification, with no other sim thread running: from the
+// answer on, the program runs and the simulated world does not.
+func (s *supervisor) answerAll() {
+	for _, a := range s.answers {
+		s.respond(a.n, a.resp)
+	}
+	s.answers = s.answers[:0]
 }
 
 // mainThread is the world's main thread: the supervisor's.
