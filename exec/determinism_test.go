@@ -1,8 +1,6 @@
 package exec
 
 import (
-	"bytes"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,14 +17,9 @@ import (
 // seed in twenty did before the main thread answered the calls).
 func TestSameSeedSameRun(t *testing.T) {
 	dir := programs(t)
-	srcs, _ := filepath.Glob("testdata/c/*.c")
-	for _, src := range srcs {
-		name := strings.TrimSuffix(filepath.Base(src), ".c")
-		code, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if bytes.Contains(code, []byte("pthread_create")) {
+	for _, cp := range cPrograms(t) {
+		name := cp.name
+		if cp.threaded {
 			continue // threads reach the supervisor in the host's order
 		}
 		seeds, runs := []uint64{2, 3}, 2

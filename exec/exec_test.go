@@ -117,6 +117,28 @@ func simulated(t *testing.T, seed uint64, prog string, args ...string) (out, log
 	return string(b), logb.String(), traceb.String(), res
 }
 
+// cProgram is one of testdata/c/*.c: its name, and whether it starts
+// threads (whose calls reach the supervisor in the host's order).
+type cProgram struct {
+	name     string
+	threaded bool
+}
+
+// cPrograms lists testdata/c/*.c.
+func cPrograms(t *testing.T) []cProgram {
+	t.Helper()
+	srcs, _ := filepath.Glob("testdata/c/*.c")
+	var out []cProgram
+	for _, src := range srcs {
+		code, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, cProgram{strings.TrimSuffix(filepath.Base(src), ".c"), bytes.Contains(code, []byte("pthread_create"))})
+	}
+	return out
+}
+
 // TestProgramsMatchNative runs each program natively and under exec
 // (twice with one seed, once with another): the outputs are the
 // program's native output, the two runs with one seed of a
@@ -125,14 +147,8 @@ func simulated(t *testing.T, seed uint64, prog string, args ...string) (out, log
 // shows the simulated kernel served the ring.
 func TestProgramsMatchNative(t *testing.T) {
 	dir := programs(t)
-	srcs, _ := filepath.Glob("testdata/c/*.c")
-	for _, src := range srcs {
-		name := strings.TrimSuffix(filepath.Base(src), ".c")
-		code, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		threaded := bytes.Contains(code, []byte("pthread_create"))
+	for _, cp := range cPrograms(t) {
+		name, threaded := cp.name, cp.threaded
 		t.Run(name, func(t *testing.T) {
 			prog := filepath.Join(dir, name)
 			want := native(t, prog)
