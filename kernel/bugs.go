@@ -143,8 +143,10 @@ func Museum() []BugInfo {
 				"sleep; the enqueuer, having read the old non-zero count, woke nobody. The work waits " +
 				"unserved until the sleeping worker's idle timeout (or forever on kernels where the " +
 				"timeout does not look at the list).",
-			Set: func(b *Bugs) { b.IOWQ.IOWQCheckOutsideLock = true },
-			On:  func(b *Bugs) bool { return b.IOWQ.IOWQCheckOutsideLock },
+			Budget:  1000,
+			Symptom: "io-wq of main[1]: 1 bound work item(s) queued, runnable, while 1 free worker(s) sleep and none runs", // the liveness check's report
+			Set:     func(b *Bugs) { b.IOWQ.IOWQCheckOutsideLock = true },
+			On:      func(b *Bugs) bool { return b.IOWQ.IOWQCheckOutsideLock },
 		},
 		{
 			Name:     "SQPollNoFence",
