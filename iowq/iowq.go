@@ -162,7 +162,10 @@ type Bugs struct {
 	// and, seeing it non-zero, wakes nobody. The last running worker may
 	// have found the list empty just before the insert and then go to
 	// sleep (dropping nr_running to 0): the work waits, unserved, until
-	// that worker's WORKER_IDLE_TIMEOUT (Stats.IdleFound counts it).
+	// that worker's WORKER_IDLE_TIMEOUT (Stats.IdleFound counts it; the
+	// kernel's liveness check reports it as soon as nothing can run).
+	// Work marked IO_WQ_WORK_CONCURRENT (IOSQE_ASYNC) skips the
+	// nr_running test and never loses the wakeup.
 	IOWQCheckOutsideLock bool
 }
 
@@ -575,6 +578,18 @@ func (wq *WQ) Stats() Stats {
 	}
 	s.Exiting = wq.exiting()
 	return s
+}
+
+// PeekQueued returns the work queued on account acct (IO_WQ_ACCT_BOUND or
+// IO_WQ_ACCT_UNBOUND), in list order, without taking the account's lock:
+// for reports of a stopped deterministic world (the liveness check), not
+// for consumers.
+func (wq *WQ) PeekQueued(acct int) []*Work {
+	var ws []*Work
+	for w := wq.acct[acct].workList.first; w != nil; w = w.next {
+		ws = append(ws, w)
+	}
+	return ws
 }
 
 // WorkerState describes one worker, for traces and tests.

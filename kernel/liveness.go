@@ -193,6 +193,13 @@ func (k *Kernel) liveFacts() []string {
 					acctName(i), a.Workers, a.Running, a.Free, a.Queued, a.Stalled))
 			}
 			facts = append(facts, fmt.Sprintf("io-wq of %s: %s", threadName(th), strings.Join(accts, "; ")))
+			for i := range st.Acct {
+				for _, w := range tctx.ioWQ.PeekQueued(i) {
+					if req, ok := w.Item.(*Req); ok {
+						facts = append(facts, fmt.Sprintf("  io-wq %s work: %s", acctName(i), req.describe()))
+					}
+				}
+			}
 		}
 	}
 	return facts
