@@ -133,8 +133,12 @@ func pollWake(t *sim.Thread, e *sim.WaitQueueEntry, key uint32) int {
 	}
 	if pollGetOwnership(req) {
 		// A multishot poll triggered by our own CQ posting would loop.
+		// The request's apoll_events too, which its task_work checks
+		// (the stable fix of 4464853277d0, in 6.18.y: without it the
+		// last CQE kept IORING_CQE_F_MORE; liburing poll-mshot-wake).
 		if mask&rings.EPOLL_URING_WAKE != 0 {
 			poll.events |= rings.EPOLLONESHOT
+			req.apollEvents |= rings.EPOLLONESHOT
 		}
 		if mask != 0 && poll.events&rings.EPOLLONESHOT != 0 {
 			poll.head.RemoveLocked(&poll.wait)
@@ -495,19 +499,35 @@ func pollMultishotRetry(req *Req) { req.pollRefs.Add(1) }
 // reqPostCQE posts an extra CQE for a multishot request from task_work,
 // after any completions of the batch not yet posted, so CQEs keep their
 // order. It fails (false) when the CQ is full: a multishot request then
-// ends.
+// ends. The tail is committed, waiters woken and the eventfd signalled by
+// the flush that ends the batch (cq_flush), not here (5e16f1a68d28 "don't
+// duplicate flushing in io_req_post_cqe", 6.15): a multishot poll on the
+// ring's own eventfd is woken by that signal only once its task_work has
+// let go of the request, and so turns one-shot (EPOLL_URING_WAKE).
 // Linux: io_uring/io_uring.c:io_req_post_cqe()
 func (ctx *Ctx) reqPostCQE(t *sim.Thread, req *Req, res int32, cflags uint32) bool {
 	if len(ctx.submitState.complReqs) != 0 {
 		ctx.submitFlushCompletions(t)
 	}
-	ctx.cqLockMaybe(t)
-	i, ok := ctx.getCQE(false, false)
+	return ctx.fillCQEAuxDeferred(t, req, res, cflags, nil)
+}
+
+// fillCQEAuxDeferred fills one CQE of req (a 32-byte one with big) under
+// completionLock unless the CQ is lockless, leaving the commit to the
+// batch's flush (cq_flush); false when the CQ is full.
+// Linux: io_uring/io_uring.c:io_req_post_cqe(), io_req_post_cqe32()
+func (ctx *Ctx) fillCQEAuxDeferred(t *sim.Thread, req *Req, res int32, cflags uint32, big *[2]uint64) bool {
+	if !ctx.locklessCQ {
+		ctx.completionLock.Lock(t)
+	}
+	i, ok := ctx.getCQE(false, big != nil)
 	if ok {
-		ctx.writeCQE(t, i, req.cqe.userData, res, cflags, nil, req)
+		ctx.writeCQE(t, i, req.cqe.userData, res, cflags, big, req)
+	}
+	if !ctx.locklessCQ {
+		ctx.completionLock.Unlock(t)
 	}
 	ctx.submitState.cqFlush = true
-	ctx.cqUnlockPostMaybe(t)
 	return ok
 }
 
@@ -520,12 +540,5 @@ func (ctx *Ctx) reqPostCQE32(t *sim.Thread, req *Req, res int32, cflags uint32, 
 	if ctx.k.warnOn(ctx.flags&(rings.IORING_SETUP_CQE32|rings.IORING_SETUP_CQE_MIXED) == 0, "a 32-byte CQE on a ring of 16-byte CQEs") {
 		return false
 	}
-	ctx.cqLockMaybe(t)
-	i, ok := ctx.getCQE(false, true)
-	if ok {
-		ctx.writeCQE(t, i, req.cqe.userData, res, cflags, &big, req)
-	}
-	ctx.submitState.cqFlush = true
-	ctx.cqUnlockPostMaybe(t)
-	return ok
+	return ctx.fillCQEAuxDeferred(t, req, res, cflags, &big)
 }
