@@ -201,6 +201,10 @@ func (ctx *Ctx) freeBatchList(t *sim.Thread, reqs []*Req) {
 			if req.flags&IO_REQ_LINK_FLAGS != 0 {
 				ctx.queueNext(t, req)
 			}
+			if req.flags&REQ_F_INFLIGHT != 0 { // io_clean_op()
+				req.flags &^= REQ_F_INFLIGHT
+				req.tctx.inflightTracked.Add(-1)
+			}
 		}
 		// io_put_file(), io_req_put_rsrc_nodes(), io_put_task()
 		if req.file != nil {
@@ -214,8 +218,11 @@ func (ctx *Ctx) freeBatchList(t *sim.Thread, reqs []*Req) {
 			req.file = nil
 		}
 		ctx.reqPutRsrcNodes(t, req)
-		if req.tctx != nil {
-			req.tctx.inflight--
+		if tctx := req.tctx; tctx != nil {
+			tctx.inflight--
+			if tctx.inCancel.Load() && tctx.task.Thread != t {
+				tctx.wait.WakeUpAll(t, 0) // the exiting task waits for it
+			}
 			req.tctx = nil
 		}
 		if req.flags&(REQ_F_BUFFER_SELECTED|REQ_F_NEED_CLEANUP) != 0 {

@@ -36,6 +36,18 @@ func (ctx *Ctx) fileGetFixed(t *sim.Thread, req *Req, fd int, issueFlags uint32)
 	return node.File
 }
 
+// fileGetNormal is fget of the request's task's descriptor fd: an io_uring
+// file marks the request tracked in flight, so that its task's exit
+// cancels it.
+// Linux: io_uring/io_uring.c:io_file_get_normal()
+func fileGetNormal(t *sim.Thread, req *Req, fd int) *vfs.File {
+	f := req.task.Proc.Files.Get(t, fd)
+	if f != nil && isRingFile(f) {
+		trackInflight(req)
+	}
+	return f
+}
+
 // installFixedFile puts f (whose reference it takes over on success) in
 // slot slotIndex, replacing what was there.
 // Linux: io_uring/filetable.c:io_install_fixed_file()

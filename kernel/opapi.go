@@ -148,8 +148,13 @@ func reqRWComplete(t *sim.Thread, req *Req) {
 // found, as fget() does not return one.
 // Linux: io_uring/io_uring.c:io_file_get_normal(), fs/file.c:fget()
 func ReqFileGetNormal(t *sim.Thread, req *Req, fd int) *vfs.File {
-	return req.task.Proc.Files.Get(t, fd)
+	return fileGetNormal(t, req, fd)
 }
+
+// ReqTrackInflight marks the request as one its task's exit cancels and
+// waits for (a futex wait, which needs the task's memory).
+// Linux: io_uring/io_uring.c:io_req_track_inflight()
+func ReqTrackInflight(req *Req) { trackInflight(req) }
 
 // ReqEpollCtl is do_epoll_ctl on the submitting task's descriptors, with
 // the epoll mutex only tried when issueFlags has IO_URING_F_NONBLOCK.

@@ -59,11 +59,17 @@ func PollAdd(t *sim.Thread, req *Req, events uint32, issueFlags uint32) int {
 	return ret
 }
 
-// pollRemoveAll cancels every armed poll of the ring (ring teardown),
-// walking the cancel table bucket by bucket.
+// pollRemoveAll cancels the ring's armed polls of tctx (every one with a
+// nil tctx and cancelAll: ring teardown), walking the cancel table bucket
+// by bucket, and reports whether it found any.
 // Linux: io_uring/poll.c:io_poll_remove_all(), io_poll_remove_all_table()
-func (ctx *Ctx) pollRemoveAll(t *sim.Thread) {
+func (ctx *Ctx) pollRemoveAll(t *sim.Thread, tctx *Tctx, cancelAll bool) bool {
+	found := false
 	ctx.cancelTable.each(func(req *Req) {
+		if !matchTaskSafe(t, req, tctx, cancelAll) {
+			return
+		}
+		found = true
 		if ctx.pollDisarm(t, req) != 0 {
 			ctx.pollDelHash(req) // its owner runs: it completes on its own
 			return
@@ -73,6 +79,7 @@ func (ctx *Ctx) pollRemoveAll(t *sim.Thread) {
 		req.twFunc = reqTaskComplete
 		reqTaskWorkAdd(t, req, 0)
 	})
+	return found
 }
 
 // pollFind finds a polled request by user_data, the newest of its hash

@@ -52,9 +52,9 @@ func (ctx *Ctx) exitWork(t *sim.Thread) {
 	if ctx.evfd != nil {
 		ctx.eventfdUnregister(t)
 	}
-	ctx.pollRemoveAll(t)
+	ctx.pollRemoveAll(t, nil, true)
 	ctx.waitidRemoveAll(t, nil, true)
-	ctx.futexRemoveAll(t)
+	ctx.futexRemoveAll(t, nil, true)
 	ctx.shutdownZcrxIfqs(t)
 	ctx.uringLock.Unlock(t)
 	ctx.killTimeouts(t, nil, true)

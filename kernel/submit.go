@@ -349,7 +349,7 @@ func (ctx *Ctx) assignFile(t *sim.Thread, req *Req, issueFlags uint32) bool {
 		req.file = ctx.fileGetFixed(t, req, int(req.cqe.fd), issueFlags)
 		return req.file != nil
 	}
-	req.file = req.task.Proc.Files.Get(t, int(req.cqe.fd))
+	req.file = fileGetNormal(t, req, int(req.cqe.fd))
 	return req.file != nil
 }
 

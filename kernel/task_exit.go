@@ -1,8 +1,10 @@
 package kernel
 
 import (
+	"math"
 	"time"
 
+	"github.com/uringsim/uringsim/iowq"
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
 )
@@ -14,7 +16,9 @@ const jiffy = time.Second / 250
 // returning, pthread_exit): io_uring_files_cancel first (its registered
 // ring descriptors dropped, its io-wq torn down, its rings forgetting it),
 // then PF_EXITING, then exit_task_work, which runs the task_work still
-// queued and closes the list. The task's requests still in flight are not
+// queued and closes the list. io_uring_files_cancel cancels, and waits
+// for, only the requests tracked in flight (REQ_F_INFLIGHT: on an io_uring
+// file, futex waits). The task's other requests still in flight are not
 // cancelled: their task_work, which the task can no longer take, runs on
 // each ring's fallback work, where io_should_terminate_tw holds, so a poll
 // completes -ECANCELED and a queued issue fails -EFAULT; plain completions
@@ -52,18 +56,154 @@ func (tctx *Tctx) unregRingfds(t *sim.Thread) {
 }
 
 // cancelGeneric is io_uring_cancel_generic(false, NULL) at task exit: it
-// stops the task's io-wq from taking work, cancels and waits for the
-// requests tracked in flight, then cleans the task's context.
-// Differs from Linux: no request is tracked in flight (REQ_F_INFLIGHT marks
-// requests on an io_uring file), so there is nothing to cancel or wait for.
-// Linux: io_uring/io_uring.c:io_uring_cancel_generic()
+// stops the task's io-wq from taking work, then, while requests tracked in
+// flight (REQ_F_INFLIGHT: those on an io_uring file, futex waits) remain,
+// cancels the requests of the task's rings whose link holds one and waits
+// for them to be freed, then cleans the task's context. Requests not
+// tracked stay in flight (see Exit).
+// Differs from Linux: where nothing was cancelled the kernel sleeps on
+// tctx->wait only if its in-flight count equals the tracked count and
+// otherwise spins round the loop again; here the task always sleeps until
+// a request of its own is freed (io_put_task wakes tctx->wait during the
+// cancel), since a spinning thread would stop virtual time.
+// Linux: io_uring/io_uring.c:io_uring_cancel_generic(), tctx_inflight()
 func (task *Task) cancelGeneric() {
 	t := task.Thread
 	tctx := task.ioUring
 	if tctx.ioWQ != nil {
 		tctx.ioWQ.ExitStart(t)
 	}
+	tctx.inCancel.Store(true) // left set: no task_work runs normally after
+	for {
+		tracked := tctx.inflightTracked.Load()
+		if tracked == 0 {
+			break
+		}
+		loop := false
+		for _, ctx := range tctx.ctxs {
+			if ctx.sqData != nil {
+				continue // the SQ thread cancels its own requests
+			}
+			if ctx.tryCancelRequests(task, tctx, false) {
+				loop = true
+			}
+		}
+		if loop {
+			t.Yield() // cond_resched()
+			continue
+		}
+		var wait sim.WaitQueueEntry
+		tctx.wait.PrepareToWait(t, &wait, sim.TaskInterruptible)
+		task.runTaskWork(t)
+		pending := false
+		for _, ctx := range tctx.ctxs {
+			if ctx.localWorkPending() {
+				pending = true
+				break
+			}
+		}
+		// A request freed meanwhile: try again without sleeping.
+		if !pending && tracked == tctx.inflightTracked.Load() && !task.taskWorkPending() {
+			t.SetWaitReason("io_uring_cancel_generic")
+			t.Schedule()
+			t.SetWaitReason("")
+		}
+		tctx.wait.FinishWait(t, &wait)
+	}
 	tctx.clean(t)
+}
+
+// tryCancelRequests cancels the requests of tctx on ctx that a task exit
+// cancels (those whose link holds a REQ_F_INFLIGHT member; all of them
+// with cancelAll): queued io-wq work, deferred (drained) requests, armed
+// polls, waitid and futex waits, timeouts; and it runs the task's
+// DEFER_TASKRUN and task_work. It reports whether it found anything.
+// Linux: io_uring/io_uring.c:io_uring_try_cancel_requests()
+func (ctx *Ctx) tryCancelRequests(task *Task, tctx *Tctx, cancelAll bool) bool {
+	t := task.Thread
+	ret := false
+	defer_ := ctx.flags&rings.IORING_SETUP_DEFER_TASKRUN != 0
+	if defer_ {
+		// so that io_req_local_work_add wakes the task
+		rings.StoreRelease(&ctx.cqWaitNr, 1)
+	}
+	if ctx.rings == nil {
+		return false // failed during setup: it issued nothing
+	}
+	if tctx.ioWQ != nil {
+		// Cancels the task's requests of all rings, not only ctx's.
+		match := func(w *iowq.Work) bool { return matchTaskSafe(t, w.Item.(*Req), tctx, cancelAll) }
+		if tctx.ioWQ.Cancel(t, match, true) != iowq.IO_WQ_CANCEL_NOTFOUND {
+			ret = true
+		}
+	}
+	if defer_ && ctx.submitterTask == task && ctx.runLocalWork(task, math.MaxInt32, math.MaxInt32) > 0 {
+		ret = true
+	}
+	ctx.uringLock.Lock(t)
+	ret = ctx.cancelDeferFiles(t, tctx, cancelAll) || ret
+	ret = ctx.pollRemoveAll(t, tctx, cancelAll) || ret
+	ret = ctx.waitidRemoveAll(t, tctx, cancelAll) || ret
+	ret = ctx.futexRemoveAll(t, tctx, cancelAll) || ret
+	ctx.uringLock.Unlock(t)
+	ret = ctx.killTimeouts(t, tctx, cancelAll) || ret
+	return task.runTaskWork(t) || ret
+}
+
+// cancelDeferFiles fails with -ECANCELED the drained requests up to the
+// newest one of tctx's that matches, keeping the order of the rest.
+// Called with uringLock held.
+// Linux: io_uring/io_uring.c:io_cancel_defer_files()
+func (ctx *Ctx) cancelDeferFiles(t *sim.Thread, tctx *Tctx, cancelAll bool) bool {
+	n := 0
+	for i := len(ctx.deferList) - 1; i >= 0; i-- {
+		if matchTaskSafe(t, ctx.deferList[i], tctx, cancelAll) {
+			n = i + 1
+			break
+		}
+	}
+	if n == 0 {
+		return false
+	}
+	cut := append([]*Req(nil), ctx.deferList[:n]...)
+	rest := copy(ctx.deferList, ctx.deferList[n:])
+	clear(ctx.deferList[rest:])
+	ctx.deferList = ctx.deferList[:rest]
+	for _, req := range cut {
+		ctx.nrDrained -= linkedNr(req)
+		reqTaskQueueFail(t, req, -ECANCELED)
+	}
+	return true
+}
+
+// matchTaskSafe is matchTask for a caller that does not hold timeoutLock:
+// a link with a linked timeout is walked under it, since the timeout may
+// be unhooking itself.
+// Linux: io_uring/io_uring.c:io_match_task_safe()
+func matchTaskSafe(t *sim.Thread, head *Req, tctx *Tctx, cancelAll bool) bool {
+	if tctx != nil && head.tctx != tctx {
+		return false
+	}
+	if cancelAll {
+		return true
+	}
+	if head.flags&REQ_F_LINK_TIMEOUT != 0 {
+		head.ctx.timeoutLock.Lock(t)
+		defer head.ctx.timeoutLock.Unlock(t)
+	}
+	return matchTask(head, tctx, false)
+}
+
+// trackInflight marks req as one a task exit must cancel and wait for
+// (REQ_F_INFLIGHT): a request on an io_uring file, whose reference could
+// otherwise keep the ring alive in a cycle, or a futex wait, which needs
+// the task's mm.
+// Linux: io_uring/io_uring.c:io_req_track_inflight()
+func trackInflight(req *Req) {
+	if req.flags&REQ_F_INFLIGHT == 0 {
+		req.flags |= REQ_F_INFLIGHT
+		req.tctx.inflightTracked.Add(1)
+	}
 }
 
 // clean removes the task from every ring it used and tears its io-wq

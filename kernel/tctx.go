@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"sync/atomic"
+
 	"github.com/uringsim/uringsim/iowq"
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
@@ -19,6 +21,14 @@ type Tctx struct {
 	ctxs     []*Ctx        // the same rings in the order they were added (xa's index order)
 	last     *Ctx          // tctx->last: the ring of the latest submit
 	inflight int64         // tctx->inflight (percpu counter in the kernel)
+
+	// inflightTracked counts the task's requests marked REQ_F_INFLIGHT
+	// (tctx->inflight_tracked); inCancel is tctx->in_cancel, set for
+	// good when the task starts exiting; wait is tctx->wait, where the
+	// exiting task sleeps until the tracked requests are gone.
+	inflightTracked atomic.Int64
+	inCancel        atomic.Bool
+	wait            sim.WaitQueueHead
 
 	registeredRings [ioRingFDRegMax]*vfs.File // tctx->registered_rings
 

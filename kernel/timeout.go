@@ -254,10 +254,10 @@ func (ctx *Ctx) flushTimeouts(t *sim.Thread) {
 	flushKilledTimeouts(t, killed, 0)
 }
 
-// matchTask reports whether a timeout belongs to the exiting task (all of
-// them with cancelAll).
-// Differs from Linux: no request is tracked inflight (REQ_F_INFLIGHT is
-// for requests holding a ring file), so without cancelAll none matches.
+// matchTask reports whether a request is one the cancellation of tctx's
+// requests takes (all of them with cancelAll; at a task's exit, those
+// whose link holds a member tracked in flight, REQ_F_INFLIGHT). Called
+// with timeoutLock held, or for a link without a linked timeout.
 // Linux: io_uring/timeout.c:io_match_task()
 func matchTask(req *Req, tctx *Tctx, cancelAll bool) bool {
 	if tctx != nil && req.tctx != tctx {

@@ -75,6 +75,7 @@ func FutexvPrep(req *Req, uaddr uint64, nr uint32) int {
 		v.val, v.uaddr, v.flags = val, binary.LittleEndian.Uint64(aux[8:]), flags
 		v.q = FutexQ{Bitset: FUTEX_BITSET_MATCH_ANY, Wake: futexWakevFn, Private: req}
 	}
+	trackInflight(req) // so that the task's exit cancels it
 	iof.owned.Store(0)
 	iof.unqueued = false
 	req.flags |= REQ_F_ASYNC_DATA
@@ -296,16 +297,19 @@ func (ctx *Ctx) futexCancel(t *sim.Thread, cd *cancelData, issueFlags uint32) in
 	return nr
 }
 
-// futexRemoveAll cancels every futex wait of the ring (ring teardown),
-// with uringLock held.
-// Linux: io_uring/futex.c:io_futex_remove_all()
-func (ctx *Ctx) futexRemoveAll(t *sim.Thread) bool {
+// futexRemoveAll cancels the ring's futex waits of tctx (every one with a
+// nil tctx and cancelAll: ring teardown), with uringLock held.
+// Linux: io_uring/futex.c:io_futex_remove_all(), io_uring/cancel.c:io_cancel_remove_all()
+func (ctx *Ctx) futexRemoveAll(t *sim.Thread, tctx *Tctx, cancelAll bool) bool {
 	found := false
 	for i := len(ctx.futexList) - 1; i >= 0; i-- {
 		if i >= len(ctx.futexList) {
 			continue
 		}
 		req := ctx.futexList[i]
+		if !matchTaskSafe(t, req, tctx, cancelAll) {
+			continue
+		}
 		ctx.futexListDel(req)
 		ctx.futexCancelReq(t, req)
 		found = true

@@ -442,7 +442,7 @@ func (ctx *Ctx) waitidCancelMatching(t *sim.Thread, cd *cancelData, issueFlags u
 func (ctx *Ctx) waitidRemoveAll(t *sim.Thread, tctx *Tctx, cancelAll bool) bool {
 	found := false
 	for _, req := range append([]*Req(nil), ctx.waitidList...) {
-		if !matchTask(req, tctx, cancelAll) {
+		if !matchTaskSafe(t, req, tctx, cancelAll) {
 			continue
 		}
 		ctx.waitidList = removeFrom(ctx.waitidList, req)

@@ -29,6 +29,7 @@ func futexPrep(req *kernel.Req, sqe *rings.SQE) int {
 	if !kernel.FutexValidateInput(iof.Flags, iof.Val) || !kernel.FutexValidateInput(iof.Flags, iof.Mask) {
 		return -kernel.EINVAL
 	}
+	kernel.ReqTrackInflight(req) // so that the task's exit cancels a wait
 	return 0
 }
 

@@ -81,7 +81,8 @@ func (x *runner) execOn(c *Command) *failure {
 }
 
 // exitTask is `exit NAME`: the task's thread returns, which on Linux is
-// do_exit (its requests in flight stay so; see kernel.Task.Exit), and the
+// do_exit (its requests in flight stay so, but for those on io_uring files
+// and futex waits, which it cancels; see kernel.Task.Exit), and the
 // main task waits until it is gone. The rings it created stay open (they
 // belong to the process) and are closed by the main task at the end.
 func (x *runner) exitTask(line int, name string) *failure {

@@ -279,8 +279,9 @@ func (st *SimTask) Run(fn func()) {
 
 // Stop ends the task, as its thread's return does (do_exit), and waits
 // for that (pthread_join): requests it submitted that are still in flight
-// stay so, and their task_work runs on the rings' fallback work (see
-// kernel.Task.Exit). Stopping twice is a no-op.
+// stay so, and their task_work runs on the rings' fallback work, except
+// those tracked in flight (on an io_uring file, futex waits), which the
+// exit cancels and waits for (see kernel.Task.Exit). Stopping twice is a no-op.
 func (st *SimTask) Stop() {
 	if st.stop.Swap(true) {
 		return
