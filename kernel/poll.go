@@ -159,10 +159,11 @@ func pollWake(t *sim.Thread, e *sim.WaitQueueEntry, key uint32) int {
 
 // pollEntry finds which of req's entries e is.
 func (req *Req) pollEntry(e *sim.WaitQueueEntry) *ioPoll {
-	if d := req.apoll.doublePoll; d != nil && &d.wait == e {
-		return d
+	ap := req.apoll
+	if &ap.poll.wait == e { // the common case, without loading doublePoll
+		return &ap.poll
 	}
-	return &req.apoll.poll
+	return ap.doublePoll
 }
 
 // pollQueueProc registers one of req's entries on a file's wait queue; the
@@ -443,7 +444,9 @@ func pollTaskFunc(t *sim.Thread, req *Req) {
 	if req.opcode == rings.IORING_OP_POLL_ADD {
 		switch ret {
 		case iouPollDone:
-			req.cqe.res = int32(uint32(req.cqe.res) & req.apoll.poll.events)
+			// apollEvents is poll->events as armed; pollWake's
+			// EPOLLONESHOT for an EPOLL_URING_WAKE is no bit of res.
+			req.cqe.res = int32(uint32(req.cqe.res) & req.apollEvents)
 		case iouPollReissue:
 			reqTaskSubmit(t, req)
 			return

@@ -20,11 +20,16 @@ const cmdSize = 64
 // reused; nothing on the steady-state path allocates.
 // Linux: include/linux/io_uring_types.h:struct io_kiocb
 type Req struct {
-	// The fields every request touches on its way through a batch
-	// (issue, task_work, completion, free) come first, in two cache
-	// lines, as struct io_kiocb groups its hot fields: with tens of
-	// thousands of requests in flight each pass over them costs a cache
-	// miss per line it touches.
+	// The fields are grouped by the passes a batch makes over its
+	// requests, a cache line each, as struct io_kiocb groups its hot
+	// fields: with tens of thousands of requests in flight every line a
+	// pass touches is a cache miss per request. Line 0 is read by every
+	// pass (issue, wakeup, task_work, completion, free); line 1 by the
+	// wakeup and task_work passes (and written at issue); line 2 by issue
+	// and free; line 3 is the op's data. A pass over polled requests
+	// touches two lines of each (TestReqLayout keeps the groups).
+
+	// Line 0.
 	ctx   *Ctx
 	flags uint64
 	// cqe is what the request will post: user_data, res, flags; fd holds the
@@ -35,56 +40,59 @@ type Req struct {
 		flags    uint32
 		fd       int32
 	}
-	compNext *Req                          // comp_list / free-list linkage
-	twFunc   func(t *sim.Thread, req *Req) // io_task_work.func (runs with uringLock held)
-	opcode   uint8
-	bufIndex uint16
-	pollRefs atomic.Int32 // polling (io_uring/poll.c)
+	tctx         *Tctx
+	twFunc       func(t *sim.Thread, req *Req) // io_task_work.func (runs with uringLock held)
+	opcode       uint8
+	cancelSeqSet bool // the last ALL/ANY cancel sequence that matched is cancelSeq (req->cancel_seq_set)
+	bufIndex     uint16
+	pollRefs     atomic.Int32 // polling (io_uring/poll.c)
 
-	twNode sim.LLNode // io_task_work.node
-	file   *vfs.File
-	link   *Req
-	tctx   *Tctx
-	task   *Task
-	apoll  *asyncPoll
+	// Line 1.
+	twNode      sim.LLNode // io_task_work.node
+	apoll       *asyncPoll
+	apollEvents uint32   // apoll->events, cached (req->apoll_events)
+	nrTW        uint32   // DEFER_TASKRUN lazy-wake counter
+	hashNode    hashNode // in ctx.cancelTable while armed
+	ID          uint64   // per-ring sequence number, stable across runs (traces)
 
+	// Line 2.
+	file *vfs.File
+	task *Task
+	link *Req
 	// Registered resources the request holds (kernel/rsrc.go): the
-	// fixed file's node (req->file_node), the registered buffer's
-	// (req->buf_node, with REQ_F_BUF_NODE), and a second file's (splice
-	// input through SPLICE_F_FD_IN_FIXED).
+	// fixed file's node (req->file_node), a second file's (splice input
+	// through SPLICE_F_FD_IN_FIXED) and, below, the registered buffer's
+	// (req->buf_node, with REQ_F_BUF_NODE).
 	fileNode  *rsrc.Node
-	bufNode   *rsrc.Node
 	extraNode *rsrc.Node
-	hashNode  hashNode // in ctx.cancelTable while armed
-
+	compNext  *Req // comp_list / free-list linkage
 	// asyncData is op state that does not fit in cmd or holds pointers
 	// (req->async_data): a vectored op's iovecs, for example.
 	asyncData any
-	kbuf      *kbuf.Buffer // req->kbuf: the selected legacy buffer (REQ_F_BUFFER_SELECTED)
 
-	// cmd is the op's private data (io_kiocb_to_cmd). Ops store plain
-	// values only: no Go pointers (the garbage collector does not scan it).
+	// Line 3: cmd is the op's private data (io_kiocb_to_cmd). Ops store
+	// plain values only: no Go pointers (the garbage collector does not
+	// scan it).
 	cmd [cmdSize / 8]uint64
 
-	ID     uint64 // per-ring sequence number, stable across runs (traces)
+	// The rest: what only some ops use.
+	bufNode *rsrc.Node
+	kbuf    *kbuf.Buffer // req->kbuf: the selected legacy buffer (REQ_F_BUFFER_SELECTED)
+	// bigCQE holds a 32-byte CQE's extra words; only rings that post
+	// them (CQE32, CQE_MIXED) read or clear it.
 	bigCQE [2]uint64
-
-	work        iowq.Work    // io_wq_work: the request as io-wq work
-	refs        atomic.Int32 // counted references with REQ_F_REFCOUNT
-	apollEvents uint32
-	nrTW        uint32 // DEFER_TASKRUN lazy-wake counter
-	rwRes       int32  // ki_complete's result, applied by reqRWComplete
-
+	work   iowq.Work    // io_wq_work: the request as io-wq work
+	refs   atomic.Int32 // counted references with REQ_F_REFCOUNT
+	rwRes  int32        // ki_complete's result, applied by reqRWComplete
 	// Cancellation (io_uring/cancel.c): the last ALL/ANY cancel sequence
-	// that matched the request (req->cancel_seq_set, work.cancel_seq).
-	cancelSeq    uint32
-	cancelSeqSet bool
+	// that matched the request (work.cancel_seq).
+	cancelSeq uint32
 
 	// IOPOLL (io_uring/rw.c): set by the completion, read by io_do_iopoll.
 	iopollCompleted atomic.Bool
 	iopollStart     time.Duration
 
-	_ [8]byte // to 384 bytes: requests allocated in batches stay cache-line aligned
+	_ [16]byte // to 384 bytes: requests allocated in batches stay cache-line aligned
 }
 
 // Cmd returns req's op data as *T (io_kiocb_to_cmd). T must fit in 64 bytes
@@ -103,7 +111,7 @@ func Cmd[T any](req *Req) *T {
 func (ctx *Ctx) allocReq() *Req {
 	st := &ctx.submitState
 	if st.freeList == nil {
-		batch := make([]Req, ioReqAllocBatch)
+		batch := &new(reqBatch).reqs
 		for i := range batch {
 			r := &batch[i]
 			r.ctx = ctx
@@ -131,6 +139,16 @@ func (ctx *Ctx) reqAddToCache(t *sim.Thread, req *Req) {
 	if ctx.nrReqAllocated == 0 && ctx.released {
 		ctx.maybeFree(t)
 	}
+}
+
+// reqBatch is one refill of the request cache. Go puts an 8-byte header
+// in front of a heap object this size that holds pointers (the object
+// itself is 64-byte aligned), so a plain []Req starts 8 bytes into a cache
+// line and every Req straddles one more line than its layout says; the
+// pad puts the requests on line boundaries (TestReqLayout checks).
+type reqBatch struct {
+	_    [64 - 8]byte
+	reqs [ioReqAllocBatch]Req
 }
 
 // ioReqAllocBatch is how many requests a cache refill allocates.

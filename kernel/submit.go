@@ -89,7 +89,9 @@ func (ctx *Ctx) initReq(task *Task, req *Req, sqe *rings.SQE) int {
 	req.flags = uint64(sqeFlags)
 	req.cqe.userData = sqe.UserData
 	req.cqe.res, req.cqe.flags = 0, 0
-	req.bigCQE = [2]uint64{}
+	if ctx.flags&(rings.IORING_SETUP_CQE32|rings.IORING_SETUP_CQE_MIXED) != 0 {
+		req.bigCQE = [2]uint64{} // a line of its own: only these rings read it
+	}
 	req.file = nil
 	req.link = nil
 	req.task = task
