@@ -193,9 +193,12 @@ func Museum() []BugInfo {
 			On:      func(b *Bugs) bool { return b.CQOverflowDirectPost },
 		},
 		{
-			Name:     "TimeoutFlushSeqEqual",
-			Fix:      "f010505b78a4 (io_uring: flush timeouts that should already have expired)",
-			Affected: "Linux 5.5 to 5.10 (fixed in 5.11)",
+			Name: "TimeoutFlushSeqEqual",
+			Fix:  "f010505b78a4 (io_uring: flush timeouts that should already have expired)",
+			Affected: "Linux 5.5 to 5.10: fixed in mainline in mid-January 2021, during the 5.11 release candidates, and " +
+				"queued for 5.10.y on 26 January 2021 (as 802e2bd32fcd; not in 5.4.y's queue of that day). The equality " +
+				"test dates from IORING_OP_TIMEOUT itself (5.4, io_get_timeout_req); which releases before 5.5 had a " +
+				"completion batch that jumps it is unverified",
 			Mechanism: "A TIMEOUT with off=N completes with 0 once N other CQEs were posted after it. " +
 				"io_flush_timeouts, run when completions are committed, compared the number of CQEs " +
 				"posted (less the timeouts') with the timeout's target for equality. When several " +
@@ -298,9 +301,13 @@ func Museum() []BugInfo {
 			On:      func(b *Bugs) bool { return b.MultishotAcceptOverflow },
 		},
 		{
-			Name:     "NetPartialNoCommit",
-			Fix:      "io_uring/net: commit partial buffers on retry (Jens Axboe, Aug 2025; Fixes c56e022c0a27)",
-			Affected: "Linux 5.19 (ring-provided buffers, c56e022c0a27) until the fix in the 6.17 cycle (backported to stable)",
+			Name: "NetPartialNoCommit",
+			Fix:  "41b70df5b38b (io_uring/net: commit partial buffers on retry; Jens Axboe, 12 Aug 2025, Cc stable, Fixes c56e022c0a27)",
+			Affected: "Linux with ring-provided buffers (c56e022c0a27, 5.19, per the fix's Fixes tag) until the fix, in Linus's " +
+				"tree by 15 August 2025 (the 6.17 release candidates) and queued for 6.12.y (6.12-stable review, 26 August " +
+				"2025). The code it changed, a partial retry that keeps its buffer with REQ_F_BL_NO_RECYCLE, is 6.12's; " +
+				"earlier kernels marked the retry REQ_F_PARTIAL_IO, whose recycle moved the ring head past the buffer " +
+				"(42db0c00e275), so the first release with the double hand-out is unverified",
 			Mechanism: "A ring-provided buffer is selected at the ring's head and committed (the head moved " +
 				"past it) only when the request completes, unless the selection must be committed at " +
 				"once. A receive with MSG_WAITALL, or a stream send or receive that moved too little, " +
