@@ -75,6 +75,13 @@ type Bugs struct {
 	// backport), so a waiter that queued itself in between and read the
 	// old tail is not woken.
 	CQWakeNoFence bool
+	// LiburingSQPollPlainTail (A8, a liburing bug): io_uring_flush_sq
+	// publishes an SQPOLL ring's SQ tail with a plain store
+	// (IO_URING_WRITE_ONCE) and keeps the release store for rings without
+	// SQPOLL, the condition reversed (liburing e9209a3c6053, fixed by
+	// cc017021ed50). The user side reads it (uring.Ring's FlushSQ, in
+	// the weak-memory SQ mode, where a plain store can pass the SQE's).
+	LiburingSQPollPlainTail bool
 }
 
 // ReqPostAuxCQE posts an F_MORE CQE of req as io_post_aux_cqe does,
@@ -369,6 +376,22 @@ func Museum() []BugInfo {
 			Symptom: "main[1] sleeps in io_cqring_wait on ctx=1 though the CQEs it waits for are there", // the liveness check's report
 			Set:     func(b *Bugs) { b.CQWakeNoFence = true },
 			On:      func(b *Bugs) bool { return b.CQWakeNoFence },
+		},
+		{
+			Name:     "LiburingSQPollPlainTail",
+			Fix:      "liburing cc017021ed50 (src/queue: fix reversed check for SQPOLL; Jens Axboe, 19 Oct 2022, liburing issue #694)",
+			Affected: "liburing's development tree from e9209a3c6053 (23 Sep 2022) to the fix (19 Oct 2022); no release had it (both are in liburing 2.3)",
+			Mechanism: "The program fills an SQE with plain stores and publishes it by storing sq.tail; an SQPOLL " +
+				"thread polling the ring on another CPU loads the tail (smp_load_acquire) and then reads the " +
+				"SQE, so the tail store must be a release (io_uring_smp_store_release) for the SQE stores to be " +
+				"visible first. e9209a3c6053 dropped the release where a system call orders the stores anyway (no " +
+				"SQPOLL) but reversed the test: __io_uring_flush_sq used IO_URING_WRITE_ONCE for SQPOLL rings, the " +
+				"one case that needs the release. On a weakly ordered CPU (arm64, POWER) the SQ thread could see " +
+				"the new tail before the SQE it covers and submit the slot's stale contents.",
+			Budget:  100,
+			Symptom: "expected cqe r ud=2 res=0, got cqe r ud=0 res=0",
+			Set:     func(b *Bugs) { b.LiburingSQPollPlainTail = true },
+			On:      func(b *Bugs) bool { return b.LiburingSQPollPlainTail },
 		},
 	}
 }

@@ -464,6 +464,12 @@ func (r *Ring) FlushSQ() uint32 {
 		r.sqeHead = tail
 		// Release: the kernel must see the SQE stores before the tail.
 		if r.weak != nil {
+			if r.weak.plainTail {
+				// liburing e9209a3c6053: IO_URING_WRITE_ONCE for SQPOLL.
+				r.weak.storeTailPlain(tail)
+				r.yield()
+				return tail - rings.ReadOnce(r.sqHead)
+			}
 			r.weakDrain()
 		}
 		if !r.yieldFast() {

@@ -34,6 +34,9 @@ type weakSQ struct {
 	pend   []weakStore   // buffered stores, oldest first
 	t      *sim.Thread   // the task
 	w      *sim.World
+	// plainTail: FlushSQ stores an SQPOLL ring's tail plainly (museum
+	// switch LiburingSQPollPlainTail, liburing e9209a3c6053).
+	plainTail bool
 }
 
 // weakStore is one buffered store: an SQE slot (copied from its shadow)
@@ -60,6 +63,7 @@ func (r *Ring) SetWeakSQ() error {
 		return err
 	}
 	ws.shadow = view
+	ws.plainTail = r.sqpoll && r.sim.task.Proc.K.Bugs.LiburingSQPollPlainTail
 	r.weak = ws
 	return nil
 }
@@ -88,10 +92,16 @@ func (r *Ring) FlushSQRelaxed() uint32 {
 			r.obs.SQEsPublished(r, r.sqeHead, tail)
 		}
 		r.sqeHead = tail
-		r.weak.pend = append(r.weak.pend, weakStore{tail: true, val: tail})
+		r.weak.storeTailPlain(tail)
 	}
 	r.yield()
 	return tail - rings.ReadOnce(r.sqHead)
+}
+
+// storeTailPlain buffers a plain store of the tail (WRITE_ONCE): it may
+// drain before the SQE stores buffered ahead of it.
+func (ws *weakSQ) storeTailPlain(tail uint32) {
+	ws.pend = append(ws.pend, weakStore{tail: true, val: tail})
 }
 
 // weakDrainOne lets one buffered store reach memory, or none: the seed
