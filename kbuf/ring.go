@@ -139,6 +139,9 @@ func (bl *List) RingBuffersPeek(arg *SelArg) int {
 	arg.Iovs = arg.Iovs[:0]
 	for nrIovs > 0 {
 		l := uint64(bl.br.Len(head))
+		// The end buffer is mapped short but left whole in the ring
+		// (70f4886bcbb9 "don't truncate end buffer", in 6.18.y): a
+		// receive that then fails must not leave it shrunk.
 		if l > arg.MaxLen {
 			l = arg.MaxLen
 			if !bl.IsInc() {
@@ -146,7 +149,6 @@ func (bl *List) RingBuffersPeek(arg *SelArg) int {
 				if expanded {
 					break
 				}
-				bl.br.SetLen(head, uint32(l))
 			}
 		}
 		arg.Iovs = append(arg.Iovs, Iovec{Base: bl.br.Addr(head), Len: l})

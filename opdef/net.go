@@ -455,12 +455,13 @@ func recvBufSelect(t *sim.Thread, req *kernel.Req, kmsg *asyncMsghdr, issueFlags
 	kmsg.bufLens = kmsg.bufLens[:0]
 	kmsg.iovs = kmsg.iovs[:0]
 	if issueFlags&kernel.IO_URING_F_UNLOCKED == 0 && sr.flags&rings.IORING_RECVSEND_BUNDLE != 0 {
+		// The request's length bounds the bundle; without one, what the
+		// socket last said is queued.
 		arg := kernel.BufSelArg{NrIovs: 1, Expand: true, BufGroup: sr.bufGroup}
-		if kmsg.msg.Inq > 0 {
+		if sr.len != 0 {
+			arg.MaxLen = uint64(sr.len)
+		} else if kmsg.msg.Inq > 1 {
 			arg.MaxLen = uint64(kmsg.msg.Inq)
-			if sr.len != 0 {
-				arg.MaxLen = uint64(sr.len)
-			}
 		}
 		if sr.flags&ioringRecvMshotLim != 0 {
 			arg.MaxLen = minNotZero(arg.MaxLen, uint64(sr.mshotTotal))
