@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/uringsim/uringsim/scenario"
+	"github.com/uringsim/uringsim/sim"
 )
 
 // BenchmarkExploreTwLost runs the 10-SQE scenario of issue 10 (two rings,
@@ -15,11 +16,13 @@ func BenchmarkExploreTwLost(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	carriers := sim.NewCarriers(0)
+	defer carriers.Close()
 	b.ReportAllocs()
 	seed := uint64(0)
 	for b.Loop() {
 		seed++
-		r := scenario.Run(sc, scenario.RunOptions{Seed: seed, SeedSet: true, NoChoiceLog: true})
+		r := scenario.Run(sc, scenario.RunOptions{Seed: seed, SeedSet: true, NoChoiceLog: true, Carriers: carriers})
 		if r.Status != scenario.Pass {
 			b.Fatalf("seed %d: %v", seed, r.String())
 		}

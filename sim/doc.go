@@ -64,5 +64,6 @@
 // # Rules this package keeps
 //
 // No init, no global mutable state, no decision taken from map iteration
-// order, no goroutine that Shutdown does not end.
+// order, no goroutine that Shutdown does not end (but the free carriers a
+// Config.Carriers pool keeps for the next world, which its Close ends).
 package sim

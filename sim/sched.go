@@ -145,7 +145,7 @@ func (w *World) switchTo(from, to *Thread, at time.Duration) {
 		if from == w.main {
 			w.drive()
 		} else {
-			from.park(struct{}{})
+			from.c.park(struct{}{})
 		}
 	}
 	if from.killed {
@@ -165,7 +165,14 @@ func (w *World) drive() {
 		if t.dead {
 			panic(fmt.Sprintf("sim: %v is the running thread but has exited", t))
 		}
-		t.resume()
+		if t.c == nil {
+			t.c = w.cfg.Carriers.get(t)
+		}
+		t.c.resume()
+		if t.dead {
+			t.c.release()
+			t.c = nil
+		}
 	}
 }
 
@@ -223,7 +230,7 @@ func (w *World) exitDet(t *Thread, p *ThreadPanic) {
 	if w.sink != nil {
 		w.traceSwitch(t, next, at)
 	}
-	w.cur = next // the carrier returns; drive runs next
+	w.cur = next // the carrier parks or returns; drive runs next
 }
 
 // prepareFatal makes the main thread the next to run so that it re-raises

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"iter"
 	"runtime"
 	"runtime/debug"
 	"sync/atomic"
@@ -56,11 +55,11 @@ type Thread struct {
 	fn   func(*Thread)
 	ch   chan struct{} // concurrent mode: wakeup token
 
-	// Deterministic mode: the thread's coroutine. resume runs it until it
-	// parks (it switched to another thread) or ends; park, called on the
+	// Deterministic mode: the coroutine carrying the thread (carrier.go),
+	// given when the thread first runs. c.resume runs it until it parks
+	// (it switched to another thread) or ends; c.park, called on the
 	// coroutine, returns to the resume that ran it.
-	resume func() (struct{}, bool)
-	park   func(struct{}) bool
+	c *carrier
 
 	state  TaskState    // deterministic mode
 	cstate atomic.Int32 // concurrent mode
@@ -388,17 +387,6 @@ func (p *ThreadPanic) Unwrap() error {
 		return e
 	}
 	return nil
-}
-
-// startDet makes the carrier of a deterministic-mode thread: a coroutine
-// (iter.Pull, which switches goroutines without the Go scheduler) that
-// first runs when the scheduler first switches to t (see World.drive).
-func (t *Thread) startDet() {
-	t.resume, _ = iter.Pull(func(park func(struct{}) bool) {
-		t.park = park
-		growStack(t.id)
-		t.carryDet()
-	})
 }
 
 // stackReserve is the stack a thread's coroutine grows to before the

@@ -53,6 +53,10 @@ type Config struct {
 	// NoChoiceLog turns off recording of the decision log (World.Choices
 	// then returns nil). For long benchmark runs whose log is never read.
 	NoChoiceLog bool
+	// Carriers, if set, is the pool the world takes its threads'
+	// coroutines from and gives them back to (deterministic mode; see
+	// Carriers). Nil: each thread gets a coroutine of its own.
+	Carriers *Carriers
 }
 
 // World is one simulated machine: its threads, scheduler, clock, timers,
@@ -149,7 +153,6 @@ func NewWorld(cfg Config) *World {
 		w.hrt.state = TaskInterruptible
 		w.hrt.blocked = true
 		w.hrt.idle = true
-		w.hrt.startDet()
 	} else {
 		w.start = time.Now()
 		w.done = make(chan struct{})
@@ -221,7 +224,6 @@ func (w *World) Go(parent *Thread, name string, fn func(t *Thread)) *Thread {
 	}
 	if w.det {
 		w.enqueue(t)
-		t.startDet()
 		parent.Yield()
 		return t
 	}
@@ -268,7 +270,7 @@ func (w *World) Deadlocks() []*DeadlockReport { return slices.Clone(w.deadlocks)
 // recovers; concurrent mode: with runtime.Goexit). Its deferred calls run;
 // sim operations they make do not switch threads, and a wait that would
 // block unwinds again. Pending timers are dropped. When Shutdown returns
-// no goroutine of the world is left (a carrier may still be returning).
+// no goroutine of the world is left (a carrier may still be returning, or parked free in Config.Carriers).
 // The main thread keeps running with its signal pending: interruptible
 // waits return at once, AfterFunc timers never fire, Go starts nothing.
 //

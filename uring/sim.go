@@ -29,6 +29,9 @@ type SimConfig struct {
 	MaxSteps int64
 	// NoChoiceLog turns off the decision log (long benchmark runs).
 	NoChoiceLog bool
+	// Carriers is the pool of thread coroutines the world reuses
+	// (sim.Config.Carriers; nil: none), for a sweep of many machines.
+	Carriers *sim.Carriers
 	// Net configures the simulated loopback NIC (latency, datagram
 	// reordering and loss); the zero value delivers at once.
 	Net NetConfig
@@ -78,6 +81,7 @@ func NewSimMachine(cfg SimConfig) *Machine {
 		Strategy:    cfg.Strategy,
 		MaxSteps:    cfg.MaxSteps,
 		NoChoiceLog: cfg.NoChoiceLog,
+		Carriers:    cfg.Carriers,
 	})
 	k := kernel.New(w, &opdef.Table)
 	k.MemlockLimit = cfg.MemlockLimit

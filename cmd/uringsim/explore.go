@@ -98,6 +98,7 @@ type exploreConfig struct {
 	json           bool
 	checkDet       bool
 	paths          []string
+	carriers       *sim.Carriers // thread coroutines reused by every run's world
 }
 
 func parseExploreFlags(args []string) (*exploreConfig, error) {
@@ -184,6 +185,8 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	seeds := cfg.shardSeeds()
+	cfg.carriers = sim.NewCarriers(0)
+	defer cfg.carriers.Close()
 	tty := isTerminal(stderr)
 	status := 0
 	for _, l := range scs {
@@ -279,7 +282,7 @@ func exploreOne(sc *scenario.Scenario, file string, seed uint64, cfg *exploreCon
 			run.Replay = replayCommand(run)
 		}
 	}()
-	opt := scenario.RunOptions{Seed: seed, SeedSet: true, Bugs: cfg.bugs, Strategy: cfg.strategy.New(seed), NoChoiceLog: true}
+	opt := scenario.RunOptions{Seed: seed, SeedSet: true, Bugs: cfg.bugs, Strategy: cfg.strategy.New(seed), NoChoiceLog: true, Carriers: cfg.carriers}
 	var traces [2]bytes.Buffer
 	if cfg.checkDet {
 		opt.Sink = sim.NewTextSink(&traces[0])
