@@ -39,6 +39,18 @@ func (s *supervisor) idle(block bool) *sim.Thread {
 		switch {
 		case block && outside:
 			timeout = -1
+		case block && s.catchesSignals():
+			// Every program thread waits in the simulated kernel for
+			// what cannot come, but a signal the program catches (an
+			// alarm) may yet interrupt a wait, as it would natively:
+			// its handler runs, and the program goes on with a call,
+			// or exits.
+			if deadline.IsZero() {
+				deadline = time.Now().Add(signalWaitLimit)
+			}
+			if time.Now().Before(deadline) {
+				timeout = 10
+			}
 		case !block && running:
 			if deadline.IsZero() {
 				deadline = time.Now().Add(settleLimit)
@@ -58,6 +70,28 @@ func (s *supervisor) idle(block bool) *sim.Thread {
 			return nil
 		}
 	}
+}
+
+// signalWaitLimit bounds how long, in host time, the supervisor waits for
+// a signal to interrupt a program whose every thread waits in the
+// simulated kernel for what cannot come, before it declares a deadlock.
+const signalWaitLimit = 5 * time.Second
+
+// catchesSignals reports whether the program has a handler for a signal
+// (SigCgt of /proc/PID/status), apart from the two glibc keeps for itself
+// (SIGCANCEL, 32, and SIGSETXID, 33).
+func (s *supervisor) catchesSignals() bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(s.pid) + "/status")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if hex, ok := strings.CutPrefix(line, "SigCgt:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+			return err == nil && mask&^(1<<31|1<<32) != 0
+		}
+	}
+	return false
 }
 
 // hostFds are the supervisor's own descriptors to poll: the listener

@@ -366,6 +366,16 @@ func (s *supervisor) dispatch(n *seccompNotif) {
 		return
 	}
 	pt := s.thread(n.Pid)
+	if pt.n != nil {
+		// The thread is still in a call the simulator serves, so a
+		// signal interrupted that call in the host: the handler ran,
+		// and this is the restarted call or the next one. As a signal
+		// does in Linux, it interrupts the simulated call, whose
+		// interruptible waits end with -EINTR; then this one is served.
+		pt.next = n
+		pt.task.Thread.Signal(s.mainThread())
+		return
+	}
 	pt.n = n
 	s.inCall++
 	pt.task.Thread.WakeUp(s.mainThread())

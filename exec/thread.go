@@ -24,6 +24,11 @@ type progThread struct {
 	tid  uint32
 	task *kernel.Task
 	n    *seccompNotif // the call the host thread is stopped in; nil in user space
+	// next is a call the host thread made while n was still being served:
+	// a signal interrupted n in the host (its handler ran, and the call
+	// was restarted or failed with EINTR), so the task was signalled to
+	// leave n, and serves next after it.
+	next *seccompNotif
 }
 
 // thread is the progThread of tid, started at its first notified call.
@@ -96,6 +101,13 @@ func (s *supervisor) serveThread(pt *progThread) {
 		if s.failure != nil {
 			s.mainThread().WakeUp(t)
 			return // the program is killed in the call, unanswered
+		}
+		if pt.next != nil {
+			// n was interrupted (its answer finds it gone); the
+			// signal was delivered with its handler in the host.
+			t.ClearSignal()
+			pt.n, pt.next = pt.next, nil
+			s.inCall++
 		}
 		if s.inCall == 0 {
 			// The last thread in the simulated kernel leaves it: the

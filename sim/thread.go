@@ -353,6 +353,18 @@ func (t *Thread) WakeUp(waker *Thread) bool {
 // thread). Interruptible kernel waits must then return (-EINTR).
 func (t *Thread) SignalPending() bool { return t.sig.Load() }
 
+// Signal makes a signal pending for t on behalf of waker, the calling
+// thread (signal_wake_up): an interruptible sleep of t ends (an
+// uninterruptible one goes on), and SignalPending reports it until
+// ClearSignal.
+// Linux: kernel/signal.c:signal_wake_up_state()
+func (t *Thread) Signal(waker *Thread) {
+	t.sig.Store(true)
+	if t.State() == TaskInterruptible {
+		t.WakeUp(waker)
+	}
+}
+
 // ClearSignal clears the thread's pending signal (as delivering it to user
 // space does). A main thread that handled a deadlock report and wants to
 // carry on calls it; after Shutdown the signal stays meaningful.
