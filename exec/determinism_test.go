@@ -14,7 +14,10 @@ import (
 // an io_uring_enter returns, and the program's own calls on the same
 // descriptors come before its next wait, so a world that ran while the
 // program was outside would show the host's timing in its trace (one
-// seed in twenty did before the main thread answered the calls).
+// seed in twenty did before the main thread answered the calls); so
+// does stack.c, whose io-wq reads write a stack page the program writes
+// between the calls (34 seeds in 40 lost its locals, or exited, before
+// the page was read again at the notification instead of in the call).
 func TestSameSeedSameRun(t *testing.T) {
 	dir := programs(t)
 	for _, cp := range cPrograms(t) {
@@ -23,7 +26,7 @@ func TestSameSeedSameRun(t *testing.T) {
 			continue // threads reach the supervisor in the host's order
 		}
 		seeds, runs := []uint64{2, 3}, 2
-		if name == "async" {
+		if name == "async" || name == "stack" {
 			seeds, runs = []uint64{1, 2, 3, 4, 5, 6, 7, 8, 20, 45}, 3
 		}
 		t.Run(name, func(t *testing.T) {

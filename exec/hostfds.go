@@ -16,6 +16,10 @@ import (
 // thread is stopped in one, and its threads share one descriptor table — at
 // the number the program's table gives it, which the simulated table
 // then uses too.
+//
+// Differs from Linux: IORING_OP_CLOSE of a program descriptor closes
+// the simulator's copy only; the program's stays open (the supervisor
+// cannot close a descriptor of another process).
 func (s *supervisor) hostDescriptors(p *kernel.Process, k *kernel.Kernel) {
 	k.SetNetStack(vfs.HostNetStack{Poller: &s.poller})
 	p.Files.SetOutside(func(f *vfs.File, cloexec bool) int {

@@ -365,6 +365,20 @@ func (s *supervisor) dispatch(n *seccompNotif) {
 		s.respond(n, s.unsupported(n, ""))
 		return
 	}
+	// The program's memory as it is now, after what the kernel wrote
+	// there while another thread was in it, read before the world goes on:
+	// from the wakeup below, io-wq workers may write to it before the
+	// thread's own sim thread runs, and a page they write must not be
+	// one the program has written since it was last read (its whole
+	// stale page would go back at the next Sync).
+	s.as.Sync()
+	if err := s.as.Refresh(); err != nil || !idValid(s.listener, n.ID) {
+		switch n.Data.Nr {
+		case unix.SYS_IO_URING_SETUP, unix.SYS_IO_URING_ENTER, unix.SYS_IO_URING_REGISTER:
+			s.respond(n, ret(-int(unix.ESRCH)))
+			return
+		}
+	}
 	pt := s.thread(n.Pid)
 	if pt.n != nil {
 		// The thread is still in a call the simulator serves, so a
@@ -392,7 +406,8 @@ func ret(r int) seccompNotifResp {
 	return seccompNotifResp{Val: int64(r)}
 }
 
-// serve answers one notification of a program thread, on its task.
+// serve answers one notification of a program thread, on its task; the
+// caller writes the program's memory back (Sync).
 func (s *supervisor) serve(task *kernel.Task, n *seccompNotif) seccompNotifResp {
 	a := &n.Data.Args
 	switch n.Data.Nr {
@@ -412,12 +427,6 @@ func (s *supervisor) serve(task *kernel.Task, n *seccompNotif) seccompNotifResp 
 		}
 		return cont
 	}
-	// The simulated kernel is entered: the program's memory as it is now,
-	// after what the kernel wrote there while another thread was in it.
-	s.as.Sync()
-	if err := s.as.Refresh(); err != nil || !idValid(s.listener, n.ID) {
-		return ret(-int(unix.ESRCH))
-	}
 	var r int
 	switch n.Data.Nr {
 	case unix.SYS_IO_URING_SETUP:
@@ -427,7 +436,6 @@ func (s *supervisor) serve(task *kernel.Task, n *seccompNotif) seccompNotifResp 
 	case unix.SYS_IO_URING_REGISTER:
 		r = s.register(task, int(int32(a[0])), uint32(a[1]), a[2], uint32(a[3]))
 	}
-	s.as.Sync()
 	return ret(r)
 }
 

@@ -93,6 +93,7 @@ func (s *supervisor) serveThread(pt *progThread) {
 		} else {
 			resp = s.serve(pt.task, n)
 		}
+		s.as.Sync() // what the call wrote to the program's memory
 		if rep := s.m.World().Deadlock(); rep != nil && s.failure == nil {
 			s.failure = fmt.Errorf("the simulated kernel is deadlocked (the program waits for what cannot come):\n%v", rep)
 		}
@@ -145,6 +146,15 @@ type answer struct {
 // for the next notification, with no other sim thread running: from the
 // answer on, the program runs and the simulated world does not.
 func (s *supervisor) answerAll() {
+	if len(s.answers) == 0 {
+		return
+	}
+	// What the kernel side wrote since the call's own Sync (an io-wq
+	// read's data, a CQE's buffer) goes back now, while the program is
+	// still stopped: written back at the next entry instead, the whole
+	// page would overwrite what the program wrote there meanwhile (its
+	// stack, when the buffer was a local of a function that returned).
+	s.as.Sync()
 	for _, a := range s.answers {
 		s.respond(a.n, a.resp)
 	}
