@@ -141,9 +141,11 @@ func Museum() []BugInfo {
 			On:      func(b *Bugs) bool { return b.UserWaitIgnoresTWASignal },
 		},
 		{
-			Name:     "IOWQCheckOutsideLock",
-			Fix:      "87df7fb922d1 (io-wq: fix wakeup race when adding new work)",
-			Affected: "Linux 5.12 to 5.14 (the io-wq rewrite; lower bound unverified)",
+			Name: "IOWQCheckOutsideLock",
+			Fix:  "87df7fb922d1 (io-wq: fix wakeup race when adding new work; Jens Axboe, Aug 2021, Cc stable)",
+			Affected: "Linux before 5.15: the fix came in the for-5.15/io_uring pull of 30 August 2021 (5.15-rc1) and " +
+				"went to the stable trees, 5.10.y among them (after 5.10.66), so 5.10 had the bug too; the first " +
+				"release with the check outside the lock is unverified",
 			Mechanism: "io_wqe_enqueue inserted the work under the wqe lock, released the lock, and only " +
 				"then read nr_running to decide whether to wake or create a worker. The last running " +
 				"worker could take the lock in between, find its list empty, drop nr_running to 0 and " +
