@@ -364,9 +364,10 @@ func Museum() []BugInfo {
 			On:      func(b *Bugs) bool { return b.MultishotRecvHUPLost },
 		},
 		{
-			Name:     "CQWakeNoFence",
-			Fix:      "3181e22fb799 upstream, as backported to 6.1.y (io_uring: fix waiters missing wake ups, Pavel Begunkov, Jan 2025)",
-			Affected: "Linux 6.1.y stable kernels carrying the backport of 3ab9326f93ec without its barrier (2024; exact range unverified)",
+			Name: "CQWakeNoFence",
+			Fix:  "io_uring: fix waiters missing wake ups (Pavel Begunkov, Jan 2025, 6.1.y only: it restores the smp_mb of upstream 3181e22fb799, io_uring: wake up optimisations, that the 6.1.y backport 3ab9326f93ec dropped)",
+			Affected: "Linux 6.1.120 (where the backport 3ab9326f93ec landed) until the fix, queued for 6.1.y in the 6.1-stable " +
+				"review of 30 January 2025 (the release that took it is unverified); mainline never had it (its 3181e22fb799 has the barrier)",
 			Mechanism: "A completer posting a CQE stores the CQ tail and then checks locklessly whether " +
 				"anyone sleeps on cq_wait (wq_has_sleeper: smp_mb, then waitqueue_active); a waiter in " +
 				"io_cqring_wait queues itself on cq_wait and then re-reads the tail. The 6.1.y backport " +
