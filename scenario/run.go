@@ -81,7 +81,8 @@ type RunOptions struct {
 	// (explore), where recording it was a third of a world's allocation.
 	NoChoiceLog bool
 	// Carriers is a pool of sim thread coroutines that the simulator's
-	// worlds take and give back (sim.Carriers): a sweep that keeps one
+	// worlds take and give back (sim.Carriers), and of the goroutines
+	// their main threads run on (Carriers.Go): a sweep that keeps one
 	// across its runs saves each thread its coroutine and stack growth.
 	// Nil: none. It changes nothing in a run.
 	Carriers *sim.Carriers
@@ -216,13 +217,19 @@ func Run(s *Scenario, opt RunOptions) Result {
 		limit = 2 * time.Minute
 	}
 	done := make(chan Result, 1)
-	go func() {
-		if opt.Backend == BackendKernel {
-			// Never unlocked: the OS thread ends with this goroutine.
-			runtime.LockOSThread()
-		}
-		done <- runOne(s, opt)
-	}()
+	if opt.Carriers != nil && opt.Backend == BackendSim {
+		// The world's main thread on a goroutine of the pool, whose
+		// stack earlier worlds grew.
+		opt.Carriers.Go(func() { done <- runOne(s, opt) })
+	} else {
+		go func() {
+			if opt.Backend == BackendKernel {
+				// Never unlocked: the OS thread ends with this goroutine.
+				runtime.LockOSThread()
+			}
+			done <- runOne(s, opt)
+		}()
+	}
 	timer := time.NewTimer(limit)
 	defer timer.Stop()
 	select {

@@ -28,9 +28,10 @@ type carrier struct {
 // which is the same with or without it. Its free carriers are parked
 // goroutines that Shutdown does not end: Close ends them.
 type Carriers struct {
-	mu   sync.Mutex
-	free []*carrier
-	max  int
+	mu    sync.Mutex
+	free  []*carrier
+	max   int
+	mains []chan func() // idle goroutines of Go, each waiting on its channel
 }
 
 // NewCarriers returns a pool that keeps at most max free carriers
@@ -43,22 +44,64 @@ func NewCarriers(max int) *Carriers {
 	return &Carriers{max: max}
 }
 
-// Idle returns the number of free carriers in the pool.
+// Idle returns the number of free carriers in the pool (not counting the
+// idle goroutines of Go).
 func (p *Carriers) Idle() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.free)
 }
 
-// Close ends the pool's free carriers; carriers in use end with their
-// threads. The pool stays usable.
+// Close ends the pool's free carriers and idle goroutines; those in use
+// end with their threads or functions. The pool stays usable.
 func (p *Carriers) Close() {
 	p.mu.Lock()
-	free := p.free
-	p.free = nil
+	free, mains := p.free, p.mains
+	p.free, p.mains = nil, nil
 	p.mu.Unlock()
 	for _, c := range free {
 		c.stop()
+	}
+	for _, ch := range mains {
+		close(ch)
+	}
+}
+
+// Go runs fn on a goroutine of the pool: an idle one if there is one,
+// else a new one, which stays in the pool when fn returns (while it holds
+// fewer than max idle goroutines). A world's main thread is the goroutine
+// that calls NewWorld; a sweep that makes each world on a goroutine of its
+// own (for a watchdog) makes it here, and the goroutine's stack, grown to
+// kernel depth by the first world, serves the next one. Go does not wait
+// for fn.
+func (p *Carriers) Go(fn func()) {
+	p.mu.Lock()
+	if n := len(p.mains); n > 0 {
+		ch := p.mains[n-1]
+		p.mains[n-1] = nil
+		p.mains = p.mains[:n-1]
+		p.mu.Unlock()
+		ch <- fn
+		return
+	}
+	p.mu.Unlock()
+	ch := make(chan func(), 1)
+	ch <- fn
+	go p.serve(ch)
+}
+
+// serve is a goroutine of Go: it runs the functions sent on ch until the
+// pool is full when it would go back, or Close closes ch.
+func (p *Carriers) serve(ch chan func()) {
+	for fn := range ch {
+		fn()
+		p.mu.Lock()
+		if len(p.mains) >= p.max {
+			p.mu.Unlock()
+			return
+		}
+		p.mains = append(p.mains, ch)
+		p.mu.Unlock()
 	}
 }
 

@@ -80,3 +80,32 @@ func TestCarriersAfterPanic(t *testing.T) {
 		}
 	}
 }
+
+// TestCarriersGo: Go runs functions on goroutines it keeps for the next
+// call (at most max of them idle), and Close ends them.
+func TestCarriersGo(t *testing.T) {
+	before := settle(runtime.NumGoroutine())
+	pool := sim.NewCarriers(2)
+	done := make(chan int)
+	for i := range 3 {
+		pool.Go(func() { done <- i })
+	}
+	sum := 0
+	for range 3 {
+		sum += <-done
+	}
+	if sum != 3 {
+		t.Fatalf("sum %d, want 3", sum)
+	}
+	for i := range 10 { // one after another: one goroutine serves them all
+		pool.Go(func() { done <- i })
+		<-done
+	}
+	if after := settle(before + 2); after > before+2 {
+		t.Fatalf("goroutines: %d before, %d with the pool idle (max 2)", before, after)
+	}
+	pool.Close()
+	if after := settle(before); after > before {
+		t.Fatalf("goroutines: %d before, %d after Close", before, after)
+	}
+}
