@@ -1,6 +1,7 @@
 package scenario_test
 
 import (
+	"runtime/debug"
 	"testing"
 
 	"github.com/uringsim/uringsim/scenario"
@@ -10,12 +11,14 @@ import (
 // BenchmarkExploreTwLost runs the 10-SQE scenario of issue 10 (two rings,
 // two tasks, io-wq) once per op, each op a fresh world under the next seed,
 // as `uringsim explore` does (no decision log: a failing seed replays by
-// its seed): the figure is schedules per second.
+// its seed; carriers and main goroutines reused; GOGC 400): the figure is
+// schedules per second.
 func BenchmarkExploreTwLost(b *testing.B) {
 	sc, err := scenario.ParseFile("../testdata/scenarios/tw_lost_notification.scn")
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer debug.SetGCPercent(debug.SetGCPercent(400)) // as explore does (cmd/uringsim: sweepGCPercent)
 	carriers := sim.NewCarriers(0)
 	defer carriers.Close()
 	b.ReportAllocs()
