@@ -444,8 +444,8 @@ func pollTaskFunc(t *sim.Thread, req *Req) {
 	if req.opcode == rings.IORING_OP_POLL_ADD {
 		switch ret {
 		case iouPollDone:
-			// apollEvents is poll->events as armed; pollWake's
-			// EPOLLONESHOT for an EPOLL_URING_WAKE is no bit of res.
+			// apollEvents is poll->events (pollWake sets
+			// EPOLLONESHOT in both).
 			req.cqe.res = int32(uint32(req.cqe.res) & req.apollEvents)
 		case iouPollReissue:
 			reqTaskSubmit(t, req)
