@@ -81,17 +81,33 @@ const signalWaitLimit = 5 * time.Second
 // (SigCgt of /proc/PID/status), apart from the two glibc keeps for itself
 // (SIGCANCEL, 32, and SIGSETXID, 33).
 func (s *supervisor) catchesSignals() bool {
+	return s.statusMasks("SigCgt:")&^(1<<31|1<<32) != 0
+}
+
+// pendingSignals are the signals pending for the program (SigPnd, the
+// main thread's, and ShdPnd, the process's, of /proc/PID/status): what
+// its signalfds are readable for (vfs.HostPoller.Signals).
+func (s *supervisor) pendingSignals() uint64 {
+	return s.statusMasks("SigPnd:", "ShdPnd:")
+}
+
+// statusMasks ORs the signal masks of /proc/PID/status on the lines
+// with these prefixes (0 if it cannot be read).
+func (s *supervisor) statusMasks(prefixes ...string) uint64 {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(s.pid) + "/status")
 	if err != nil {
-		return false
+		return 0
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if hex, ok := strings.CutPrefix(line, "SigCgt:"); ok {
-			mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
-			return err == nil && mask&^(1<<31|1<<32) != 0
+	var mask uint64
+	for line := range strings.SplitSeq(string(b), "\n") {
+		for _, pre := range prefixes {
+			if hex, ok := strings.CutPrefix(line, pre); ok {
+				m, _ := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+				mask |= m
+			}
 		}
 	}
-	return false
+	return mask
 }
 
 // hostFds are the supervisor's own descriptors to poll: the listener

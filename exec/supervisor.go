@@ -287,6 +287,7 @@ func (s *supervisor) start() error {
 	s.hostDescriptors(p, k)
 	s.hostPaths(k)
 	w := s.m.World()
+	s.poller.Signals = s.pendingSignals
 	w.Go(w.Main(), "hostpoll", s.poller.Run)
 	w.SetIdle(s.idle)
 	return nil

@@ -2,6 +2,8 @@ package vfs
 
 import (
 	"encoding/binary"
+	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -33,6 +35,13 @@ type HostFile struct {
 	woken    uint32 // bits woken since the host last showed them clear
 
 	evfd *EventfdCtx // a host eventfd's context (IORING_REGISTER_EVENTFD), or nil
+
+	// sigmask is a host signalfd's mask (bit N-1 for signal N), 0 for
+	// any other file. A signalfd is readable when a signal of its mask is
+	// pending for the task that looks, so the supervisor's poll(2) of its
+	// copy says nothing of the program's: its readiness is
+	// HostPoller.Signals against the mask.
+	sigmask uint64
 }
 
 // hostFileOps are the file operations of a HostFile.
@@ -62,6 +71,8 @@ func NewHostFile(fd int, id uint64, poller *HostPoller) (*File, error) {
 		hs.h, op = h, hs
 	case isHostEventfd(fd):
 		h.evfd = &EventfdCtx{host: h}
+	default:
+		h.sigmask = hostSignalfdMask(fd)
 	}
 	f := NewFile(op, h, "host:"+itoa(uint64(fd)), uint32(fl)&^unix.O_CLOEXEC, id)
 	if h.stream {
@@ -183,6 +194,9 @@ func (h *HostFile) sleep(t *sim.Thread, events uint32) int {
 // with a zero timeout; POLLERR and POLLHUP always count), clearing the
 // woken bits the host shows clear.
 func (h *HostFile) ready(events uint32) uint32 {
+	if h.sigmask != 0 {
+		return h.signalfdReady(events)
+	}
 	fds := []unix.PollFd{{Fd: int32(h.Fd), Events: int16(events)}}
 	if n, err := unix.Poll(fds, 0); err != nil || n == 0 {
 		h.woken = 0
@@ -213,6 +227,10 @@ type HostPoller struct {
 	pending []*HostFile // ready, to wake
 	masks   []uint32
 	thread  *sim.Thread
+
+	// Signals, if set, returns the signals pending for the program
+	// (bit N-1 for signal N): what its signalfds are readable for.
+	Signals func() uint64
 }
 
 // Ready samples the watched descriptors — those with waiters and
@@ -239,6 +257,7 @@ func (p *HostPoller) ReadyWithin(timeout int, also []unix.PollFd) *sim.Thread {
 	for i := range also {
 		also[i].Revents = 0
 	}
+	var sigfds []*HostFile // watched signalfds: not for poll(2)
 	if p.thread != nil && len(p.pending) == 0 {
 		for _, h := range p.files {
 			if !h.wq.Active() {
@@ -246,27 +265,49 @@ func (p *HostPoller) ReadyWithin(timeout int, also []unix.PollFd) *sim.Thread {
 				continue
 			}
 			if ev := h.interest &^ h.woken; ev != 0 {
+				if h.sigmask != 0 {
+					sigfds = append(sigfds, h)
+					continue
+				}
 				fds = append(fds, unix.PollFd{Fd: int32(h.Fd), Events: int16(ev)})
 				hs = append(hs, h)
 			}
 		}
 	}
-	if len(fds)+len(also) == 0 {
+	if len(fds)+len(also)+len(sigfds) == 0 {
 		return nil
 	}
 	fds = append(fds, also...)
-	for {
-		n, err := unix.Poll(fds, timeout)
-		if err == unix.EINTR {
-			continue
+	// With signalfds watched, poll in slices of signalfdPollMs and look
+	// at the program's pending signals between them.
+	slice, slices := timeout, 1 // slices < 0: for ever
+	if len(sigfds) > 0 && (timeout < 0 || timeout > signalfdPollMs) {
+		slice, slices = signalfdPollMs, -1
+		if timeout > 0 {
+			slices = (timeout + signalfdPollMs - 1) / signalfdPollMs
 		}
-		if err != nil || n == 0 {
+	}
+	for i := 0; ; i++ {
+		if p.signalfdsReady(sigfds) {
+			return p.thread
+		}
+		if slices >= 0 && i == slices {
 			return nil
 		}
-		break
+		n, err := unix.Poll(fds, slice)
+		if err == unix.EINTR {
+			i--
+			continue
+		}
+		if err != nil {
+			return nil
+		}
+		if n > 0 {
+			break
+		}
 	}
 	copy(also, fds[len(hs):])
-	woke := false
+	woke := p.signalfdsReady(sigfds)
 	for i, h := range hs {
 		if fd := fds[i]; fd.Revents != 0 {
 			m := uint32(uint16(fd.Revents))
@@ -308,6 +349,64 @@ func (p *HostPoller) Run(t *sim.Thread) {
 			h.wq.WakeUpAll(t, ms[i])
 		}
 	}
+}
+
+// signalfdPollMs is how often, in milliseconds of host time, a wait of
+// the HostPoller looks at the program's pending signals for the
+// signalfds it watches.
+const signalfdPollMs = 10
+
+// signalfdsReady queues the signalfds of hs that are readable, and
+// reports whether there were any.
+func (p *HostPoller) signalfdsReady(hs []*HostFile) bool {
+	woke := false
+	for _, h := range hs {
+		if m := h.signalfdReady(h.interest &^ h.woken); m != 0 {
+			h.woken |= m
+			p.pending = append(p.pending, h)
+			p.masks = append(p.masks, m)
+			woke = true
+		}
+	}
+	return woke
+}
+
+// signalfdReady is a host signalfd's EPOLL mask within events: EPOLLIN
+// when a signal of its mask is pending for the program (the poller's
+// Signals; never without it). The woken bits the mask shows clear are
+// cleared.
+// Linux: fs/signalfd.c:signalfd_poll()
+func (h *HostFile) signalfdReady(events uint32) uint32 {
+	got := uint32(0)
+	if p := h.poller; p != nil && p.Signals != nil && p.Signals()&h.sigmask != 0 {
+		got = unix.POLLIN
+	}
+	h.woken &= got
+	return got & events
+}
+
+// hostSignalfdMask is the mask of the host descriptor fd if it is a
+// signalfd ("sigmask:" of its fdinfo), else 0.
+func hostSignalfdMask(fd int) uint64 {
+	var buf [32]byte
+	n, err := unix.Readlink("/proc/self/fd/"+itoa(uint64(fd)), buf[:])
+	if err != nil || string(buf[:n]) != "anon_inode:[signalfd]" {
+		return 0
+	}
+	info, err := unix.Open("/proc/self/fdinfo/"+itoa(uint64(fd)), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0
+	}
+	defer unix.Close(info)
+	var text [512]byte
+	n, _ = unix.Read(info, text[:])
+	for line := range strings.SplitSeq(string(text[:max(n, 0)]), "\n") {
+		if hex, ok := strings.CutPrefix(line, "sigmask:"); ok {
+			mask, _ := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+			return mask
+		}
+	}
+	return 0
 }
 
 // isHostEventfd reports whether the host descriptor fd is an eventfd.
