@@ -91,9 +91,10 @@ func thpScript(t *testing.T, be Backend) []string {
 	Y := blocks(y)
 	l.call("unadvised page", r.RegisterBuffers([]Iovec{Y(0, 0)}))
 	l.call("unregister", r.UnregisterBuffers())
+	// Its block is not registered again after the madvise: khugepaged may
+	// collapse it into a huge folio at any moment from then on (the host
+	// did, once in 22 runs under load), so what it is then is the host's timing.
 	madvise("MADV_HUGEPAGE after the fault", y, unix.MADV_HUGEPAGE)
-	l.call("its block again, and 1000 pages", r.RegisterBuffers([]Iovec{Y(0, 1), pl(1000)}))
-	l.call("unregister", r.UnregisterBuffers())
 	l.call("an untouched block (a huge folio), and 1000 pages", r.RegisterBuffers([]Iovec{Y(1, 0), pl(1000)}))
 
 	// MADV_NOHUGEPAGE keeps the folios already there.

@@ -60,7 +60,10 @@ func exitedThreadRequests(t *testing.T, be Backend, onThread func(f func())) []c
 		got = append(got, reapAll(t, r, 1)...)
 	}
 	for _, c := range got {
-		if c.UserData != 3 {
+		// The io-wq read may be cancelled at the exit; the timeout may
+		// already have expired if the exit took longer than its 50 ms (a
+		// loaded host).
+		if c.UserData != 3 && (c.UserData != 4 || c.Res != -int32(unix.ETIME)) {
 			t.Errorf("%s: %v completed at thread exit", be.Name(), c)
 		}
 	}
