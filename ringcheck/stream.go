@@ -32,7 +32,7 @@ func New() *Checker { return &Checker{} }
 // descriptor is fd (-1: none a MSG_RING could name) and whose CQ has
 // cqEntries entries.
 func (c *Checker) Stream(name string, fd int, cqEntries uint32) *Stream {
-	s := &Stream{c: c, name: name, fd: fd, cqEntries: cqEntries, open: map[uint64][]*sqeRec{}, allow: map[uint64]int{}}
+	s := &Stream{c: c, name: name, fd: fd, cqEntries: cqEntries, open: map[uint64]*sqeRec{}, allow: map[uint64]int{}}
 	c.streams = append(c.streams, s)
 	return s
 }
@@ -57,8 +57,9 @@ type Stream struct {
 	cqEntries uint32
 	off       bool
 
-	recs []*sqeRec            // published SQEs, in SQ order
-	open map[uint64][]*sqeRec // in flight, by user_data, oldest first
+	recs []*sqeRec          // published SQEs, in SQ order
+	open map[uint64]*sqeRec // in flight, by user_data: the oldest (sameUD links the rest)
+	slab []sqeRec           // where the next records are allocated
 	// allow counts CQEs with this user_data that a MSG_RING on some ring
 	// may post here without an SQE of this ring.
 	allow map[uint64]int
@@ -89,7 +90,18 @@ type sqeRec struct {
 	first      int     // seq of its first CQE (not a notification); 0: none yet
 	ncqe       int
 	done       bool
-	ambiguous  bool // matched while another SQE with its user_data was in flight
+	ambiguous  bool    // matched while another SQE with its user_data was in flight
+	sameUD     *sqeRec // the next newer SQE in flight with its user_data
+}
+
+// newRec returns a zeroed record from the stream's slab: records are
+// allocated sixteen at a time, and never move (the chains point at them).
+func (s *Stream) newRec() *sqeRec {
+	if len(s.slab) == cap(s.slab) {
+		s.slab = make([]sqeRec, 0, 16)
+	}
+	s.slab = s.slab[:len(s.slab)+1]
+	return &s.slab[len(s.slab)-1]
 }
 
 // Name is the ring's name.
@@ -138,7 +150,8 @@ func (s *Stream) Publish(pos uint32, sqes []rings.SQE) {
 	s.chainLast = nil
 	for i := range sqes {
 		sqe := &sqes[i]
-		r := &sqeRec{ud: sqe.UserData, opcode: sqe.Opcode, flags: sqe.Flags, pos: pos + uint32(i)}
+		r := s.newRec()
+		r.ud, r.opcode, r.flags, r.pos = sqe.UserData, sqe.Opcode, sqe.Flags, pos+uint32(i)
 		skip := sqe.Flags&rings.IOSQE_CQE_SKIP_SUCCESS != 0
 		// io_fail_links: behind a CQE_SKIP_SUCCESS member that fails,
 		// the cancelled members post no CQE.
@@ -155,7 +168,14 @@ func (s *Stream) Publish(pos uint32, sqes []rings.SQE) {
 			s.chainLast, s.chainSilent = nil, false
 		}
 		s.recs = append(s.recs, r)
-		s.open[r.ud] = append(s.open[r.ud], r)
+		if x := s.open[r.ud]; x == nil {
+			s.open[r.ud] = r
+		} else {
+			for x.sameUD != nil {
+				x = x.sameUD
+			}
+			x.sameUD = r
+		}
 		switch sqe.Opcode {
 		case rings.IORING_OP_MSG_RING:
 			s.c.msgRing(sqe)
@@ -192,7 +212,7 @@ func (s *Stream) pollUpdate(sqe *rings.SQE) {
 	if sqe.Len&rings.IORING_POLL_UPDATE_USER_DATA == 0 {
 		return
 	}
-	for _, r := range s.open[sqe.Addr] {
+	for r := s.open[sqe.Addr]; r != nil; r = r.sameUD {
 		r.silentOK = true
 	}
 	s.allow[sqe.Off] = 1 << 30
@@ -252,8 +272,8 @@ func (s *Stream) CQE(c rings.CQE) {
 		return
 	}
 	s.seq++
-	recs := s.open[c.UserData]
-	if len(recs) == 0 {
+	oldest := s.open[c.UserData]
+	if oldest == nil {
 		if s.allow[c.UserData] > 0 {
 			s.allow[c.UserData]--
 			return
@@ -261,14 +281,14 @@ func (s *Stream) CQE(c rings.CQE) {
 		s.violate("%s: no SQE with this user_data is in flight (a duplicate CQE, or one for an SQE never submitted)", fmtCQE(c))
 		return
 	}
-	r := recs[0]
-	for _, x := range recs {
+	r := oldest
+	for x := oldest; x != nil; x = x.sameUD {
 		if x.ncqe > 0 { // a multishot stream already under way
 			r = x
 			break
 		}
 	}
-	if len(recs) > 1 {
+	if oldest.sameUD != nil {
 		r.ambiguous = true
 	}
 	notif := c.Flags&rings.IORING_CQE_F_NOTIF != 0
@@ -283,17 +303,19 @@ func (s *Stream) CQE(c rings.CQE) {
 	r.ncqe++
 	if c.Flags&rings.IORING_CQE_F_MORE == 0 {
 		r.done, r.res = true, c.Res
-		for i, x := range recs {
-			if x == r {
-				recs = append(recs[:i:i], recs[i+1:]...)
-				break
+		switch {
+		case r != oldest:
+			x := oldest
+			for x.sameUD != r {
+				x = x.sameUD
 			}
-		}
-		if len(recs) == 0 {
+			x.sameUD = r.sameUD
+		case r.sameUD == nil:
 			delete(s.open, c.UserData)
-		} else {
-			s.open[c.UserData] = recs
+		default:
+			s.open[c.UserData] = r.sameUD
 		}
+		r.sameUD = nil
 	}
 }
 

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"io"
 	"strconv"
 	"strings"
 
@@ -50,7 +51,9 @@ func (x *runner) take(rs *ringState, cqe *rings.CQE) CQE {
 	}
 	rs.r.CQESeen(cqe)
 	line := FormatCQE(rs.name, c)
-	x.printf("%s", line)
+	if x.out != io.Discard {
+		x.printf("%s", line)
+	}
 	x.res.CQEs = append(x.res.CQEs, line)
 	return c
 }

@@ -10,12 +10,18 @@ import (
 // FormatRes formats a result as SCENARIO.md prints it: a negative errno as
 // its name ("-ECANCELED"), anything else in decimal.
 func FormatRes(res int64) string {
+	var buf [24]byte
+	return string(appendRes(buf[:0], res))
+}
+
+// appendRes appends res formatted as FormatRes does.
+func appendRes(b []byte, res int64) []byte {
 	if res < 0 && res >= -4095 {
 		if name := rings.ErrnoName(int(-res)); name != "" {
-			return "-" + name
+			return append(append(b, '-'), name...)
 		}
 	}
-	return strconv.FormatInt(res, 10)
+	return strconv.AppendInt(b, res, 10)
 }
 
 // formatCQEFlags formats cqe->flags without the buffer id when
@@ -41,21 +47,21 @@ type CQE struct {
 // when negative, flags as uapi names joined by '|' in bit order or 0, bid=
 // when IORING_CQE_F_BUFFER is set.
 func FormatCQE(ring string, c CQE) string {
-	var b strings.Builder
-	b.WriteString("cqe ")
-	b.WriteString(ring)
-	b.WriteString(" ud=")
-	b.WriteString(strconv.FormatUint(c.UD, 10))
-	b.WriteString(" res=")
-	b.WriteString(FormatRes(int64(c.Res)))
+	var buf [96]byte // one allocation: the string
+	b := append(buf[:0], "cqe "...)
+	b = append(b, ring...)
+	b = append(b, " ud="...)
+	b = strconv.AppendUint(b, c.UD, 10)
+	b = append(b, " res="...)
+	b = appendRes(b, int64(c.Res))
 	names, bid, hasBID := formatCQEFlags(c.Flags)
-	b.WriteString(" flags=")
-	b.WriteString(names)
+	b = append(b, " flags="...)
+	b = append(b, names...)
 	if hasBID {
-		b.WriteString(" bid=")
-		b.WriteString(strconv.FormatUint(uint64(bid), 10))
+		b = append(b, " bid="...)
+		b = strconv.AppendUint(b, uint64(bid), 10)
 	}
-	return b.String()
+	return string(b)
 }
 
 // Match reports whether got satisfies the expectation: ud and res equal

@@ -530,5 +530,8 @@ func (x *runner) memOrder() []string {
 
 // printf writes a line of runner output.
 func (x *runner) printf(format string, args ...any) {
+	if x.out == io.Discard {
+		return
+	}
 	fmt.Fprintf(x.out, format+"\n", args...)
 }
