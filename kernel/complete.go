@@ -52,7 +52,7 @@ func (ctx *Ctx) cqeOverflow(t *sim.Thread, userData uint64, res int32, cflags ui
 	}
 	o := overflowCQE{cqe: rings.CQE{UserData: userData, Res: res, Flags: cflags}}
 	if ctx.cqeShift == 1 || cflags&rings.IORING_CQE_F_32 != 0 {
-		o.big, o.isBig = big, true
+		o.big = big
 	}
 	ctx.overflowList.push(o)
 }

@@ -17,9 +17,8 @@ import (
 
 // overflowCQE is one entry of the CQ overflow list (struct io_overflow_cqe).
 type overflowCQE struct {
-	cqe   rings.CQE
-	big   [2]uint64
-	isBig bool
+	cqe rings.CQE
+	big [2]uint64 // zero unless the CQE is 32 bytes (a zero big is what a 16-byte CQE's slot gets on a CQE32 ring)
 }
 
 // Ctx is one io_uring instance (struct io_ring_ctx).

@@ -25,11 +25,7 @@ func (ctx *Ctx) cqringOverflowFlush(t *sim.Thread, dying bool) {
 			if !ok {
 				break
 			}
-			var big *[2]uint64
-			if o.isBig {
-				big = &o.big
-			}
-			ctx.writeCQE(t, i, o.cqe.UserData, o.cqe.Res, o.cqe.Flags, big, nil)
+			ctx.writeCQE(t, i, o.cqe.UserData, o.cqe.Res, o.cqe.Flags, &o.big, nil)
 		}
 		ctx.overflowList.pop()
 	}
