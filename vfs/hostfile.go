@@ -63,6 +63,8 @@ func NewHostFile(fd int, id uint64, poller *HostPoller) (*File, error) {
 	h := &HostFile{Fd: fd, stream: st.Mode&unix.S_IFMT != unix.S_IFREG, poller: poller}
 	var op Operations = hostFileOps{}
 	switch {
+	case !h.stream:
+		op = hostRegFileOps{}
 	case st.Mode&unix.S_IFMT == unix.S_IFSOCK:
 		hs, err := newHostSock(fd)
 		if err != nil {
@@ -84,6 +86,46 @@ func NewHostFile(fd int, id uint64, poller *HostPoller) (*File, error) {
 		poller.files = append(poller.files, h)
 	}
 	return f, nil
+}
+
+// hostRegFileOps are the file operations of a HostFile that is a regular
+// file: a host file's, and its size set with ftruncate(2). That it can be
+// truncated is what makes it S_ISREG to the kernel side (vfs.IsReg,
+// REQ_F_ISREG): its io-wq work is bound and hashed, not unbound, which a
+// task's exit would cancel.
+type hostRegFileOps struct{ hostFileOps }
+
+// Truncate sets the host file's size.
+// Linux: fs/open.c:do_truncate()
+func (hostRegFileOps) Truncate(t *sim.Thread, f *File, size int64) int {
+	if err := unix.Ftruncate(f.Private.(*HostFile).Fd, size); err != nil {
+		return errnoOf(err)
+	}
+	return 0
+}
+
+// Fallocate is fallocate(2) on the host file (mode already validated).
+// Linux: fs/open.c:vfs_fallocate()
+func (hostRegFileOps) Fallocate(t *sim.Thread, f *File, mode int32, off, length int64) int {
+	if err := unix.Fallocate(f.Private.(*HostFile).Fd, uint32(mode), off, length); err != nil {
+		return errnoOf(err)
+	}
+	return 0
+}
+
+// Fsync is fsync(2), or fdatasync(2) with datasync, on the host file: the
+// host syncs the whole file whatever the range.
+// Linux: fs/sync.c:vfs_fsync_range()
+func (hostRegFileOps) Fsync(t *sim.Thread, f *File, start, end int64, datasync bool) int {
+	fd := f.Private.(*HostFile).Fd
+	sync := unix.Fsync
+	if datasync {
+		sync = unix.Fdatasync
+	}
+	if err := sync(fd); err != nil {
+		return errnoOf(err)
+	}
+	return 0
 }
 
 // HostFileOf is the HostFile behind f, or nil.
