@@ -39,12 +39,14 @@ func (s *supervisor) idle(block bool) *sim.Thread {
 		switch {
 		case block && outside:
 			timeout = -1
-		case block && s.catchesSignals():
+		case block && (s.catchesSignals() || s.callLeft()):
 			// Every program thread waits in the simulated kernel for
 			// what cannot come, but a signal the program catches (an
 			// alarm) may yet interrupt a wait, as it would natively:
 			// its handler runs, and the program goes on with a call,
-			// or exits.
+			// or exits. Or a thread has already left its call: the
+			// program is exiting (exit_group killed it there), and its
+			// pidfd is about to say so.
 			if deadline.IsZero() {
 				deadline = time.Now().Add(signalWaitLimit)
 			}
@@ -82,6 +84,18 @@ const signalWaitLimit = 5 * time.Second
 // (SIGCANCEL, 32, and SIGSETXID, 33).
 func (s *supervisor) catchesSignals() bool {
 	return s.statusMasks("SigCgt:")&^(1<<31|1<<32) != 0
+}
+
+// callLeft reports whether a program thread that the simulator serves a
+// call of is no longer in it (SECCOMP_IOCTL_NOTIF_ID_VALID fails): a
+// signal interrupted it, or the program is exiting.
+func (s *supervisor) callLeft() bool {
+	for _, pt := range s.threads {
+		if pt.n != nil && !idValid(s.listener, pt.n.ID) {
+			return true
+		}
+	}
+	return false
 }
 
 // pendingSignals are the signals pending for the program (SigPnd, the
