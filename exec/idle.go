@@ -23,11 +23,13 @@ const settleLimit = 100 * time.Millisecond
 // of the program that became ready (vfs.HostPoller), the program's next
 // notified calls (received here, then dispatched by the main thread it
 // returns) and the program's end. Before the clock jumps (!block) it
-// waits while a program thread runs in user space — it may be about to
-// make the call another thread waits for, and user-space code takes no
-// virtual time — for at most settleLimit; before a deadlock is declared
+// waits while a program thread, or a process the program forked, runs in
+// user space — it may be about to make the call another thread waits
+// for, and user-space code takes no virtual time — for at most
+// settleLimit; before a deadlock is declared
 // (block) it waits in the host for as long as a program thread is outside
-// the simulated kernel. It touches no sim state.
+// the simulated kernel or a process it forked is alive. It touches no
+// sim state.
 func (s *supervisor) idle(block bool) *sim.Thread {
 	if t := s.poller.Ready(false); t != nil {
 		return t
@@ -35,6 +37,8 @@ func (s *supervisor) idle(block bool) *sim.Thread {
 	var deadline time.Time
 	for {
 		running, outside := s.userThreads()
+		kids, kidsRunning := s.descendants()
+		running, outside = running || kidsRunning, outside || len(kids) > 0
 		timeout := 0
 		switch {
 		case block && outside:
@@ -62,7 +66,14 @@ func (s *supervisor) idle(block bool) *sim.Thread {
 			}
 		}
 		also := s.hostFds()
-		if t := s.poller.ReadyWithin(timeout, also); t != nil {
+		var exits []unix.PollFd
+		if timeout < 0 {
+			exits = pidfds(kids) // a process's exit ends the wait too
+			also = append(also, exits...)
+		}
+		t := s.poller.ReadyWithin(timeout, also)
+		closePidfds(exits)
+		if t != nil {
 			return t
 		}
 		if s.take(also) {
@@ -177,17 +188,8 @@ func (s *supervisor) userThreads() (running, outside bool) {
 		if pt := s.threads[uint32(tid)]; pt != nil && pt.n != nil {
 			continue
 		}
-		b, err := os.ReadFile(dir + "/" + e.Name() + "/stat")
-		if err != nil {
-			continue // gone
-		}
-		// pid (comm) state …: comm may hold spaces and parentheses.
-		i := strings.LastIndexByte(string(b), ')')
-		if i < 0 || i+2 >= len(b) {
-			continue
-		}
-		switch b[i+2] {
-		case 'Z', 'X':
+		switch procState(dir + "/" + e.Name() + "/stat") {
+		case 0, 'Z', 'X': // gone
 			continue
 		case 'R':
 			running = true

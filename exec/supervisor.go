@@ -92,7 +92,8 @@ type supervisor struct {
 	rings    map[int]*ringFile // by the program's descriptor (= the simulator's)
 	pidfd    int
 	poller   vfs.HostPoller
-	ours     map[uint32]bool // tid -> a thread of the program (not of a child it forked)
+	ours     map[uint32]bool    // tid -> a thread of the program (not of a child it forked)
+	warned   map[[2]uint64]bool // (tid, call) of a child process already reported unsupported
 	calls    int64
 	failure  error // set when the run must end (deadlock, lost process)
 
@@ -174,7 +175,13 @@ func Run(cfg Config, args []string) (Result, error) {
 	cmd := osexec.Command(cfg.Self, append([]string{ChildCommand}, args...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = cfg.Stdin, cfg.Stdout, cfg.Stderr
 	cmd.ExtraFiles = []*os.File{theirs}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// A process group of its own, whose leftovers are killed at the end
+	// (children.go); the foreground one where the supervisor's is.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	fg := foreground(cfg.Stdin)
+	if fg {
+		cmd.SysProcAttr.Foreground, cmd.SysProcAttr.Ctty = true, 0
+	}
 	if err := cmd.Start(); err != nil {
 		theirs.Close()
 		return Result{}, err
@@ -186,7 +193,7 @@ func Run(cfg Config, args []string) (Result, error) {
 		return waitResult(cmd, 0)
 	}
 	defer unix.Close(listener)
-	s := &supervisor{cfg: cfg, listener: listener, pid: cmd.Process.Pid, rings: map[int]*ringFile{}, ours: map[uint32]bool{}, threads: map[uint32]*progThread{}, progName: filepath.Base(args[0])}
+	s := &supervisor{cfg: cfg, listener: listener, pid: cmd.Process.Pid, rings: map[int]*ringFile{}, ours: map[uint32]bool{}, warned: map[[2]uint64]bool{}, threads: map[uint32]*progThread{}, progName: filepath.Base(args[0])}
 	if err := s.start(); err != nil {
 		_ = cmd.Process.Kill()
 		_, _ = cmd.Process.Wait()
@@ -196,6 +203,10 @@ func Run(cfg Config, args []string) (Result, error) {
 	if s.failure != nil {
 		fmt.Fprintf(cfg.Log, "uringsim exec: %v\n", s.failure)
 		_ = cmd.Process.Kill()
+	}
+	s.killGroup()
+	if fg {
+		takeForeground(cfg.Stdin)
 	}
 	res, werr := waitResult(cmd, s.calls)
 	res.PagesRead, res.PagesWritten, res.WritesDropped = s.as.RemoteStats()
@@ -339,6 +350,14 @@ func (s *supervisor) dispatch(n *seccompNotif) {
 		// descriptors and memory are not the simulated process's.
 		switch n.Data.Nr {
 		case unix.SYS_IO_URING_SETUP, unix.SYS_IO_URING_ENTER, unix.SYS_IO_URING_REGISTER:
+			// One line per process and call: a child that retries in
+			// a loop would fill the log.
+			key := [2]uint64{uint64(n.Pid), uint64(n.Data.Nr)}
+			if s.warned[key] {
+				s.respond(n, ret(-int(unix.ENOSYS)))
+				return
+			}
+			s.warned[key] = true
 			s.respond(n, s.unsupported(n, "from a child process of the program"))
 		default:
 			s.respond(n, cont)
