@@ -63,6 +63,9 @@ type List struct {
 	nrEntries uint32
 	head      uint16
 	mask      uint16
+	// minLeftSubOne is min_left - 1 (IOU_PBUF_RING_INC): an incremental
+	// buffer with no more left than this is done.
+	minLeftSubOne uint32
 }
 
 // IsRing reports a ring-mapped group (IOBL_BUF_RING).

@@ -34,10 +34,12 @@ func (bl *List) RingBufferSelect(n *uint64) (b RingBuf, ok bool) {
 }
 
 // incCommit consumes n bytes from the buffers at head of an incremental
-// ring: a buffer with bytes left stays at head with its address and
-// length moved on (false: more to come, IORING_CQE_F_BUF_MORE); a
-// zero-length buffer stops the walk the same way, and so does a transfer
-// of nothing (the buffer is kept).
+// ring: a buffer with more than minLeftSubOne bytes left (at least the
+// registration's min_left, else at least 1) stays at head with its
+// address and length moved on (false: more to come,
+// IORING_CQE_F_BUF_MORE), one with less is done; a zero-length buffer
+// stops the walk the same way, and so does a transfer of nothing (the
+// buffer is kept).
 // Linux: io_uring/kbuf.c:io_kbuf_inc_commit()
 func (bl *List) incCommit(n int) bool {
 	if n == 0 {
@@ -47,7 +49,7 @@ func (bl *List) incCommit(n int) bool {
 		bufLen := bl.br.Len(bl.head)
 		thisLen := min(uint32(n), bufLen)
 		bufLen -= thisLen
-		if bufLen != 0 || thisLen == 0 {
+		if bufLen > bl.minLeftSubOne || thisLen == 0 {
 			bl.br.SetAddr(bl.head, bl.br.Addr(bl.head)+uint64(thisLen))
 			bl.br.SetLen(bl.head, bufLen)
 			return false
@@ -171,7 +173,7 @@ func (bl *List) RingBuffersPeek(arg *SelArg) int {
 // or a ring is -EEXIST.
 // Linux: io_uring/kbuf.c:io_register_pbuf_ring(), io_uring/memmap.c:io_create_region()
 func (tb *Table) RegisterPbufRing(as *mm.AddressSpace, reg *rings.BufReg) int {
-	if reg.Resv != [3]uint64{} {
+	if reg.Resv != [5]uint32{} {
 		return -eINVAL
 	}
 	if reg.Flags&^(rings.IOU_PBUF_RING_MMAP|rings.IOU_PBUF_RING_INC) != 0 {
@@ -181,6 +183,11 @@ func (tb *Table) RegisterPbufRing(as *mm.AddressSpace, reg *rings.BufReg) int {
 		return -eINVAL
 	}
 	if reg.RingEntries >= 65536 {
+		return -eINVAL
+	}
+	// A minimum left is a property of incremental buffers (7deba791ad49,
+	// in 6.18.y).
+	if reg.Flags&rings.IOU_PBUF_RING_INC == 0 && reg.MinLeft != 0 {
 		return -eINVAL
 	}
 	if bl := tb.Get(reg.Bgid); bl != nil {
@@ -228,6 +235,9 @@ func (tb *Table) RegisterPbufRing(as *mm.AddressSpace, reg *rings.BufReg) int {
 	bl.nrEntries = reg.RingEntries
 	bl.mask = uint16(reg.RingEntries - 1)
 	bl.flags |= IOBL_BUF_RING
+	if reg.MinLeft != 0 {
+		bl.minLeftSubOne = reg.MinLeft - 1
+	}
 	if reg.Flags&rings.IOU_PBUF_RING_INC != 0 {
 		bl.flags |= IOBL_INC
 	}
@@ -239,7 +249,7 @@ func (tb *Table) RegisterPbufRing(as *mm.AddressSpace, reg *rings.BufReg) int {
 // -EINVAL for a legacy one.
 // Linux: io_uring/kbuf.c:io_unregister_pbuf_ring()
 func (tb *Table) UnregisterPbufRing(reg *rings.BufReg) int {
-	if reg.Resv != [3]uint64{} || reg.Flags != 0 {
+	if reg.Resv != [5]uint32{} || reg.Flags != 0 {
 		return -eINVAL
 	}
 	bl := tb.Get(reg.Bgid)

@@ -51,7 +51,8 @@ type BufReg struct {
 	RingEntries uint32
 	Bgid        uint16
 	Flags       uint16
-	Resv        [3]uint64
+	MinLeft     uint32 // IOU_PBUF_RING_INC: a buffer with less left is done
+	Resv        [5]uint32
 }
 
 // BufStatus is struct io_uring_buf_status, the argument of

@@ -343,6 +343,7 @@ type RegisterCmd struct {
 	Entries Num // entries=
 	Size    Num // size=
 	Count   Num // count= (PBUF_RING; the runner defaults it to Entries)
+	MinLeft Num // min_left= (PBUF_RING)
 	Flags   Num // flags=
 	Bound   Num // bound=
 	Unbound Num // unbound=

@@ -1074,7 +1074,7 @@ func registerKeys(name string) (keys, required []string) {
 	case "IORING_REGISTER_EVENTFD", "IORING_REGISTER_EVENTFD_ASYNC":
 		return []string{"eventfd"}, []string{"eventfd"}
 	case "IORING_REGISTER_PBUF_RING":
-		return []string{"bgid", "entries", "size", "count", "flags"}, []string{"bgid", "entries", "size"}
+		return []string{"bgid", "entries", "size", "count", "flags", "min_left"}, []string{"bgid", "entries", "size"}
 	case "IORING_REGISTER_IOWQ_MAX_WORKERS":
 		return []string{"bound", "unbound"}, []string{"bound", "unbound"}
 	case "IORING_REGISTER_ZCRX_IFQ":
@@ -1252,6 +1252,8 @@ func (p *parser) registerKV(c *RegisterCmd, t token) error {
 		c.Size, err = p.num(t, 32, false)
 	case "count":
 		c.Count, err = p.num(t, 32, false)
+	case "min_left":
+		c.MinLeft, err = p.num(t, 32, false)
 	case "flags":
 		c.Flags, err = p.num(t, 16, false)
 	case "bound":

@@ -161,7 +161,7 @@ func (x *runner) register(line int, c *RegisterCmd) *failure {
 			return f
 		}
 		*(*rings.BufReg)(unsafe.Pointer(&reg[0])) = rings.BufReg{
-			RingAddr: addr(ringMem), RingEntries: entries, Bgid: bgid, Flags: uint16(c.Flags.V)}
+			RingAddr: addr(ringMem), RingEntries: entries, Bgid: bgid, Flags: uint16(c.Flags.V), MinLeft: uint32(c.MinLeft.V)}
 		arg, nr = addr(reg), 1
 		name := "pbuf" + itoa(c.BGID.V)
 		var mapErr error
