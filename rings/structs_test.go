@@ -95,7 +95,7 @@ func TestStructOffsets(t *testing.T) {
 	fieldOffsets(t, CloneBuffers{}, 0, 4, 8, 12, 16, 20)
 	fieldOffsets(t, Buf{}, 0, 8, 12, 14)
 	fieldOffsets(t, BufRing{}, 0, 8, 12, BufRingTailOffset)
-	fieldOffsets(t, BufReg{}, 0, 8, 12, 14, 16)
+	fieldOffsets(t, BufReg{}, 0, 8, 12, 14, 16, 20) // min_left: 6.18.y (7deba791ad49)
 	fieldOffsets(t, BufStatus{}, 0, 4, 8)
 	fieldOffsets(t, Napi{}, 0, 4, 5, 6, 8, 12)
 	fieldOffsets(t, RegWait{}, 0, 16, 20, 24, 32, 36, 48)
