@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/uringsim/uringsim/kernel"
+	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
 	"github.com/uringsim/uringsim/vfs"
 )
@@ -108,7 +109,13 @@ func sendmsgIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 	if errno != 0 {
 		return errno
 	}
-	iov, ret := resolveIovs(req, kmsg.iovs)
+	var iov [][]byte
+	var ret int
+	if sr.flags&rings.IORING_RECVSEND_FIXED_BUF != 0 { // SENDMSG_ZC: sendmsgZCImport
+		iov = kmsg.fixed
+	} else {
+		iov, ret = resolveIovs(req, kmsg.iovs)
+	}
 	minRet := 0
 	if ret == 0 {
 		if flags&unix.MSG_WAITALL != 0 {
@@ -124,6 +131,7 @@ func sendmsgIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 		if ret > 0 && netRetry(s, flags) {
 			sr.doneIO += uint32(ret)
 			advanceIovs(kmsg, ret)
+			kmsg.fixed = vfs.IovAdvance(kmsg.fixed, ret)
 			return netKbufRecycle(req, kmsg, ret)
 		}
 		if ret == -vfs.ERESTARTSYS {

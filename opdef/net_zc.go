@@ -21,10 +21,10 @@ const (
 // carries IORING_CQE_F_MORE. The notification is allocated early: a
 // failure after that point still posts both CQEs.
 // With IORING_RECVSEND_FIXED_BUF a SEND_ZC sends from the registered
-// buffer sqe->buf_index (imported at issue, sendZCImport).
-// Differs from Linux: SENDMSG_ZC with IORING_RECVSEND_FIXED_BUF (a vector
-// of the registered buffer) and IORING_SEND_VECTORIZED are refused with
-// -EOPNOTSUPP (after the notification exists).
+// buffer sqe->buf_index (imported at issue, sendZCImport), and a
+// SENDMSG_ZC's iovecs are ranges inside it (sendmsgZCImport).
+// Differs from Linux: IORING_SEND_VECTORIZED is refused with -EOPNOTSUPP
+// (after the notification exists).
 // Linux: io_uring/net.c:io_send_zc_prep()
 func sendZCPrep(req *kernel.Req, sqe *rings.SQE) int {
 	if sqe.Pad2[0] != 0 || sqe.Addr3 != 0 {
@@ -42,8 +42,7 @@ func sendZCPrep(req *kernel.Req, sqe *rings.SQE) int {
 		return -kernel.EINVAL
 	}
 	kmsg.zcReport = flags&rings.IORING_SEND_ZC_REPORT_USAGE != 0
-	if flags&rings.IORING_SEND_VECTORIZED != 0 ||
-		flags&rings.IORING_RECVSEND_FIXED_BUF != 0 && sqe.Opcode == rings.IORING_OP_SENDMSG_ZC {
+	if flags&rings.IORING_SEND_VECTORIZED != 0 {
 		return -kernel.EOPNOTSUPP
 	}
 	if flags&rings.IORING_RECVSEND_FIXED_BUF != 0 {
@@ -82,6 +81,9 @@ func sendZCIssue(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 		}
 		ret = sendIssue(t, req, issueFlags)
 	} else {
+		if ret := sendmsgZCImport(t, req, issueFlags); ret != 0 {
+			return ret
+		}
 		ret = sendmsgIssue(t, req, issueFlags)
 	}
 	if ret != kernel.IOU_COMPLETE {
@@ -112,6 +114,29 @@ func sendZCImport(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
 	if ret != 0 {
 		return ret
 	}
+	kmsg.fixed = segs
+	return 0
+}
+
+// sendmsgZCImport maps a SENDMSG_ZC's iovecs, each a range of its
+// registered buffer, once, on the notification: -EFAULT for an empty slot
+// or a range outside the buffer.
+// Linux: io_uring/net.c:io_sendmsg_zc() (io_import_reg_vec)
+func sendmsgZCImport(t *sim.Thread, req *kernel.Req, issueFlags uint32) int {
+	kmsg := kmsgOf(req)
+	if kernel.ReqFlags(req)&kernel.REQ_F_IMPORT_BUFFER == 0 {
+		return 0
+	}
+	kernel.ReqSetBufIndex(kmsg.notif, kernel.ReqBufIndex(req))
+	iov := make([]rsrc.Iovec, len(kmsg.iovs))
+	for i, v := range kmsg.iovs {
+		iov[i] = rsrc.Iovec{Base: v.base, Len: v.len}
+	}
+	segs, _, ret := kernel.ReqImportRegVec(t, kmsg.notif, iov, rsrc.ITER_SOURCE, issueFlags)
+	if ret != 0 {
+		return ret
+	}
+	kernel.ReqClearFlags(req, kernel.REQ_F_IMPORT_BUFFER)
 	kmsg.fixed = segs
 	return 0
 }

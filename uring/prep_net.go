@@ -254,3 +254,13 @@ func PrepSendmsgZC(sqe *rings.SQE, fd int32, msg uint64, flags uint32) {
 	PrepSendmsg(sqe, fd, msg, flags)
 	sqe.Opcode = rings.IORING_OP_SENDMSG_ZC
 }
+
+// PrepSendmsgZCFixed is PrepSendmsgZC whose iovecs are ranges of
+// registered buffer bufIndex (IORING_RECVSEND_FIXED_BUF).
+//
+// Linux: liburing src/include/liburing.h:io_uring_prep_sendmsg_zc_fixed()
+func PrepSendmsgZCFixed(sqe *rings.SQE, fd int32, msg uint64, flags uint32, bufIndex uint16) {
+	PrepSendmsgZC(sqe, fd, msg, flags)
+	sqe.Ioprio |= rings.IORING_RECVSEND_FIXED_BUF
+	sqe.BufIndex = bufIndex
+}

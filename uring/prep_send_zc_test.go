@@ -151,6 +151,68 @@ func TestPrepSendZCFixed(t *testing.T) {
 	})
 }
 
+// TestPrepSendmsgZCFixed: a SENDMSG_ZC with IORING_RECVSEND_FIXED_BUF
+// sends its iovecs, each a range of the registered buffer, with
+// IORING_CQE_F_MORE and the notification; an iovec running past the
+// buffer, and a buffer index past the table, fail at issue with -EFAULT,
+// still posting the notification.
+// Liburing: test/vec-regbuf.c, test/sendzc-bug.c
+func TestPrepSendmsgZCFixed(t *testing.T) {
+	differential(t, func(t *testing.T, be Backend) []cqeRec {
+		r := mustNew(t, be, 16, nil)
+		defer r.Close()
+		fs, err := Files(be)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mem := mustAlloc(t, be, 8192)
+		defer be.Free(mem)
+		base := addrOf(mem)
+		copy(mem[4096:], "fixed-buffer")
+		if err := r.RegisterBuffers([]Iovec{IovecOf(mem[4096:])}); err != nil {
+			t.Fatalf("%s: RegisterBuffers: %v", be.Name(), err)
+		}
+		out, cfd, afd, done := zcConn(t, be, r, fs, mem)
+		defer done()
+		// struct msghdr at 64 (msg_iov at +16, msg_iovlen at +24), its
+		// iovecs at 128.
+		le := binary.LittleEndian
+		msg := func(iov ...[2]uint64) uint64 {
+			clear(mem[64:256])
+			le.PutUint64(mem[64+16:], base+128)
+			le.PutUint64(mem[64+24:], uint64(len(iov)))
+			for i, v := range iov {
+				le.PutUint64(mem[128+16*i:], v[0])
+				le.PutUint64(mem[128+16*i+8:], v[1])
+			}
+			return base + 64
+		}
+		ud := uint64(2)
+		one := func(m uint64, idx uint16) {
+			ud++
+			out = append(out, submitOne(t, r, ud, false, func(s *rings.SQE) { PrepSendmsgZCFixed(s, int32(cfd), m, 0, idx) })...)
+			out = append(out, reapAll(t, r, 2)...)
+		}
+		one(msg([2]uint64{base + 4096, 5}, [2]uint64{base + 4096 + 6, 6}), 0)
+		one(msg([2]uint64{base + 4096, 5}, [2]uint64{base + 8190, 5}), 0)
+		one(msg([2]uint64{base + 4096, 5}), 1)
+		more, notif := uint32(rings.IORING_CQE_F_MORE), uint32(rings.IORING_CQE_F_NOTIF)
+		efault := -int32(unix.EFAULT)
+		want := []cqeRec{{1, 0, 0}, {2, 1, 0},
+			{3, 11, more}, {3, 0, notif},
+			{4, efault, more}, {4, 0, notif},
+			{5, efault, more}, {5, 0, notif},
+		}
+		if !slices.Equal(out, want) {
+			t.Errorf("%s: CQEs %v, want %v", be.Name(), out, want)
+		}
+		if got := readPeer(t, be, fs, afd, 11); got != "fixedbuffer" {
+			t.Errorf("%s: the peer got %q", be.Name(), got)
+		}
+		return out
+	})
+}
+
 // zcConn connects a TCP socket to a fresh listener through r: the CONNECT
 // and ACCEPT CQEs (user_data 1 and 2, the accepted descriptor recorded as
 // 1, its number differing between backends) and the client and accepted
