@@ -10,7 +10,7 @@ import (
 )
 
 // TestHostFileSync: fsync, sync_file_range and fallocate of a host file
-// are the host's calls on its descriptor (a regular file preallocates;
+// reach the host file (hostRegFileOps) (a regular file preallocates;
 // a pipe's read end is -ESPIPE for sync_file_range, -EBADF for fallocate
 // and -EINVAL for fsync).
 func TestHostFileSync(t *testing.T) {

@@ -88,9 +88,6 @@ func (dirFileOps) Fsync(*sim.Thread, *File, int64, int64, bool) int { return 0 }
 // then the file's fallocate (-EOPNOTSUPP without one).
 // Linux: fs/open.c:vfs_fallocate()
 func Fallocate(t *sim.Thread, f *File, mode int32, off, length int64) int {
-	if h := HostFileOf(f); h != nil { // uringsim exec: the program's own file
-		return hostFallocate(h, mode, off, length)
-	}
 	if off < 0 || length <= 0 {
 		return -int(unix.EINVAL)
 	}
@@ -183,9 +180,6 @@ func (ino *ShmemInode) punch(start, end int64) {
 // anything but a regular file or a directory, and nothing to write back.
 // Linux: fs/sync.c:sync_file_range()
 func SyncFileRange(t *sim.Thread, f *File, off, nbytes int64, flags uint32) int {
-	if h := HostFileOf(f); h != nil { // uringsim exec: the program's own file
-		return hostSyncFileRange(h, off, nbytes, flags)
-	}
 	if flags&^(SYNC_FILE_RANGE_WAIT_BEFORE|SYNC_FILE_RANGE_WRITE|SYNC_FILE_RANGE_WAIT_AFTER) != 0 {
 		return -int(unix.EINVAL)
 	}
