@@ -103,17 +103,9 @@ func TestPrepSendZCFixed(t *testing.T) {
 		defer r.Close()
 		bare := mustNew(t, be, 8, nil)
 		defer bare.Close()
-		fs, err := Files(be)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mem := mustAlloc(t, be, 8192)
+		fs, mem := zcFixedBuffer(t, be, r)
 		defer be.Free(mem)
 		base := addrOf(mem)
-		copy(mem[4096:], "fixed-buffer")
-		if err := r.RegisterBuffers([]Iovec{IovecOf(mem[4096:])}); err != nil {
-			t.Fatalf("%s: RegisterBuffers: %v", be.Name(), err)
-		}
 		out, cfd, afd, done := zcConn(t, be, r, fs, mem)
 		defer done()
 		ud := uint64(2)
@@ -161,17 +153,9 @@ func TestPrepSendmsgZCFixed(t *testing.T) {
 	differential(t, func(t *testing.T, be Backend) []cqeRec {
 		r := mustNew(t, be, 16, nil)
 		defer r.Close()
-		fs, err := Files(be)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mem := mustAlloc(t, be, 8192)
+		fs, mem := zcFixedBuffer(t, be, r)
 		defer be.Free(mem)
 		base := addrOf(mem)
-		copy(mem[4096:], "fixed-buffer")
-		if err := r.RegisterBuffers([]Iovec{IovecOf(mem[4096:])}); err != nil {
-			t.Fatalf("%s: RegisterBuffers: %v", be.Name(), err)
-		}
 		out, cfd, afd, done := zcConn(t, be, r, fs, mem)
 		defer done()
 		// struct msghdr at 64 (msg_iov at +16, msg_iovlen at +24), its
@@ -239,6 +223,23 @@ func zcConn(t *testing.T, be Backend, r *Ring, fs FileSys, mem []byte) (out []cq
 	}
 	out[len(out)-1].Res = 1
 	return out, cfd, afd, func() { fs.Close(afd); fs.Close(cfd); fs.Close(lfd) }
+}
+
+// zcFixedBuffer allocates 8 KiB of user memory and registers its second
+// page, which starts "fixed-buffer", as r's buffer 0; the caller frees mem.
+func zcFixedBuffer(t *testing.T, be Backend, r *Ring) (fs FileSys, mem []byte) {
+	t.Helper()
+	fs, err := Files(be)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem = mustAlloc(t, be, 8192)
+	copy(mem[4096:], "fixed-buffer")
+	if err := r.RegisterBuffers([]Iovec{IovecOf(mem[4096:])}); err != nil {
+		be.Free(mem)
+		t.Fatalf("%s: RegisterBuffers: %v", be.Name(), err)
+	}
+	return fs, mem
 }
 
 // readPeer reads n bytes from fd.
