@@ -115,11 +115,15 @@ type BugInfo struct {
 	// Symptom is a piece of the failure that shows the historical
 	// symptom (the CQE that comes out wrong, or the one that never comes).
 	Symptom string
-	// Set turns the switch on in b.
-	Set func(b *Bugs)
-	// On reports whether the switch is on in b.
-	On func(b *Bugs) bool
+	// Switch is the switch's field in b.
+	Switch func(b *Bugs) *bool
 }
+
+// Set turns the switch on in b.
+func (m BugInfo) Set(b *Bugs) { *m.Switch(b) = true }
+
+// On reports whether the switch is on in b.
+func (m BugInfo) On(b *Bugs) bool { return *m.Switch(b) }
 
 // Museum lists every switch of Bugs, in the order `uringsim bugs` prints
 // them.
@@ -137,8 +141,7 @@ func Museum() []BugInfo {
 				"the task queued behind it, unrun: a linked request never completes.",
 			Budget:  4000,
 			Symptom: "with task_work queued (tctx_task_work for ", // the liveness check's report
-			Set:     func(b *Bugs) { b.UserWaitIgnoresTWASignal = true },
-			On:      func(b *Bugs) bool { return b.UserWaitIgnoresTWASignal },
+			Switch:  func(b *Bugs) *bool { return &b.UserWaitIgnoresTWASignal },
 		},
 		{
 			Name: "IOWQCheckOutsideLock",
@@ -154,8 +157,7 @@ func Museum() []BugInfo {
 				"timeout does not look at the list).",
 			Budget:  1000,
 			Symptom: "io-wq of main[1]: 1 bound work item(s) queued, runnable, while 1 free worker(s) sleep and none runs", // the liveness check's report
-			Set:     func(b *Bugs) { b.IOWQ.IOWQCheckOutsideLock = true },
-			On:      func(b *Bugs) bool { return b.IOWQ.IOWQCheckOutsideLock },
+			Switch:  func(b *Bugs) *bool { return &b.IOWQ.IOWQCheckOutsideLock },
 		},
 		{
 			Name:     "SQPollNoFence",
@@ -169,8 +171,7 @@ func Museum() []BugInfo {
 				"sleeps. The entries stay in the SQ ring until an unrelated wakeup.",
 			Budget:  100,
 			Symptom: "sleeps with NEED_WAKEUP set and 1 SQE(s) of ctx=1 unconsumed",
-			Set:     func(b *Bugs) { b.SQPoll.SQPollNoFence = true },
-			On:      func(b *Bugs) bool { return b.SQPoll.SQPollNoFence },
+			Switch:  func(b *Bugs) *bool { return &b.SQPoll.SQPollNoFence },
 		},
 		{
 			Name:     "NoTaskWorkWake",
@@ -182,8 +183,7 @@ func Museum() []BugInfo {
 				"completion) waited for an unrelated wakeup: completions stall while the thread idles.",
 			Budget:  1,
 			Symptom: "expected cqe r ud=1 res=1, got no CQE",
-			Set:     func(b *Bugs) { b.SQPoll.NoTaskWorkWake = true },
-			On:      func(b *Bugs) bool { return b.SQPoll.NoTaskWorkWake },
+			Switch:  func(b *Bugs) *bool { return &b.SQPoll.NoTaskWorkWake },
 		},
 		{
 			Name:     "CQOverflowDirectPost",
@@ -198,8 +198,7 @@ func Museum() []BugInfo {
 				"IO_CHECK_CQ_OVERFLOW is set.",
 			Budget:  1,
 			Symptom: "expected cqe r ud=3 res=0, got cqe r ud=4 res=0",
-			Set:     func(b *Bugs) { b.CQOverflowDirectPost = true },
-			On:      func(b *Bugs) bool { return b.CQOverflowDirectPost },
+			Switch:  func(b *Bugs) *bool { return &b.CQOverflowDirectPost },
 		},
 		{
 			Name: "TimeoutFlushSeqEqual",
@@ -217,8 +216,7 @@ func Museum() []BugInfo {
 				"many events were needed and how many arrived since the last flush.",
 			Budget:  1,
 			Symptom: "got cqe r ud=1 res=-ETIME",
-			Set:     func(b *Bugs) { b.TimeoutFlushSeqEqual = true },
-			On:      func(b *Bugs) bool { return b.TimeoutFlushSeqEqual },
+			Switch:  func(b *Bugs) *bool { return &b.TimeoutFlushSeqEqual },
 		},
 		{
 			Name:     "TimeoutCancelNoFail",
@@ -231,8 +229,7 @@ func Museum() []BugInfo {
 				"completing with -ECANCELED. The fix calls req_set_fail() before posting the CQE.",
 			Budget:  1,
 			Symptom: "cqe r ud=2 res=4",
-			Set:     func(b *Bugs) { b.TimeoutCancelNoFail = true },
-			On:      func(b *Bugs) bool { return b.TimeoutCancelNoFail },
+			Switch:  func(b *Bugs) *bool { return &b.TimeoutCancelNoFail },
 		},
 		{
 			Name:     "MsgRingNoFail",
@@ -244,8 +241,7 @@ func Museum() []BugInfo {
 				"fix marks the request failed on any error, which cancels the link with -ECANCELED.",
 			Budget:  1,
 			Symptom: "expected cqe r ud=2 res=-ECANCELED, got cqe r ud=2 res=4",
-			Set:     func(b *Bugs) { b.MsgRingNoFail = true },
-			On:      func(b *Bugs) bool { return b.MsgRingNoFail },
+			Switch:  func(b *Bugs) *bool { return &b.MsgRingNoFail },
 		},
 		{
 			Name:     "SpuriousDrainFlush",
@@ -261,8 +257,7 @@ func Museum() []BugInfo {
 				"remembers a drain seen in the walk and holds the first entry too.",
 			Budget:  1,
 			Symptom: "expected no CQE, got cqe r ud=2 res=0",
-			Set:     func(b *Bugs) { b.SpuriousDrainFlush = true },
-			On:      func(b *Bugs) bool { return b.SpuriousDrainFlush },
+			Switch:  func(b *Bugs) *bool { return &b.SpuriousDrainFlush },
 		},
 		{
 			Name:     "LocalWorkLIFO",
@@ -275,8 +270,7 @@ func Museum() []BugInfo {
 				"their CQEs 3, 2, 1. The fix reverses the list before running it.",
 			Budget:  1,
 			Symptom: "expected cqe r ud=1 res=1, got cqe r ud=3 res=1",
-			Set:     func(b *Bugs) { b.LocalWorkLIFO = true },
-			On:      func(b *Bugs) bool { return b.LocalWorkLIFO },
+			Switch:  func(b *Bugs) *bool { return &b.LocalWorkLIFO },
 		},
 		{
 			Name:     "PollAddNoFail",
@@ -290,8 +284,7 @@ func Museum() []BugInfo {
 				"marks the request failed when arming reports an error.",
 			Budget:  1,
 			Symptom: "expected cqe r ud=2 res=-ECANCELED, got cqe r ud=2 res=4",
-			Set:     func(b *Bugs) { b.PollAddNoFail = true },
-			On:      func(b *Bugs) bool { return b.PollAddNoFail },
+			Switch:  func(b *Bugs) *bool { return &b.PollAddNoFail },
 		},
 		{
 			Name:     "MultishotAcceptOverflow",
@@ -306,8 +299,7 @@ func Museum() []BugInfo {
 				"overflow), and the program re-arms it after reaping.",
 			Budget:  1,
 			Symptom: "flags=IORING_CQE_F_MORE",
-			Set:     func(b *Bugs) { b.MultishotAcceptOverflow = true },
-			On:      func(b *Bugs) bool { return b.MultishotAcceptOverflow },
+			Switch:  func(b *Bugs) *bool { return &b.MultishotAcceptOverflow },
 		},
 		{
 			Name: "NetPartialNoCommit",
@@ -327,8 +319,7 @@ func Museum() []BugInfo {
 				"(io_net_kbuf_recyle).",
 			Budget:  1,
 			Symptom: "expected cqe r ud=2 res=4 bid=1, got cqe r ud=2 res=4 flags=IORING_CQE_F_BUFFER bid=0",
-			Set:     func(b *Bugs) { b.NetPartialNoCommit = true },
-			On:      func(b *Bugs) bool { return b.NetPartialNoCommit },
+			Switch:  func(b *Bugs) *bool { return &b.NetPartialNoCommit },
 		},
 		{
 			Name:     "PollTWStaleMask",
@@ -343,8 +334,7 @@ func Museum() []BugInfo {
 				"the hang-up. The fix polls the file again when more than one reference was taken.",
 			Budget:  1,
 			Symptom: "expected cqe r ud=1 res=8193 flags=IORING_CQE_F_MORE, got cqe r ud=1 res=1",
-			Set:     func(b *Bugs) { b.PollTWStaleMask = true },
-			On:      func(b *Bugs) bool { return b.PollTWStaleMask },
+			Switch:  func(b *Bugs) *bool { return &b.PollTWStaleMask },
 		},
 		{
 			Name:     "MultishotRecvHUPLost",
@@ -360,8 +350,7 @@ func Museum() []BugInfo {
 				"shows a hang-up and more than one wakeup was pending, so the loop polls once more.",
 			Budget:  1,
 			Symptom: "armed poll ctx=1 req=1 user_data=0x1 IORING_OP_RECV: its file is ready", // the liveness check's report
-			Set:     func(b *Bugs) { b.MultishotRecvHUPLost = true },
-			On:      func(b *Bugs) bool { return b.MultishotRecvHUPLost },
+			Switch:  func(b *Bugs) *bool { return &b.MultishotRecvHUPLost },
 		},
 		{
 			Name: "CQWakeNoFence",
@@ -377,8 +366,7 @@ func Museum() []BugInfo {
 				"MariaDB hangs of Debian bug 1093243).",
 			Budget:  1000,
 			Symptom: "main[1] sleeps in io_cqring_wait on ctx=1 though the CQEs it waits for are there", // the liveness check's report
-			Set:     func(b *Bugs) { b.CQWakeNoFence = true },
-			On:      func(b *Bugs) bool { return b.CQWakeNoFence },
+			Switch:  func(b *Bugs) *bool { return &b.CQWakeNoFence },
 		},
 		{
 			Name:     "LiburingSQPollPlainTail",
@@ -393,8 +381,7 @@ func Museum() []BugInfo {
 				"the new tail before the SQE it covers and submit the slot's stale contents.",
 			Budget:  100,
 			Symptom: "expected cqe r ud=2 res=0, got cqe r ud=0 res=0",
-			Set:     func(b *Bugs) { b.LiburingSQPollPlainTail = true },
-			On:      func(b *Bugs) bool { return b.LiburingSQPollPlainTail },
+			Switch:  func(b *Bugs) *bool { return &b.LiburingSQPollPlainTail },
 		},
 	}
 }
