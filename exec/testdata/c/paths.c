@@ -50,9 +50,15 @@ static int lowest(void)
 	return fd;
 }
 
-static void opened(const char *what, int fd, int low)
+/* run_open runs a prepared open whose CQE is a descriptor of the
+ * program's, says whether it got the lowest free number, and returns it. */
+static int run_open(const char *what, const char *name)
 {
-	printf("  %s: the lowest free descriptor: %d\n", what, fd == low);
+	int low = lowest();
+	isfd = 1;
+	int fd = run(what);
+	printf("  %s: the lowest free descriptor: %d\n", name, fd == low);
+	return fd;
 }
 
 static void statx_of(int dfd, const char *path, int flags)
@@ -84,12 +90,8 @@ int main(void)
 		return 1;
 
 	/* open(2)'s file, opened by io_uring: the CQE's descriptor is ours */
-	int low = lowest();
 	io_uring_prep_openat(io_uring_get_sqe(&ring), AT_FDCWD, "a", O_RDONLY, 0);
-	isfd = 1;
-	fd = run("openat a") - low;
-	opened("a", fd + low, low);
-	fd += low;
+	fd = run_open("openat a", "a");
 	memset(buf, 0, sizeof(buf));
 	printf("  read(2) of it: %zd %s", read(fd, buf, sizeof(buf)), buf);
 	printf("  fcntl(F_GETFL) O_NONBLOCK: %d\n", (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0);
@@ -131,12 +133,8 @@ int main(void)
 
 	/* openat2 with O_CREAT, written through io_uring, read by the program */
 	struct open_how how = {.flags = O_CREAT | O_RDWR | O_EXCL, .mode = 0600};
-	low = lowest();
 	io_uring_prep_openat2(io_uring_get_sqe(&ring), dfd, "c", &how);
-	isfd = 1;
-	fd = run("openat2 d/c") - low;
-	opened("d/c", fd + low, low);
-	fd += low;
+	fd = run_open("openat2 d/c", "d/c");
 	io_uring_prep_write(io_uring_get_sqe(&ring), fd, "written\n", 8, 0);
 	run("write d/c");
 	memset(buf, 0, sizeof(buf));
@@ -147,12 +145,8 @@ int main(void)
 
 	/* /proc/self is the program, not whoever serves its ring */
 	struct open_how ro = {.flags = O_RDONLY};
-	low = lowest();
 	io_uring_prep_openat2(io_uring_get_sqe(&ring), -1, "/proc/self/comm", &ro);
-	isfd = 1;
-	fd = run("openat2 /proc/self/comm") - low;
-	opened("comm", fd + low, low);
-	fd += low;
+	fd = run_open("openat2 /proc/self/comm", "comm");
 	memset(buf, 0, sizeof(buf));
 	printf("  comm: %zd %s", read(fd, buf, sizeof(buf)), buf);
 	close(fd);
