@@ -42,33 +42,31 @@ const ioAsyncPollCommon = rings.EPOLLONESHOT | rings.EPOLLPRI
 // ioPoll is one wait-queue registration of a request (struct io_poll).
 type ioPoll struct {
 	events uint32
+	double bool // the second entry (wqe_is_double)
 	wait   sim.WaitQueueEntry
 	head   *sim.WaitQueueHead
-	double bool // the second entry (wqe_is_double)
 }
 
 // asyncPoll holds a request's poll entries: the first and, for files that
-// wait on two queues, a second (struct async_poll).
-//
-// Differs from Linux: it also holds the io_poll_table of the call arming
-// it, which Linux keeps on the stack. Passed to the file's Poll through an
-// interface, a local table would escape to the heap, one allocation per
-// armed poll; the async poll is cached with the request, so arming
-// allocates nothing once a request has been polled.
+// wait on two queues, a second (struct async_poll). It is cached with the
+// request, so arming allocates nothing once a request has been polled.
 type asyncPoll struct {
 	poll       ioPoll
 	doublePoll *ioPoll
-	ipt        pollTable
 }
 
 // pollTable is io_poll_table: what a request's vfs_poll call registers.
+// Differs from Linux: it lives in the arming thread's Frame, not on its
+// stack (passed to the file's Poll through an interface, a local table
+// would be a heap allocation per armed poll), and not in the request, so
+// tens of thousands of armed polls do not carry a cache line each that
+// only their arming used.
 type pollTable struct {
-	pt         vfs.PollTable
-	req        *Req
-	nrEntries  int
-	err        int
-	owning     bool
-	resultMask uint32
+	pt        vfs.PollTable
+	req       *Req
+	nrEntries int
+	err       int
+	owning    bool
 }
 
 // pollGetOwnership takes ownership of a polled request if no one holds it.
@@ -166,6 +164,17 @@ func (req *Req) pollEntry(e *sim.WaitQueueEntry) *ioPoll {
 	return ap.doublePoll
 }
 
+// threadPollTable returns t's io_poll_table (pollTable), made at its
+// first armed poll.
+func threadPollTable(t *sim.Thread) *pollTable {
+	ipt, ok := t.Frame.(*pollTable)
+	if !ok {
+		ipt = new(pollTable)
+		t.Frame = ipt
+	}
+	return ipt
+}
+
 // pollQueueProc registers one of req's entries on a file's wait queue; the
 // second call for the same request adds the double entry.
 // Linux: io_uring/poll.c:__io_queue_proc(), io_poll_double_prepare()
@@ -221,9 +230,11 @@ func pollCanFinishInline(req *Req, ipt *pollTable) bool {
 }
 
 // armPollHandlerInner registers req's poll entries through the file's
-// poll and decides: ready now (1), armed (0), or an error.
+// poll and decides: ready now (1, with the ready mask), armed (0), or an
+// error (ipt->result_mask is the returned mask).
 // Linux: io_uring/poll.c:__io_arm_poll_handler()
-func (ctx *Ctx) armPollHandlerInner(t *sim.Thread, req *Req, ipt *pollTable, mask uint32, issueFlags uint32) int {
+func (ctx *Ctx) armPollHandlerInner(t *sim.Thread, req *Req, mask uint32, issueFlags uint32) (int, uint32) {
+	ipt := threadPollTable(t)
 	poll := &req.apoll.poll
 	// io_init_poll_iocb: errors and hang-ups are always reported.
 	poll.events, poll.head = mask|ioPollUnmask, nil
@@ -243,29 +254,27 @@ func (ctx *Ctx) armPollHandlerInner(t *sim.Thread, req *Req, ipt *pollTable, mas
 		pollRemoveEntries(t, req)
 		if !pollCanFinishInline(req, ipt) {
 			pollMarkCancelled(req)
-			return 0
+			return 0, 0
 		} else if mask != 0 && poll.events&rings.EPOLLET != 0 {
-			ipt.resultMask = mask
-			return 1
+			return 1, mask
 		}
 		if ipt.err != 0 {
-			return ipt.err
+			return ipt.err, 0
 		}
-		return -EINVAL
+		return -EINVAL, 0
 	}
 	if mask != 0 && poll.events&(rings.EPOLLET|rings.EPOLLONESHOT) == rings.EPOLLET|rings.EPOLLONESHOT {
 		if !pollCanFinishInline(req, ipt) {
 			ctx.pollAddHash(req)
-			return 0
+			return 0, 0
 		}
 		pollRemoveEntries(t, req)
-		ipt.resultMask = mask
-		return 1
+		return 1, mask
 	}
 	ctx.pollAddHash(req)
 	if mask != 0 && poll.events&rings.EPOLLET != 0 && pollCanFinishInline(req, ipt) {
 		pollExecute(t, req, mask)
-		return 0
+		return 0, 0
 	}
 	if ipt.owning {
 		// Release ownership; a wakeup seen meanwhile becomes task_work.
@@ -273,7 +282,7 @@ func (ctx *Ctx) armPollHandlerInner(t *sim.Thread, req *Req, ipt *pollTable, mas
 			pollExecute(t, req, 0)
 		}
 	}
-	return 0
+	return 0, 0
 }
 
 // armPollHandler arms an internal poll for a request whose nonblocking
@@ -325,8 +334,7 @@ func (ctx *Ctx) armApoll(t *sim.Thread, req *Req, issueFlags, mask uint32) int {
 	// Once armed, a wakeup may hand the request to task_work on another
 	// thread: trace with what was known before arming.
 	id, userData, opcode := req.ID, req.cqe.userData, req.opcode
-	ipt := &req.apoll.ipt
-	ret := ctx.armPollHandlerInner(t, req, ipt, mask, issueFlags)
+	ret, _ := ctx.armPollHandlerInner(t, req, mask, issueFlags)
 	if ret != 0 {
 		if ret > 0 {
 			return ioApollReady

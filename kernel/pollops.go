@@ -37,10 +37,9 @@ func PollAdd(t *sim.Thread, req *Req, events uint32, issueFlags uint32) int {
 		req.apoll.doublePoll = nil
 	}
 	id, userData, opcode := req.ID, req.cqe.userData, req.opcode
-	ipt := &req.apoll.ipt
-	ret := ctx.armPollHandlerInner(t, req, ipt, events, issueFlags)
+	ret, resultMask := ctx.armPollHandlerInner(t, req, events, issueFlags)
 	if ret > 0 {
-		req.cqe.res, req.cqe.flags = int32(ipt.resultMask), 0
+		req.cqe.res, req.cqe.flags = int32(resultMask), 0
 		return IOU_COMPLETE
 	}
 	if ret == 0 {

@@ -3,6 +3,8 @@ package kernel
 import (
 	"testing"
 	"unsafe"
+
+	"github.com/uringsim/uringsim/sim"
 )
 
 // TestReqLayout keeps Req's cache-line groups (see the struct): a field
@@ -51,5 +53,19 @@ func TestReqLayout(t *testing.T) {
 		if f.off/64 != f.line || (f.off+f.size-1)/64 != f.line {
 			t.Errorf("Req.%s at bytes %d..%d, not in cache line %d", f.name, f.off, f.off+f.size-1, f.line)
 		}
+	}
+}
+
+// TestPollEntryLayout: a wakeup and its task_work read a polled request's
+// asyncPoll; at tens of thousands armed, its size decides how many lines
+// of memory each pass walks. The wait entry is one cache line, and the
+// asyncPoll is a 96-byte object (Go's size class): the arming call's
+// io_poll_table is not in it.
+func TestPollEntryLayout(t *testing.T) {
+	if s := unsafe.Sizeof(sim.WaitQueueEntry{}); s > 64 {
+		t.Errorf("sim.WaitQueueEntry is %d bytes, more than a cache line", s)
+	}
+	if s := unsafe.Sizeof(asyncPoll{}); s > 96 {
+		t.Errorf("asyncPoll is %d bytes, more than 96", s)
 	}
 }

@@ -89,6 +89,12 @@ type Thread struct {
 	// Linux keeps them in task_struct (vfs.TaskInEventfd is
 	// current->in_eventfd). Only the thread itself reads or writes them.
 	TaskFlags uint32
+	// Frame is the thread's slot for what a layer above keeps in a
+	// kernel stack frame but cannot keep in a Go one without a heap
+	// allocation per call (a value passed through an interface escapes):
+	// io_uring's io_poll_table. Only the thread itself uses it, and one
+	// call at a time (the call sets it up on entry).
+	Frame any
 }
 
 // SchedHooks are called when the thread really goes to sleep in Schedule

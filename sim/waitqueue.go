@@ -32,10 +32,11 @@ type WaitQueueEntry struct {
 	// Private is free for the owner (e.g. the io_kiocb of a poll entry).
 	Private any
 
-	exclusive  bool
 	next, prev *WaitQueueEntry
 	q          *WaitQueueHead
-	queued     atomic.Bool
+	// The two flags share the last word: the entry fits a cache line.
+	exclusive bool
+	queued    atomic.Bool
 }
 
 // Queued reports whether the entry is on a queue, without taking the lock
