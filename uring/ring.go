@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/uringsim/uringsim/rings"
+	"github.com/uringsim/uringsim/sim"
 )
 
 // Params are the options of New: the fields of struct io_uring_params the
@@ -52,7 +53,11 @@ type Ring struct {
 	// sim is be when it is the simulator, so that yield, called around
 	// every shared-word access, calls the thread directly (its fuel check
 	// inlined) rather than through the Backend interface.
-	sim  *simBackend
+	sim *simBackend
+	// fast is the simulator's world while every yield point may try its
+	// fast path (sim.World.YieldFast): no weak-memory store buffer. It is
+	// nil on the host and in weak-memory mode, so yieldFast is two loads.
+	fast *sim.World
 	host bool // be is the host kernel, whose Yield does nothing
 	fd   int  // ring_fd: -1 with IORING_SETUP_REGISTERED_FD_ONLY
 	// enterFD is liburing's enter_ring_fd: the descriptor, or once the
@@ -124,6 +129,9 @@ func QueueInit(be Backend, entries uint32, flags uint32) (*Ring, error) {
 func New(be Backend, entries uint32, opt *Params) (*Ring, error) {
 	r := &Ring{be: be, fd: -1, retryEINTR: be.Host()}
 	r.sim, _ = be.(*simBackend)
+	if r.sim != nil {
+		r.fast = r.sim.task.Thread.World()
+	}
 	r.host = be.Host()
 	be.BindThread()
 	r.bound = true
@@ -376,8 +384,8 @@ func (r *Ring) yield() {
 // weak-memory store buffer, and a yield point that cannot switch threads
 // (sim.Thread.YieldFast). It reports false, having done nothing, otherwise.
 func (r *Ring) yieldFast() bool {
-	s := r.sim
-	return s != nil && r.weak == nil && s.task.Thread.YieldFast()
+	w := r.fast
+	return w != nil && w.YieldFast()
 }
 
 // loadSQHead is io_uring_load_sq_head(): with SQPOLL the kernel thread

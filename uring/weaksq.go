@@ -65,6 +65,7 @@ func (r *Ring) SetWeakSQ() error {
 	ws.shadow = view
 	ws.plainTail = r.sqpoll && r.sim.task.Proc.K.Bugs.LiburingSQPollPlainTail
 	r.weak = ws
+	r.fast = nil // every yield point may drain a buffered store
 	return nil
 }
 
