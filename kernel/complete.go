@@ -9,15 +9,7 @@ import (
 // no room (the caller then overflows it).
 // Linux: io_uring/io_uring.h:io_fill_cqe_req()
 func (ctx *Ctx) fillCQEReq(t *sim.Thread, req *Req) bool {
-	if req.cqe.flags&rings.IORING_CQE_F_32 == 0 && ctx.cqeShift == 0 &&
-		ctx.cqeCached != ctx.cqeSentinel && !ctx.world().Tracing() {
-		// The common case, written out (getCQE and writeCQE do not
-		// inline): a 16-byte CQE into a cached free slot.
-		i := ctx.cqeCached
-		ctx.cachedCQTail++
-		ctx.cqeCached++
-		c := ctx.cqSlot(i)
-		c.UserData, c.Res, c.Flags = req.cqe.userData, req.cqe.res, req.cqe.flags
+	if ctx.cqeShift == 0 && !ctx.world().Tracing() && ctx.fillCQECached(req) {
 		return true
 	}
 	cqe32 := req.cqe.flags&rings.IORING_CQE_F_32 != 0
@@ -26,6 +18,23 @@ func (ctx *Ctx) fillCQEReq(t *sim.Thread, req *Req) bool {
 		return false
 	}
 	ctx.writeCQE(t, i, req.cqe.userData, req.cqe.res, req.cqe.flags, &req.bigCQE, req)
+	return true
+}
+
+// fillCQECached is fillCQEReq's common case, written out (getCQE and
+// writeCQE do not inline): a 16-byte CQE into a cached free slot of a ring
+// of 16-byte CQEs (cqeShift 0), when nothing traces the write. It reports
+// false, having done nothing, for anything else.
+// Linux: io_uring/io_uring.h:io_get_cqe(), io_fill_cqe_req()
+func (ctx *Ctx) fillCQECached(req *Req) bool {
+	if req.cqe.flags&rings.IORING_CQE_F_32 != 0 || ctx.cqeCached == ctx.cqeSentinel {
+		return false
+	}
+	i := ctx.cqeCached
+	ctx.cachedCQTail++
+	ctx.cqeCached++
+	c := ctx.cqSlot(i)
+	c.UserData, c.Res, c.Flags = req.cqe.userData, req.cqe.res, req.cqe.flags
 	return true
 }
 
@@ -158,12 +167,18 @@ func (ctx *Ctx) submitFlushCompletions(t *sim.Thread) {
 	if len(st.complReqs) == 0 && !st.cqFlush {
 		return
 	}
-	if w := ctx.world(); w.Tracing() {
+	w := ctx.world()
+	if w.Tracing() {
 		w.Emit(t, "__io_submit_flush_completions", sim.U("ctx", ctx.ID), sim.I("nr", int64(len(st.complReqs))))
 	}
+	// fillCQEReq's tests that hold for the whole batch, made once.
+	cached := ctx.cqeShift == 0 && !w.Tracing()
 	ctx.cqLockMaybe(t)
 	for _, req := range st.complReqs {
-		if req.flags&(REQ_F_CQE_SKIP|REQ_F_REISSUE) == 0 && !ctx.fillCQEReq(t, req) {
+		if req.flags&(REQ_F_CQE_SKIP|REQ_F_REISSUE) != 0 || cached && ctx.fillCQECached(req) {
+			continue
+		}
+		if !ctx.fillCQEReq(t, req) {
 			if ctx.locklessCQ {
 				ctx.completionLock.Lock(t)
 				ctx.reqCQEOverflow(t, req)
