@@ -32,7 +32,9 @@ func (ctx *Ctx) submitSQEs(task *Task, nr uint32) int {
 	ret := int(left)
 	st := &ctx.submitState
 	st.linkHead = nil
-	if w := ctx.world(); w.Tracing() {
+	w := ctx.world()
+	tracing := w.Tracing()
+	if tracing {
 		w.Emit(t, "io_submit_sqes", sim.U("ctx", ctx.ID), sim.U("nr", uint64(left)))
 	}
 	for left > 0 {
@@ -51,9 +53,19 @@ func (ctx *Ctx) submitSQEs(task *Task, nr uint32) int {
 			}
 		}
 		sqe := ctx.sqe(head)
-		if ctx.submitSQE(task, req, sqe) != 0 && ctx.flags&rings.IORING_SETUP_SUBMIT_ALL == 0 {
-			left--
-			break
+		// io_submit_sqe() (static inline in the kernel), its common case
+		// written out: an initialised request outside any link, not
+		// forced async, not traced, is issued at once; the rest is
+		// submitInitialised's.
+		if e := ctx.initReq(task, req, sqe); e != 0 {
+			if ctx.submitFailInit(t, req, e) != 0 && ctx.flags&rings.IORING_SETUP_SUBMIT_ALL == 0 {
+				left--
+				break
+			}
+		} else if tracing || st.linkHead != nil || req.flags&(IO_REQ_LINK_FLAGS|REQ_F_FORCE_ASYNC|REQ_F_FAIL) != 0 {
+			ctx.submitInitialised(t, req)
+		} else if e := ctx.issueSQE(t, req, IO_URING_F_NONBLOCK|IO_URING_F_COMPLETE_DEFER); e != 0 {
+			ctx.queueAsync(t, req, e) // io_queue_sqe(), written out
 		}
 		left--
 	}
@@ -204,14 +216,12 @@ func (ctx *Ctx) submitFailInit(t *sim.Thread, req *Req, ret int) int {
 	return 0
 }
 
-// submitSQE initialises one request and either queues it, or adds it to
-// the link being assembled.
+// submitInitialised is io_submit_sqe() past io_init_req(), for what
+// submitSQEs does not issue at once: a traced request, or one that joins
+// or ends a link or is forced async. It is queued or added to the link
+// being assembled.
 // Linux: io_uring/io_uring.c:io_submit_sqe()
-func (ctx *Ctx) submitSQE(task *Task, req *Req, sqe *rings.SQE) int {
-	t := task.Thread
-	if ret := ctx.initReq(task, req, sqe); ret != 0 {
-		return ctx.submitFailInit(t, req, ret)
-	}
+func (ctx *Ctx) submitInitialised(t *sim.Thread, req *Req) {
 	if w := ctx.world(); w.Tracing() {
 		w.Emit(t, "io_uring_submit_req", sim.U("ctx", ctx.ID), sim.U("req", req.ID),
 			sim.X("user_data", req.cqe.userData), sim.S("opcode", rings.OpName(req.opcode)),
@@ -225,14 +235,14 @@ func (ctx *Ctx) submitSQE(task *Task, req *Req, sqe *rings.SQE) int {
 		st.linkLast.link = req
 		st.linkLast = req
 		if req.flags&IO_REQ_LINK_FLAGS != 0 {
-			return 0
+			return
 		}
 		// Last request of the link: flush it.
 		req = st.linkHead
 		st.linkHead = nil
 		if req.flags&(REQ_F_FORCE_ASYNC|REQ_F_FAIL) != 0 {
 			ctx.queueSQEFallback(t, req)
-			return 0
+			return
 		}
 	} else if req.flags&(IO_REQ_LINK_FLAGS|REQ_F_FORCE_ASYNC|REQ_F_FAIL) != 0 {
 		if req.flags&IO_REQ_LINK_FLAGS != 0 {
@@ -241,13 +251,9 @@ func (ctx *Ctx) submitSQE(task *Task, req *Req, sqe *rings.SQE) int {
 		} else {
 			ctx.queueSQEFallback(t, req)
 		}
-		return 0
+		return
 	}
-	// io_queue_sqe(), written out: one call less per request.
-	if ret := ctx.issueSQE(t, req, IO_URING_F_NONBLOCK|IO_URING_F_COMPLETE_DEFER); ret != 0 {
-		ctx.queueAsync(t, req, ret)
-	}
-	return 0
+	ctx.queueSQE(t, req)
 }
 
 // queueSQE issues a request inline, nonblocking; anything but a completion
