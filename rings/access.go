@@ -167,7 +167,9 @@ func (v RingView) Init() {
 // keeps the reaping fast path from copying the whole view (168 bytes,
 // with its Layout) for every CQE.
 func (v *RingView) CQE(i uint32) *CQE {
-	return (*CQE)(unsafe.Add(v.cqesStart, (uintptr(i&v.cqMask)<<v.cqeShift)*CQESize))
+	// The shift is 0 or 1; masked, it compiles to one instruction with no
+	// test for an oversized count.
+	return (*CQE)(unsafe.Add(v.cqesStart, (uintptr(i&v.cqMask)<<(v.cqeShift&63))*CQESize))
 }
 
 // CQE32 returns slot i as a 32-byte CQE: on an IORING_SETUP_CQE32 ring the
@@ -233,7 +235,9 @@ func (v SQEView) SlotSize() uint32 { return SQESize << v.shift }
 
 // SQE returns &sqes[(i & mask) << sqe_shift].
 func (v SQEView) SQE(i uint32) *SQE {
-	return (*SQE)(unsafe.Add(v.base, (uintptr(i&v.mask)<<v.shift)*SQESize))
+	// The shift is 0 or 1; masked, it compiles to one instruction with no
+	// test for an oversized count.
+	return (*SQE)(unsafe.Add(v.base, (uintptr(i&v.mask)<<(v.shift&63))*SQESize))
 }
 
 // Cmd returns the command area of slot i & mask (sqe->cmd): 16 bytes, or 80
