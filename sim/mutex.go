@@ -39,8 +39,8 @@ const (
 // switch threads (nobody else is runnable), so it is the fuel decrement,
 // and a free mutex is taken. Anything else goes to lock.
 func (m *Mutex) Lock(t *Thread) {
-	if w := t.w; w.fuel > 0 && m.downer == nil {
-		w.fuel--
+	if t.fuel > 0 && m.downer == nil {
+		t.fuel--
 		m.downer = t
 		return
 	}
@@ -56,9 +56,9 @@ func (m *Mutex) lockMutex(t *Thread) { m.lock(t, kindMutex) }
 // the fuel decrement of the yield point after it, inlined; anything else
 // (which includes an unlock by a non-owner, which panics) goes to unlock.
 func (m *Mutex) Unlock(t *Thread) {
-	if w := t.w; w.fuel > 0 && m.downer == t && m.whead == nil {
+	if t.fuel > 0 && m.downer == t && m.whead == nil {
 		m.downer = nil
-		w.fuel--
+		t.fuel--
 		return
 	}
 	m.unlock(t)
@@ -234,34 +234,34 @@ func (m *Mutex) dequeue(t *Thread) {
 // deterministic mode, a sleeping wait when contended), which is what a
 // spinning waiter looks like from the outside. Deadlock reports show its
 // waiters as "spin_lock".
-type SpinLock struct{ m Mutex }
+type SpinLock Mutex
 
 // Lock acquires the lock (spin_lock).
 //
 // Its fast path is Mutex.Lock's, written out so it is inlined.
 func (s *SpinLock) Lock(t *Thread) {
-	if w, m := t.w, &s.m; w.fuel > 0 && m.downer == nil {
-		w.fuel--
-		m.downer = t
+	if t.fuel > 0 && s.downer == nil {
+		t.fuel--
+		s.downer = t
 		return
 	}
 	s.lockSpin(t)
 }
 
 //go:noinline
-func (s *SpinLock) lockSpin(t *Thread) { s.m.lock(t, kindSpin) }
+func (s *SpinLock) lockSpin(t *Thread) { (*Mutex)(s).lock(t, kindSpin) }
 
 // Unlock releases the lock (spin_unlock).
-func (s *SpinLock) Unlock(t *Thread) { s.m.Unlock(t) }
+func (s *SpinLock) Unlock(t *Thread) { (*Mutex)(s).Unlock(t) }
 
 // TryLock acquires the lock if free (spin_trylock).
-func (s *SpinLock) TryLock(t *Thread) bool { return s.m.tryLock(t) }
+func (s *SpinLock) TryLock(t *Thread) bool { return (*Mutex)(s).tryLock(t) }
 
 // Held reports whether some thread holds the lock (spin_is_locked).
-func (s *SpinLock) Held() bool { return s.m.Held() }
+func (s *SpinLock) Held() bool { return (*Mutex)(s).Held() }
 
 // HeldBy reports whether t holds the lock (lockdep_assert_held).
-func (s *SpinLock) HeldBy(t *Thread) bool { return s.m.HeldBy(t) }
+func (s *SpinLock) HeldBy(t *Thread) bool { return (*Mutex)(s).HeldBy(t) }
 
 // Owner returns the thread holding the lock, or nil.
-func (s *SpinLock) Owner() *Thread { return s.m.Owner() }
+func (s *SpinLock) Owner() *Thread { return (*Mutex)(s).Owner() }

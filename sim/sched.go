@@ -56,8 +56,8 @@ func (w *World) yieldSlow(t *Thread) {
 	if n == 0 {
 		// Alone: the next yields take the fast path until someone else
 		// becomes runnable (enqueue) or the step limit is near.
-		w.fuel = w.stepLimit - w.steps
-		w.granted = w.fuel
+		t.fuel = w.stepLimit - w.steps
+		w.granted, w.fueled = t.fuel, t
 		return
 	}
 	pick := w.chooseThread(t, n+1)
@@ -80,12 +80,19 @@ func (w *World) enqueue(t *Thread) {
 // syncSteps folds the yields taken on the fast path into w.steps and turns
 // the fast path off.
 func (w *World) syncSteps() {
-	w.steps += w.granted - w.fuel
-	w.fuel, w.granted = 0, 0
+	if h := w.fueled; h != nil {
+		w.steps += w.granted - h.fuel
+		h.fuel, w.granted, w.fueled = 0, 0, nil
+	}
 }
 
 // stepCount returns the number of yield points passed.
-func (w *World) stepCount() int64 { return w.steps + w.granted - w.fuel }
+func (w *World) stepCount() int64 {
+	if h := w.fueled; h != nil {
+		return w.steps + w.granted - h.fuel
+	}
+	return w.steps
+}
 
 // block puts the running thread t (whose state is not TaskRunning) to
 // sleep until wakeDet makes it runnable and the scheduler picks it.

@@ -81,7 +81,7 @@ type World struct {
 	// these; the coroutine switches order the accesses.
 	cur        *Thread
 	runq       []*Thread // runnable threads other than cur, oldest first
-	fuel       int64     // yields left on the fast path (> 0 only when det and runq is empty)
+	fueled     *Thread   // the thread holding fuel (Thread.fuel, > 0 only when det and runq is empty), or nil
 	granted    int64     // fuel when last granted
 	steps      int64     // yield points passed, except fuel used since granted
 	stepLimit  int64

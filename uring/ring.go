@@ -54,10 +54,11 @@ type Ring struct {
 	// every shared-word access, calls the thread directly (its fuel check
 	// inlined) rather than through the Backend interface.
 	sim *simBackend
-	// fast is the simulator's world while every yield point may try its
-	// fast path (sim.World.YieldFast): no weak-memory store buffer. It is
-	// nil on the host and in weak-memory mode, so yieldFast is two loads.
-	fast *sim.World
+	// fast is the simulator's thread while every yield point may try its
+	// fast path (sim.Thread.YieldFast): no weak-memory store buffer. It
+	// is nil on the host and in weak-memory mode, so yieldFast is two
+	// loads.
+	fast *sim.Thread
 	host bool // be is the host kernel, whose Yield does nothing
 	fd   int  // ring_fd: -1 with IORING_SETUP_REGISTERED_FD_ONLY
 	// enterFD is liburing's enter_ring_fd: the descriptor, or once the
@@ -130,7 +131,7 @@ func New(be Backend, entries uint32, opt *Params) (*Ring, error) {
 	r := &Ring{be: be, fd: -1, retryEINTR: be.Host()}
 	r.sim, _ = be.(*simBackend)
 	if r.sim != nil {
-		r.fast = r.sim.task.Thread.World()
+		r.fast = r.sim.task.Thread
 	}
 	r.host = be.Host()
 	be.BindThread()
@@ -384,8 +385,8 @@ func (r *Ring) yield() {
 // weak-memory store buffer, and a yield point that cannot switch threads
 // (sim.Thread.YieldFast). It reports false, having done nothing, otherwise.
 func (r *Ring) yieldFast() bool {
-	w := r.fast
-	return w != nil && w.YieldFast()
+	t := r.fast
+	return t != nil && t.YieldFast()
 }
 
 // loadSQHead is io_uring_load_sq_head(): with SQPOLL the kernel thread
