@@ -43,11 +43,18 @@ func (ft *FDTable) Share() { ft.sharers.Add(1) }
 // Linux: fs/file.c:__fget_light(), include/linux/file.h:fdget()
 func (ft *FDTable) Fdget(t *sim.Thread, fd int) (f *File, ref bool) {
 	if ft.sharers.Load() == 0 {
-		ft.fill(fd)
-		if fd < 0 || fd >= len(ft.fds) || ft.fds[fd] == nil || ft.fds[fd].FMode&FMODE_PATH != 0 {
+		// fill has work only for an empty slot: a descriptor in the
+		// table costs no call.
+		if uint(fd) >= uint(len(ft.fds)) || ft.fds[fd] == nil {
+			ft.fill(fd)
+			if fd < 0 || fd >= len(ft.fds) || ft.fds[fd] == nil {
+				return nil, false
+			}
+		}
+		if f = ft.fds[fd]; f.FMode&FMODE_PATH != 0 {
 			return nil, false
 		}
-		return ft.fds[fd], false
+		return f, false
 	}
 	f = ft.Get(t, fd)
 	return f, f != nil
