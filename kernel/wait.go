@@ -55,6 +55,15 @@ func (ctx *Ctx) cqringWait(task *Task, minEvents int, flags uint32, ext *extArg)
 	if int(ctx.cqringEventsUser()) >= minEvents {
 		return 0
 	}
+	return ctx.cqringWaitSleep(task, minEvents, flags, ext)
+}
+
+// cqringWaitSleep is cqringWait once the CQEs are not there yet: the wait
+// loop, in a function of its own so the common return above pays for
+// neither its frame nor its deferred call.
+// Linux: io_uring/io_uring.c:io_cqring_wait()
+func (ctx *Ctx) cqringWaitSleep(task *Task, minEvents int, flags uint32, ext *extArg) int {
+	t := task.Thread
 	iowq := waitQueue{ctx: ctx}
 	iowq.wq.Thread = t
 	iowq.wq.Func = func(waker *sim.Thread, e *sim.WaitQueueEntry, key uint32) int {
