@@ -157,11 +157,17 @@ func (task *Task) ringFromFD(fd int, registered bool) (ctx *Ctx, ref bool, ret i
 // ts field points to a __kernel_timespec.
 // Linux: io_uring/io_uring.c:io_get_ext_arg()
 func (ctx *Ctx) getExtArg(task *Task, flags uint32, argp uint64, ext *extArg) int {
-	as := task.Proc.MM
 	if flags&rings.IORING_ENTER_EXT_ARG == 0 {
 		ext.sig = argp
 		return 0
 	}
+	return ctx.getExtArgStruct(task, flags, argp, ext)
+}
+
+// getExtArgStruct is getExtArg with IORING_ENTER_EXT_ARG.
+// Linux: io_uring/io_uring.c:io_get_ext_arg()
+func (ctx *Ctx) getExtArgStruct(task *Task, flags uint32, argp uint64, ext *extArg) int {
+	as := task.Proc.MM
 	if flags&rings.IORING_ENTER_EXT_ARG_REG != 0 {
 		return ctx.getExtArgReg(argp, ext)
 	}

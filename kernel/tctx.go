@@ -71,11 +71,18 @@ func (ctx *Ctx) addTctxNode(task *Task) int {
 // submitting to the ring it submitted to last needs nothing; otherwise
 // IORING_SETUP_SINGLE_ISSUER is enforced and the ring becomes the task's
 // last.
-// Linux: io_uring/tctx.h:io_uring_add_tctx_node(); tctx.c:__io_uring_add_tctx_node_from_submit()
+// Linux: io_uring/tctx.h:io_uring_add_tctx_node()
 func (ctx *Ctx) addTctxNodeFromSubmit(task *Task) int {
 	if tctx := task.ioUring; tctx != nil && tctx.last == ctx {
 		return 0
 	}
+	return ctx.addTctxNodeFromSubmitSlow(task)
+}
+
+// addTctxNodeFromSubmitSlow is addTctxNodeFromSubmit for a ring that is not
+// the task's last.
+// Linux: io_uring/tctx.c:__io_uring_add_tctx_node_from_submit()
+func (ctx *Ctx) addTctxNodeFromSubmitSlow(task *Task) int {
 	if ctx.flags&rings.IORING_SETUP_SINGLE_ISSUER != 0 && ctx.submitterTask != task {
 		return -EEXIST
 	}
