@@ -507,6 +507,15 @@ func (r *Ring) sqRingNeedsEnter(submit uint32, flags *uint32) bool {
 	if !r.sqpoll {
 		return true
 	}
+	return r.sqThreadNeedsWakeup(flags)
+}
+
+// sqThreadNeedsWakeup is sqRingNeedsEnter on an SQPOLL ring: whether the
+// SQ thread sleeps (IORING_SQ_NEED_WAKEUP), adding IORING_ENTER_SQ_WAKEUP
+// to flags if it does.
+//
+// Linux: liburing src/queue.c:sq_ring_needs_enter()
+func (r *Ring) sqThreadNeedsWakeup(flags *uint32) bool {
 	// The kernel must see the sq.tail store before we read the flags
 	// (liburing 744f4156): a full barrier between them.
 	r.smpMB()
