@@ -27,6 +27,9 @@ type Ctx struct {
 	k     *Kernel
 	ID    uint64 // stable identity for traces
 	flags uint32
+	// issueDefs is k.table.Issue (io_issue_defs), one load from the ring
+	// for the submission path's two lookups per request.
+	issueDefs *[rings.IORING_OP_LAST]IssueDef
 
 	// Ring memory: the rings region holds rings.Rings, the CQEs and the SQ
 	// array; the SQE region holds the SQEs.

@@ -104,7 +104,7 @@ func create(task *Task, entries uint32, p *rings.Params, uparams uint64) int {
 		return -int(err.(unix.Errno))
 	}
 	k := task.Proc.K
-	ctx := &Ctx{k: k, ID: k.nextCtxID.Add(1), flags: p.Flags, cqWaitNr: IO_CQ_WAKE_INIT}
+	ctx := &Ctx{k: k, issueDefs: &k.table.Issue, ID: k.nextCtxID.Add(1), flags: p.Flags, cqWaitNr: IO_CQ_WAKE_INIT}
 	ctx.cancelTable.init(p.CQEntries) // io_ring_ctx_alloc
 	k.liveAddCtx(ctx)
 	if ctx.flags&rings.IORING_SETUP_DEFER_TASKRUN != 0 &&

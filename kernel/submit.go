@@ -116,7 +116,7 @@ func (ctx *Ctx) initReq(task *Task, req *Req, sqe *rings.SQE) int {
 		req.opcode = 0
 		return -EINVAL
 	}
-	def := &ctx.k.table.Issue[opcode]
+	def := &ctx.issueDefs[opcode]
 	if uint32(sqeFlags)&^SQE_COMMON_FLAGS != 0 {
 		// Enforce forwards compatibility on users.
 		if uint32(sqeFlags)&^SQE_VALID_FLAGS != 0 {
@@ -310,7 +310,7 @@ func (ctx *Ctx) queueSQEFallback(t *sim.Thread, req *Req) {
 // directly from io-wq).
 // Linux: io_uring/io_uring.c:io_issue_sqe()
 func (ctx *Ctx) issueSQE(t *sim.Thread, req *Req, issueFlags uint32) int {
-	def := &ctx.k.table.Issue[req.opcode]
+	def := &ctx.issueDefs[req.opcode]
 	if def.NeedsFile && req.file == nil {
 		if !ctx.assignFile(t, req, issueFlags) {
 			return -EBADF
