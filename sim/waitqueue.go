@@ -13,7 +13,11 @@ import (
 type WaitQueueHead struct {
 	lock       SpinLock
 	head, tail *WaitQueueEntry
-	n          atomic.Int32 // entries queued, for lockless Active
+	// n is the number of entries queued, for the lockless Active and
+	// HasSleeper. Accessed atomically: a plain int32 with sync/atomic's
+	// functions, which the inliner counts as one node where atomic.Int32's
+	// methods cost more, so HasSleeper fits the inline budget.
+	n int32
 }
 
 // WaitQueueEntry is an entry of a wait queue (struct wait_queue_entry).
@@ -225,15 +229,15 @@ func (q *WaitQueueHead) WakeUpLocked(t *Thread, nr int, key uint32) {
 // explored.
 func (q *WaitQueueHead) HasSleeper(t *Thread) bool {
 	t.Yield()
-	return q.n.Load() > 0
+	return atomic.LoadInt32(&q.n) > 0
 }
 
 // Active reports whether the queue has entries without a yield point
 // (waitqueue_active), for hot paths.
-func (q *WaitQueueHead) Active() bool { return q.n.Load() > 0 }
+func (q *WaitQueueHead) Active() bool { return atomic.LoadInt32(&q.n) > 0 }
 
 // Len returns the number of queued entries (lockless).
-func (q *WaitQueueHead) Len() int { return int(q.n.Load()) }
+func (q *WaitQueueHead) Len() int { return int(atomic.LoadInt32(&q.n)) }
 
 func (q *WaitQueueHead) linkHead(e *WaitQueueEntry) {
 	q.checkFree(e)
@@ -245,7 +249,7 @@ func (q *WaitQueueHead) linkHead(e *WaitQueueEntry) {
 	}
 	q.head = e
 	e.queued.Store(true)
-	q.n.Add(1)
+	atomic.AddInt32(&q.n, 1)
 }
 
 func (q *WaitQueueHead) linkTail(e *WaitQueueEntry) {
@@ -258,7 +262,7 @@ func (q *WaitQueueHead) linkTail(e *WaitQueueEntry) {
 	}
 	q.tail = e
 	e.queued.Store(true)
-	q.n.Add(1)
+	atomic.AddInt32(&q.n, 1)
 }
 
 func (q *WaitQueueHead) checkFree(e *WaitQueueEntry) {
@@ -280,5 +284,5 @@ func (q *WaitQueueHead) unlink(e *WaitQueueEntry) {
 	}
 	e.q, e.next, e.prev = nil, nil, nil
 	e.queued.Store(false)
-	q.n.Add(-1)
+	atomic.AddInt32(&q.n, -1)
 }
