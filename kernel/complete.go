@@ -138,11 +138,13 @@ func (ctx *Ctx) cqUnlockPostNoFence(t *sim.Thread, locked bool) {
 }
 
 // commitCQRingFlush runs what must follow a CQ commit: polls of the ring
-// file are woken, count timeouts flushed, the registered eventfd signalled.
-// Linux: io_uring/io_uring.c:__io_commit_cqring_flush()
+// file are woken (io_poll_wq_wake, written out: the key tells io_uring's
+// own poll handler that the wakeup comes from a ring), count timeouts
+// flushed, the registered eventfd signalled.
+// Linux: io_uring/io_uring.c:__io_commit_cqring_flush(); io_uring/io_uring.h:io_poll_wq_wake()
 func (ctx *Ctx) commitCQRingFlush(t *sim.Thread) {
-	if ctx.pollActivated {
-		ctx.pollWQWake(t)
+	if ctx.pollActivated && ctx.pollWQ.Active() {
+		ctx.pollWQ.WakeUpAll(t, rings.EPOLL_URING_WAKE|rings.EPOLLIN)
 	}
 	if ctx.offTimeoutUsed {
 		ctx.flushTimeouts(t)

@@ -27,15 +27,6 @@ func (ringFileOps) Poll(t *sim.Thread, f *vfs.File, pt *vfs.PollTable) uint32 {
 	return mask
 }
 
-// pollWQWake wakes the polls of the ring file after a CQ commit, the key
-// telling io_uring's own poll handler that the wakeup comes from a ring.
-// Linux: io_uring/io_uring.h:io_poll_wq_wake()
-func (ctx *Ctx) pollWQWake(t *sim.Thread) {
-	if ctx.pollWQ.Active() {
-		ctx.pollWQ.WakeUpAll(t, rings.EPOLL_URING_WAKE|rings.EPOLLIN)
-	}
-}
-
 // activatePollWQ turns on the ring file's poll wakeups on a DEFER_TASKRUN
 // ring, where they are off until first polled: only the submitter posts
 // CQEs there, so a task_work on it is the synchronisation. Before the
