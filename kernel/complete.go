@@ -12,6 +12,12 @@ func (ctx *Ctx) fillCQEReq(t *sim.Thread, req *Req) bool {
 	if ctx.cqeShift == 0 && !ctx.world().Tracing() && ctx.fillCQECached(req) {
 		return true
 	}
+	return ctx.fillCQEReqSlow(t, req)
+}
+
+// fillCQEReqSlow is fillCQEReq past its cached-slot case: a 32-byte CQE,
+// a traced write, or no cached free slot.
+func (ctx *Ctx) fillCQEReqSlow(t *sim.Thread, req *Req) bool {
 	cqe32 := req.cqe.flags&rings.IORING_CQE_F_32 != 0
 	i, ok := ctx.getCQE(false, cqe32)
 	if !ok {
@@ -180,7 +186,7 @@ func (ctx *Ctx) submitFlushCompletions(t *sim.Thread) {
 		if req.flags&(REQ_F_CQE_SKIP|REQ_F_REISSUE) != 0 || cached && ctx.fillCQECached(req) {
 			continue
 		}
-		if !ctx.fillCQEReq(t, req) {
+		if !ctx.fillCQEReqSlow(t, req) {
 			if ctx.locklessCQ {
 				ctx.completionLock.Lock(t)
 				ctx.reqCQEOverflow(t, req)

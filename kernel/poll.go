@@ -230,8 +230,8 @@ func pollCanFinishInline(req *Req, ipt *pollTable) bool {
 }
 
 // armPollHandlerInner registers req's poll entries through the file's
-// poll and decides: ready now (1, with the ready mask), armed (0), or an
-// error (ipt->result_mask is the returned mask).
+// poll and decides: ready now (1, with the ready mask, which Linux returns
+// in ipt->result_mask), armed (0), or an error.
 // Linux: io_uring/poll.c:__io_arm_poll_handler()
 func (ctx *Ctx) armPollHandlerInner(t *sim.Thread, req *Req, mask uint32, issueFlags uint32) (int, uint32) {
 	ipt := threadPollTable(t)
