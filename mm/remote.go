@@ -1,12 +1,8 @@
 package mm
 
 import (
-	"bufio"
 	"bytes"
-	"fmt"
-	"os"
 	"sort"
-	"strconv"
 	"unsafe"
 
 	"github.com/google/btree"
@@ -23,10 +19,12 @@ import (
 // and filled page by page from the process (process_vm_readv) the first
 // time Slice touches a page. Every page touched is kept, with a pristine
 // copy, for good: Refresh (at each kernel entry, the process stopped in
-// the system call) reads them all again, so views the kernel holds across
-// calls (a registered buffer, a user-provided buffer ring) see what the
-// program wrote meanwhile; Sync (before the process resumes) writes back
-// the pages the kernel changed (process_vm_writev). This is exact while
+// the system call) reads again those the process may have written (all
+// of them where the host lacks soft-dirty tracking: softdirty.go), so
+// views the kernel holds across calls (a registered buffer, a
+// user-provided buffer ring) see what the program wrote meanwhile; Sync
+// (before the process resumes) writes back the bytes the kernel changed
+// (process_vm_writev), and no others. This is exact while
 // the process is stopped whenever the kernel side touches its memory — the
 // exec supervisor runs the simulated kernel only inside a system call; of
 // a multi-threaded program, only the calling thread is stopped.
@@ -35,9 +33,14 @@ import (
 // read-only is dropped at Sync instead of failing with -EFAULT; kernel
 // accesses between the program's system calls are not modelled.
 func NewRemote(pid int) (*AddressSpace, error) {
+	maps, err := openMaps(pid)
+	if err != nil {
+		return nil, err
+	}
 	as := New()
-	as.remote = &remote{pid: pid, pages: btree.NewG(mmDegree, pageLess)}
+	as.remote = &remote{pid: pid, maps: maps, pages: btree.NewG(mmDegree, pageLess), dirty: newSoftDirty(pid)}
 	if err := as.remote.readMaps(); err != nil {
+		as.remote.release()
 		return nil, err
 	}
 	return as, nil
@@ -46,9 +49,13 @@ func NewRemote(pid int) (*AddressSpace, error) {
 // remote is the state of an address space backed by another process.
 type remote struct {
 	pid    int
+	maps   *procMaps  // its /proc/PID/maps
 	runs   []*Mapping // readable runs of VMAs, by address
+	vmas   []vma      // readMaps's buffer
 	arenas [][]byte   // every shadow ever reserved, unmapped at Release
 	pages  *btree.BTreeG[*shadowPage]
+	dirty  dirtyLog  // which pages the process wrote, or nil: all may have
+	wb     writeBack // Sync's buffers
 
 	// Stats for the supervisor's summary.
 	PagesRead, PagesWritten, WritesDropped int64
@@ -60,6 +67,7 @@ type shadowPage struct {
 	addr     uint64  // the process's address of the page
 	mem      []byte  // the shadow page
 	pristine []byte  // what the process held at the last read or write-back
+	reread   bool    // a write-back was refused: read again at Refresh
 }
 
 func pageLess(a, b *shadowPage) bool { return a.local < b.local }
@@ -70,27 +78,22 @@ func (as *AddressSpace) Remote() bool { return as.remote != nil }
 // readMaps re-reads the process's VMAs and rebuilds the runs, keeping the
 // shadow of a run whose bounds did not change.
 func (r *remote) readMaps() error {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(r.pid) + "/maps")
+	vmas, err := r.maps.readable(r.vmas[:0])
 	if err != nil {
 		return err
 	}
-	type vma struct{ start, end uint64 }
-	var vmas []vma
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		var start, end uint64
-		var perms string
-		if _, err := fmt.Sscanf(sc.Text(), "%x-%x %s", &start, &end, &perms); err != nil {
-			return fmt.Errorf("mm: /proc/%d/maps: %q: %v", r.pid, sc.Text(), err)
+	r.vmas = vmas
+	if len(vmas) == len(r.runs) {
+		same := true
+		for i, v := range vmas {
+			if r.runs[i].Addr != v.start || r.runs[i].End() != v.end {
+				same = false
+				break
+			}
 		}
-		if len(perms) == 0 || perms[0] != 'r' {
-			continue
+		if same {
+			return nil
 		}
-		if n := len(vmas); n > 0 && vmas[n-1].end == start {
-			vmas[n-1].end = end
-			continue
-		}
-		vmas = append(vmas, vma{start, end})
 	}
 	old := r.runs
 	r.runs = r.runs[:0:0]
@@ -189,10 +192,13 @@ func (r *remote) read(pages []*shadowPage) int {
 	return done
 }
 
-// Refresh re-reads the process's VMAs and every page the kernel side
-// holds: call it when the process has stopped in a system call and
-// before the kernel side runs. Pages the process no longer maps keep
-// their last contents and are forgotten.
+// Refresh brings the shadow up to date with the process: call it when
+// the process has stopped in a system call and before the kernel side
+// runs. It re-reads the process's VMAs, and every page the kernel side
+// holds that the process may have written since it was last read — with
+// soft-dirty tracking (softdirty.go), the pages /proc/PID/pagemap marks;
+// without it, all of them. Pages the process no longer maps keep their
+// last contents and are forgotten.
 func (as *AddressSpace) Refresh() error {
 	r := as.remote
 	if r == nil {
@@ -203,42 +209,140 @@ func (as *AddressSpace) Refresh() error {
 	}
 	var all []*shadowPage
 	r.pages.Ascend(func(p *shadowPage) bool { all = append(all, p); return true })
-	for len(all) > 0 {
-		n := r.read(all)
-		for _, p := range all[:n] {
+	stale := r.stale(all)
+	for len(stale) > 0 {
+		n := r.read(stale)
+		for _, p := range stale[:n] {
 			copy(p.pristine, p.mem)
+			p.reread = false
 		}
-		if n < len(all) {
-			r.pages.Delete(all[n])
+		if n < len(stale) {
+			r.pages.Delete(stale[n])
 			n++
 		}
-		all = all[n:]
+		stale = stale[n:]
 	}
 	return nil
 }
 
-// Sync writes back to the process every page the kernel side changed
-// since the last Refresh or Sync: call it before the process resumes.
+// Sync writes back to the process what the kernel side changed since the
+// last Refresh or Sync — only the bytes that differ from what was read
+// (the runs where a page's shadow differs from its pristine copy), in as
+// few process_vm_writev calls as the runs need (IOV_MAX a call): a byte
+// the kernel side did not change is never written, so what another thread
+// of the program stored on the same page meanwhile survives. Call it
+// before the process resumes.
 func (as *AddressSpace) Sync() {
 	r := as.remote
 	if r == nil {
 		return
 	}
+	w := &r.wb
+	w.pages, w.failed = w.pages[:0], w.failed[:0]
 	r.pages.Ascend(func(p *shadowPage) bool {
 		if bytes.Equal(p.mem, p.pristine) {
 			return true
 		}
-		local := []unix.Iovec{{Base: &p.mem[0]}}
-		local[0].SetLen(PageSize)
-		rem := []unix.RemoteIovec{{Base: uintptr(p.addr), Len: PageSize}}
-		if n, err := unix.ProcessVMWritev(r.pid, local, rem, 0); err != nil || n != PageSize {
+		owner := int32(len(w.pages))
+		w.pages = append(w.pages, p)
+		w.failed = append(w.failed, false)
+		diffRuns(p.mem, p.pristine, func(off, n int) {
+			if len(w.local) == iovMax {
+				r.flush()
+			}
+			iov := unix.Iovec{Base: &p.mem[off]}
+			iov.SetLen(n)
+			w.local = append(w.local, iov)
+			w.remote = append(w.remote, unix.RemoteIovec{Base: uintptr(p.addr) + uintptr(off), Len: n})
+			w.owner = append(w.owner, owner)
+		})
+		return true
+	})
+	r.flush()
+	for k, p := range w.pages {
+		if w.failed[k] {
 			r.WritesDropped++ // read-only or gone: see NewRemote
+			p.reread = true   // the process still holds what it held
 		} else {
 			r.PagesWritten++
 		}
 		copy(p.pristine, p.mem)
-		return true
-	})
+	}
+}
+
+// iovMax is IOV_MAX: the most iovecs one process_vm_writev takes.
+const iovMax = 1024
+
+// writeBack is Sync's work: the changed pages, whether a write-back of
+// each was refused, and the runs not yet written, each with the index of
+// its page. Its slices are kept from one Sync to the next.
+type writeBack struct {
+	pages  []*shadowPage
+	failed []bool
+	local  []unix.Iovec
+	remote []unix.RemoteIovec
+	owner  []int32
+}
+
+// flush writes the pending runs to the process. A run the process
+// refuses (memory it mapped read-only, or no longer maps) is dropped and
+// its page marked failed; the writes go on past it.
+// Linux: mm/process_vm_access.c:process_vm_rw_core() stops at the first
+// page it cannot copy and returns the bytes copied before it (an error
+// only when there are none).
+func (r *remote) flush() {
+	w := &r.wb
+	for i := 0; i < len(w.local); {
+		n, err := unix.ProcessVMWritev(r.pid, w.local[i:], w.remote[i:], 0)
+		if err != nil {
+			n = 0
+		}
+		for i < len(w.local) && n >= int(w.local[i].Len) {
+			n -= int(w.local[i].Len)
+			i++
+		}
+		if i < len(w.local) {
+			w.failed[w.owner[i]] = true // not written, or not whole
+			i++
+		}
+	}
+	w.local, w.remote, w.owner = w.local[:0], w.remote[:0], w.owner[:0]
+}
+
+// diffRuns calls fn, in order, for each maximal run of bytes where a and
+// b differ; a and b are of one length, a multiple of 8, and 8-aligned.
+func diffRuns(a, b []byte, fn func(off, n int)) {
+	wa := unsafe.Slice((*uint64)(unsafe.Pointer(&a[0])), len(a)/8)
+	wb := unsafe.Slice((*uint64)(unsafe.Pointer(&b[0])), len(b)/8)
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	start := -1 // the first byte of the run under way, or -1
+	for i, x := range wa {
+		x ^= wb[i]
+		switch {
+		case x == 0: // no byte differs
+			if start >= 0 {
+				fn(start, 8*i-start)
+				start = -1
+			}
+		case (x-ones)&^x&highs == 0: // every byte differs
+			if start < 0 {
+				start = 8 * i
+			}
+		default:
+			for j := range 8 { // little-endian: byte j is bits 8j..8j+7
+				switch {
+				case x>>(8*j)&0xff == 0 && start >= 0:
+					fn(start, 8*i+j-start)
+					start = -1
+				case x>>(8*j)&0xff != 0 && start < 0:
+					start = 8*i + j
+				}
+			}
+		}
+	}
+	if start >= 0 {
+		fn(start, len(a)-start)
+	}
 }
 
 // RemoteStats reports the pages read from and written to the process, and
@@ -257,4 +361,9 @@ func (r *remote) release() {
 	}
 	r.arenas, r.runs = nil, nil
 	r.pages.Clear(false)
+	r.stopTracking()
+	if r.maps != nil {
+		r.maps.f.Close()
+		r.maps = nil
+	}
 }
