@@ -72,6 +72,10 @@ type Result struct {
 	// Pages of the program's memory read, written back, and refused
 	// at write-back (mm.AddressSpace.RemoteStats).
 	PagesRead, PagesWritten, WritesDropped int64
+	// SoftDirty: each call re-read only the pages the program wrote
+	// (soft-dirty tracking); without it, every page held
+	// (mm.AddressSpace.SoftDirty).
+	SoftDirty bool
 }
 
 // ringFile is one ring the program holds: the memfd that is its
@@ -100,8 +104,11 @@ type supervisor struct {
 	threads map[uint32]*progThread // by tid: the program's threads that made a notified call
 	queue   []*seccompNotif        // received, not yet dispatched
 	inCall  int                    // program threads stopped in a call a progThread serves
-	answers []answer               // served calls whose answer waits for the world to stop
-	exited  bool                   // the program has ended
+	// still: the world has not run since answerAll wrote the
+	// program's memory back, so the kernel side changed none of it.
+	still   bool
+	answers []answer // served calls whose answer waits for the world to stop
+	exited  bool     // the program has ended
 
 	progName string // the program's base name (the trace's process name)
 	nthreads int    // program threads given a task so far
@@ -210,6 +217,7 @@ func Run(cfg Config, args []string) (Result, error) {
 	}
 	res, werr := waitResult(cmd, s.calls)
 	res.PagesRead, res.PagesWritten, res.WritesDropped = s.as.RemoteStats()
+	res.SoftDirty = s.as.SoftDirty()
 	res.Threads = s.nthreads
 	s.release()
 	if werr == nil && s.failure != nil && res.ExitCode == 0 {
@@ -325,7 +333,7 @@ func (s *supervisor) loop() {
 				return
 			}
 			s.take(fds)
-		} else if !main.WaitUser("uringsim exec: supervisor", func() bool {
+		} else if s.still = false; !main.WaitUser("uringsim exec: supervisor", func() bool {
 			return len(s.queue) > 0 || s.exited || s.inCall == 0 || s.failure != nil
 		}) {
 			if rep := s.m.World().Deadlock(); rep != nil && s.failure == nil {
@@ -387,11 +395,12 @@ func (s *supervisor) dispatch(n *seccompNotif) {
 	}
 	// The program's memory as it is now, after what the kernel wrote
 	// there while another thread was in it, read before the world goes on:
-	// from the wakeup below, io-wq workers may write to it before the
-	// thread's own sim thread runs, and a page they write must not be
-	// one the program has written since it was last read (its whole
-	// stale page would go back at the next Sync).
-	s.as.Sync()
+	// from the wakeup below, io-wq workers may read and write it before
+	// the thread's own sim thread runs, and must see what the program
+	// wrote since it was last read.
+	if !s.still {
+		s.as.Sync()
+	}
 	if err := s.as.Refresh(); err != nil || !idValid(s.listener, n.ID) {
 		switch n.Data.Nr {
 		case unix.SYS_IO_URING_SETUP, unix.SYS_IO_URING_ENTER, unix.SYS_IO_URING_REGISTER:

@@ -93,7 +93,6 @@ func (s *supervisor) serveThread(pt *progThread) {
 		} else {
 			resp = s.serve(pt.task, n)
 		}
-		s.as.Sync() // what the call wrote to the program's memory
 		if rep := s.m.World().Deadlock(); rep != nil && s.failure == nil {
 			s.failure = fmt.Errorf("the simulated kernel is deadlocked (the program waits for what cannot come):\n%v", rep)
 		}
@@ -118,10 +117,12 @@ func (s *supervisor) serveThread(pt *progThread) {
 			// work and the poller went on for as many steps as the
 			// scheduler gave them before the main thread ran: what they
 			// saw of the program's memory and descriptors, and what it
-			// saw of their CQEs, would be the host's timing.
+			// saw of their CQEs, would be the host's timing. What the
+			// call wrote to the program's memory goes back then too.
 			s.answers = append(s.answers, answer{n, resp})
 			s.mainThread().WakeUp(t)
 		} else {
+			s.as.Sync()        // what the call wrote to the program's memory
 			s.respond(n, resp) // the world runs on for the others anyway
 		}
 		if exit {
@@ -149,12 +150,15 @@ func (s *supervisor) answerAll() {
 	if len(s.answers) == 0 {
 		return
 	}
-	// What the kernel side wrote since the call's own Sync (an io-wq
-	// read's data, a CQE's buffer) goes back now, while the program is
-	// still stopped: written back at the next entry instead, the whole
-	// page would overwrite what the program wrote there meanwhile (its
-	// stack, when the buffer was a local of a function that returned).
+	// What the calls answered here wrote to the program's memory, and
+	// what the kernel side wrote after them (an io-wq read's data, a
+	// CQE's buffer), goes back now, while the program is
+	// still stopped: written back at the next entry instead, it would
+	// reach the program late and overwrite what the program wrote to
+	// those bytes meanwhile (its stack, when the buffer was a local of a
+	// function that returned).
 	s.as.Sync()
+	s.still = true
 	for _, a := range s.answers {
 		s.respond(a.n, a.resp)
 	}

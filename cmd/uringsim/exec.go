@@ -106,8 +106,12 @@ func runExec(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "uringsim exec: %s killed by signal %d (%v)\n", prog[0], int(res.Signal), res.Signal)
 	}
 	if *stats {
-		fmt.Fprintf(stderr, "uringsim exec: %d notifications, %d pages read, %d written, %d write-backs refused\n",
-			res.Calls, res.PagesRead, res.PagesWritten, res.WritesDropped)
+		reread := "pages the program wrote re-read at each call (soft-dirty)"
+		if !res.SoftDirty {
+			reread = "every page held re-read at each call (the host lacks soft-dirty tracking)"
+		}
+		fmt.Fprintf(stderr, "uringsim exec: %d notifications, %d pages read, %d written, %d write-backs refused; %s\n",
+			res.Calls, res.PagesRead, res.PagesWritten, res.WritesDropped, reread)
 	}
 	return res.ExitCode
 }
