@@ -1,8 +1,12 @@
 package mm
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -198,6 +202,11 @@ func TestSoftDirty(t *testing.T) {
 	if !as.SoftDirty() {
 		t.Fatal("soft-dirty works on this host, but NewRemote does not use it")
 	}
+	// This process has many threads, for which every page is read: let
+	// the log believe it has one.
+	sd := as.remote.dirty.(*softDirty)
+	sd.stat.Close()
+	sd.stat = statFile(t, "1 (uringsim) S"+strings.Repeat(" 0", 16)+" 1 0")
 	if _, errno := as.Slice(addr, 2*PageSize); errno != 0 {
 		t.Fatalf("Slice: errno %d", errno)
 	}
@@ -212,6 +221,67 @@ func TestSoftDirty(t *testing.T) {
 	b, _ := as.Slice(addr+PageSize, 1)
 	if r, _, _ := as.RemoteStats(); r-r0 != 1 || b[0] != 'b' {
 		t.Fatalf("read %d pages, shadow %q; want 1, \"b\"", r-r0, b[0])
+	}
+}
+
+// statFile is a file holding text, standing for a /proc/PID file.
+func statFile(t *testing.T, text string) *os.File {
+	name := filepath.Join(t.TempDir(), "stat")
+	if err := os.WriteFile(name, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// TestNumThreads: num_threads is the 20th field of /proc/PID/stat,
+// counted from the command name's last ')', which the name may contain.
+func TestNumThreads(t *testing.T) {
+	f := statFile(t, "42 (a) b (c) S"+strings.Repeat(" 7", 16)+" 3 0 0")
+	if n, err := numThreads(f); err != nil || n != 3 {
+		t.Fatalf("numThreads = %d, %v; want 3", n, err)
+	}
+	for _, bad := range []string{"42 a S 1 2", "42 (a) S 1 2 3"} {
+		if n, err := numThreads(statFile(t, bad)); err == nil {
+			t.Fatalf("numThreads(%q) = %d, want an error", bad, n)
+		}
+	}
+	self, err := os.Open("/proc/self/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer self.Close()
+	// A Go test binary runs more than one thread (sysmon, at least).
+	if n, err := numThreads(self); err != nil || n < 2 {
+		t.Fatalf("numThreads(/proc/self/stat) = %d, %v; want >= 2", n, err)
+	}
+}
+
+// TestSoftDirtyManyThreads: with one thread, the log is the pagemap's
+// soft-dirty bits; with more, it says every page may have been written
+// (another thread may store between the log's read and its clear).
+func TestSoftDirtyManyThreads(t *testing.T) {
+	// A pagemap of four pages: page 1 present and soft-dirty, page 3
+	// present and clean.
+	var entries [4 * 8]byte
+	binary.LittleEndian.PutUint64(entries[8:], pmPresent|pmSoftDirty)
+	binary.LittleEndian.PutUint64(entries[24:], pmPresent)
+	for _, c := range []struct {
+		threads string
+		want    []bool
+	}{{"1", []bool{true, false}}, {"2", []bool{true, true}}} {
+		s := &softDirty{
+			stat:    statFile(t, "1 (p) S"+strings.Repeat(" 0", 16)+" "+c.threads+" 0"),
+			pagemap: statFile(t, string(entries[:])),
+		}
+		dirty := make([]bool, 2)
+		if err := s.written([]uint64{PageSize, 3 * PageSize}, dirty); err != nil || !slices.Equal(dirty, c.want) {
+			t.Fatalf("%s threads: dirty %v, %v; want %v", c.threads, dirty, err, c.want)
+		}
 	}
 }
 

@@ -1,7 +1,9 @@
 package mm
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"os"
 	"strconv"
 	"unsafe"
@@ -35,8 +37,8 @@ const (
 // /proc/PID/pagemap shows.
 // Linux: fs/proc/task_mmu.c:clear_refs_write(), pagemap_read()
 type softDirty struct {
-	pagemap, clearRefs *os.File
-	buf                []byte
+	pagemap, clearRefs, stat *os.File
+	buf                      []byte
 }
 
 // newSoftDirty opens pid's pagemap and clear_refs, or returns nil where
@@ -56,7 +58,13 @@ func newSoftDirty(pid int) dirtyLog {
 		pm.Close()
 		return nil
 	}
-	return &softDirty{pagemap: pm, clearRefs: cr}
+	st, err := os.Open(dir + "stat")
+	if err != nil {
+		pm.Close()
+		cr.Close()
+		return nil
+	}
+	return &softDirty{pagemap: pm, clearRefs: cr, stat: st}
 }
 
 // softDirtyWorks tries soft-dirty tracking on a page of this process: a
@@ -95,7 +103,19 @@ func softDirtyWorks() bool {
 // page reclaimed: what comes back is not what was read), or if it is a
 // file or shared page, which other processes and write(2) change
 // without touching this process's page tables.
+//
+// Of a process with more than one thread, every page may have changed:
+// the log is read, then cleared (stale), and a store another thread makes
+// between the two would be lost from both intervals. With one thread,
+// stopped in the system call being served, nothing can store (nor start
+// a thread that would), so the log is exact.
 func (s *softDirty) written(addrs []uint64, dirty []bool) error {
+	if n, err := numThreads(s.stat); err != nil || n != 1 {
+		for i := range dirty {
+			dirty[i] = true
+		}
+		return nil
+	}
 	for i := 0; i < len(addrs); {
 		j := i + 1
 		for j < len(addrs) && addrs[j] == addrs[j-1]+PageSize {
@@ -136,6 +156,33 @@ func (s *softDirty) clear() error {
 func (s *softDirty) close() {
 	s.pagemap.Close()
 	s.clearRefs.Close()
+	s.stat.Close()
+}
+
+// numThreads reads num_threads, the 20th field of /proc/PID/stat (the
+// fields after the command name, which is in parentheses and may hold
+// any byte, count from its closing one).
+// Linux: fs/proc/array.c:do_task_stat()
+func numThreads(stat *os.File) (int, error) {
+	var buf [512]byte
+	n, err := stat.ReadAt(buf[:], 0)
+	if n == 0 {
+		return 0, err
+	}
+	return parseNumThreads(buf[:n])
+}
+
+// parseNumThreads is numThreads on the file's text.
+func parseNumThreads(b []byte) (int, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("mm: /proc/PID/stat: no command name")
+	}
+	f := bytes.Fields(b[i+1:]) // f[0] is field 3, the state
+	if len(f) < 18 {
+		return 0, errors.New("mm: /proc/PID/stat: too few fields")
+	}
+	return strconv.Atoi(string(f[17]))
 }
 
 // stale returns the pages of all (the pages held) to read again at
@@ -144,9 +191,8 @@ func (s *softDirty) close() {
 // whose write-back it refused; without a log, every page. The log is
 // read, then cleared, then the pages read: a store before the log is
 // read is seen, one after the clear is in the next interval. Of a
-// multi-threaded program, a store by another thread in the instant
-// between the log's read and its clear is missed until that page is
-// written again.
+// multi-threaded program, whose other threads may store between the
+// log's read and its clear, every page is read (softDirty.written).
 func (r *remote) stale(all []*shadowPage) []*shadowPage {
 	if r.dirty == nil {
 		return all
