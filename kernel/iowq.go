@@ -42,21 +42,22 @@ func (ctx *Ctx) initWQOffload(task *Task) *iowq.WQ {
 // Linux: io_uring/io_uring.c:io_prep_async_work()
 func (ctx *Ctx) prepAsyncWork(req *Req) {
 	def := &ctx.k.table.Issue[req.opcode]
-	req.work.Flags.Store(0)
-	req.work.Item = req
-	req.work.ID = req.ID
+	work := req.work()
+	work.Flags.Store(0)
+	work.Item = req
+	work.ID = req.ID
 	if req.flags&REQ_F_FORCE_ASYNC != 0 {
-		req.work.Flags.Or(iowq.IO_WQ_WORK_CONCURRENT)
+		work.Flags.Or(iowq.IO_WQ_WORK_CONCURRENT)
 	}
 	if req.file != nil && req.flags&REQ_F_FIXED_FILE == 0 {
 		req.flags |= fileGetFlags(req.file)
 	}
 	if req.file != nil && req.flags&REQ_F_ISREG != 0 {
 		if def.HashRegFile || ctx.flags&rings.IORING_SETUP_IOPOLL != 0 {
-			iowq.HashWork(&req.work, req.file.ID)
+			iowq.HashWork(work, req.file.ID)
 		}
 	} else if def.UnboundNonregFile && (req.file == nil || !vfs.IsBlockDevice(req.file)) {
-		req.work.Flags.Or(iowq.IO_WQ_WORK_UNBOUND)
+		work.Flags.Or(iowq.IO_WQ_WORK_UNBOUND)
 	}
 }
 
@@ -83,9 +84,9 @@ func (ctx *Ctx) queueIOWQ(t *sim.Thread, req *Req) {
 	if w := ctx.world(); w.Tracing() {
 		w.Emit(t, "io_uring_queue_async_work", sim.U("ctx", ctx.ID), sim.U("req", req.ID),
 			sim.X("user_data", req.cqe.userData), sim.S("opcode", rings.OpName(req.opcode)),
-			sim.I("hashed", b2i(req.work.Flags.Load()&iowq.IO_WQ_WORK_HASHED != 0)))
+			sim.I("hashed", b2i(req.wq.Flags.Load()&iowq.IO_WQ_WORK_HASHED != 0)))
 	}
-	tctx.ioWQ.Enqueue(t, &req.work)
+	tctx.ioWQ.Enqueue(t, req.wq)
 }
 
 func b2i(b bool) int64 {
@@ -188,7 +189,7 @@ func (k *Kernel) wqFreeWork(t *sim.Thread, w *iowq.Work) *iowq.Work {
 	if nxt == nil {
 		return nil
 	}
-	return &nxt.work
+	return nxt.work()
 }
 
 // reqSetRefcount starts counting references on a request.

@@ -81,9 +81,13 @@ type Req struct {
 	// bigCQE holds a 32-byte CQE's extra words; only rings that post
 	// them (CQE32, CQE_MIXED) read or clear it.
 	bigCQE [2]uint64
-	work   iowq.Work    // io_wq_work: the request as io-wq work
-	refs   atomic.Int32 // counted references with REQ_F_REFCOUNT
-	rwRes  int32        // ki_complete's result, applied by reqRWComplete
+	// wq is the request as io-wq work (req->work), made the first time the
+	// request goes to io-wq and kept with the cached request (as apoll is):
+	// the kernel embeds io_wq_work, but here it would put a line in every
+	// request that only io-wq work touches (BenchmarkScalePendingPolls).
+	wq    *iowq.Work
+	refs  atomic.Int32 // counted references with REQ_F_REFCOUNT
+	rwRes int32        // ki_complete's result, applied by reqRWComplete
 	// Cancellation (io_uring/cancel.c): the last ALL/ANY cancel sequence
 	// that matched the request (work.cancel_seq).
 	cancelSeq uint32
@@ -91,8 +95,14 @@ type Req struct {
 	// IOPOLL (io_uring/rw.c): set by the completion, read by io_do_iopoll.
 	iopollCompleted atomic.Bool
 	iopollStart     time.Duration
+}
 
-	_ [16]byte // to 384 bytes: requests allocated in batches stay cache-line aligned
+// work returns req's io-wq work, made at its first use.
+func (req *Req) work() *iowq.Work {
+	if req.wq == nil {
+		req.wq = new(iowq.Work)
+	}
+	return req.wq
 }
 
 // Cmd returns req's op data as *T (io_kiocb_to_cmd). T must fit in 64 bytes
