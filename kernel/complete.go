@@ -258,7 +258,7 @@ func (ctx *Ctx) freeBatchList(t *sim.Thread, reqs []*Req) {
 		// The cancel-table check reads a line the free pass does not
 		// otherwise touch: only invariant builds pay for it.
 		if (invariants && req.hashed()) || ctx.released {
-			ctx.reqAddToCache(t, req) // warns, or frees the ring after its last request
+			ctx.reqAddToCache(t, req) // warns, or lets the exit worker free the ring after its last request
 		} else { // io_req_add_to_cache(), inline
 			ctx.nrReqAllocated--
 			req.compNext, ctx.submitState.freeList = ctx.submitState.freeList, req

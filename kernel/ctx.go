@@ -123,6 +123,9 @@ type Ctx struct {
 	file     *vfs.File
 	dying    bool // percpu_ref_kill: the ring file is going away
 	released bool // the file is gone; memory goes with the last request
+	// refComp is ctx->ref_comp: completed when the last request of a
+	// released ring is freed, which the exit worker waits for.
+	refComp sim.Completion
 }
 
 // submitState is the per-submission batch state (struct io_submit_state).

@@ -147,7 +147,7 @@ func (ctx *Ctx) reqAddToCache(t *sim.Thread, req *Req) {
 	req.compNext = ctx.submitState.freeList
 	ctx.submitState.freeList = req
 	if ctx.nrReqAllocated == 0 && ctx.released {
-		ctx.maybeFree(t)
+		ctx.refComp.Complete(t) // the exit worker frees the ring
 	}
 }
 

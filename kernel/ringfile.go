@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"time"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/uringsim/uringsim/iowq"
@@ -23,68 +25,143 @@ func newRingFile(k *Kernel, ctx *Ctx) *vfs.File {
 	return vfs.NewFile(ringFileOps{}, ctx, "anon_inode:[io_uring]", unix.O_RDWR|unix.O_CLOEXEC, k.NewFileID())
 }
 
-// Release tears the ring down when its last reference goes: queued io-wq
-// work and armed polls are cancelled, overflowed CQEs dropped, and the
-// ring memory is freed once the last in-flight request is (the kernel's
-// percpu refs and io_ring_exit_work).
-// Linux: io_uring/io_uring.c:io_uring_release(), io_ring_ctx_wait_and_kill(), io_ring_exit_work()
+// Release tears the ring down when its last reference goes: the ring's
+// refs are killed, then the exit work cancels what is in flight, again
+// every HZ/20 until the last request is freed, and frees the ring (the
+// kernel's percpu refs and io_ring_exit_work).
+// Linux: io_uring/io_uring.c:io_uring_release(), io_ring_ctx_wait_and_kill()
 //
-// Differs from Linux: the teardown runs in the releasing thread, where
-// Linux queues io_ring_exit_work on a kworker, except when that thread is
-// the ring's own SQ thread (a request's fput of the ring, deferred to its
-// task_work), which cannot park itself: then it runs on a kworker too.
+// Differs from Linux: the exit work's first pass runs in the releasing
+// thread, where Linux queues io_ring_exit_work on a kworker; a kworker
+// thread takes over only when requests are still alive after that pass,
+// or from the start when the releasing thread is the ring's own SQ thread
+// (a request's fput of the ring, deferred to its task_work), which cannot
+// park itself.
 func (ringFileOps) Release(t *sim.Thread, f *vfs.File) {
 	ctx := f.Private.(*Ctx)
 	if ctx.sqData != nil && ctx.sqData.Thread() == t {
-		ctx.world().Go(t, "kworker/u:iou_exit", ctx.exitWork)
+		ctx.world().Go(t, ioRingExitWorker, func(t *sim.Thread) {
+			ctx.waitAndKill(t)
+			ctx.exitWork(t, true)
+		})
 		return
 	}
-	ctx.exitWork(t)
+	ctx.waitAndKill(t)
+	ctx.exitWork(t, false)
 }
 
-// exitWork tears a released ring down.
-// Linux: io_uring/io_uring.c:io_ring_ctx_wait_and_kill(), io_ring_exit_work()
-func (ctx *Ctx) exitWork(t *sim.Thread) {
+// ioRingExitWorker names the kworker that runs a ring's exit work.
+const ioRingExitWorker = "kworker/u:iou_exit"
+
+// ioRingExitInterval is how long the exit work waits for the ring's
+// requests to be freed before it cancels again (HZ / 20), and
+// ioRingExitSlowInterval the wait once five minutes have passed.
+// Linux: io_uring/io_uring.c:io_ring_exit_work()
+const (
+	ioRingExitInterval     = 250 / 20 * jiffy
+	ioRingExitTimeout      = 5 * time.Minute
+	ioRingExitSlowInterval = time.Minute
+)
+
+// waitAndKill kills the ring's refs (no more submissions; task_work
+// cancels instead of running, shouldTerminateTW) and runs the fallback
+// work already queued.
+// Linux: io_uring/io_uring.c:io_ring_ctx_wait_and_kill()
+func (ctx *Ctx) waitAndKill(t *sim.Thread) {
 	ctx.uringLock.Lock(t)
-	ctx.dying = true
-	ctx.iopollTryReapEvents(t)
-	ctx.cqringOverflowFlush(t, true)
-	if ctx.evfd != nil {
-		ctx.eventfdUnregister(t)
-	}
-	ctx.pollRemoveAll(t, nil, true)
-	ctx.waitidRemoveAll(t, nil, true)
-	ctx.futexRemoveAll(t, nil, true)
-	ctx.shutdownZcrxIfqs(t)
+	ctx.dying = true // percpu_ref_kill
 	ctx.uringLock.Unlock(t)
-	ctx.killTimeouts(t, nil, true)
-	for _, tctx := range ctx.tctxList {
-		if tctx.ioWQ != nil {
-			tctx.ioWQ.Cancel(t, func(w *iowq.Work) bool { return w.Item.(*Req).ctx == ctx }, true)
+	ctx.flushFallbackWork(t)
+}
+
+// exitWork cancels the ring's requests, waits for the last of them to be
+// freed, cancelling again each time the wait times out, and frees the
+// ring. onWorker says the caller is already the exit kworker; otherwise a
+// kworker is started for the wait when one is needed.
+// Linux: io_uring/io_uring.c:io_ring_exit_work()
+//
+// Differs from Linux: the task_work that removes each task's node of the
+// ring (io_tctx_exit_cb) is not queued; a task keeps the freed ring in its
+// list, where cancellation finds nothing (the ring has no rings left).
+func (ctx *Ctx) exitWork(t *sim.Thread, onWorker bool) {
+	ctx.exitCancel(t)
+	ctx.released = true
+	if ctx.nrReqAllocated != 0 {
+		if !onWorker {
+			ctx.world().Go(t, ioRingExitWorker, func(t *sim.Thread) {
+				ctx.exitWait(t)
+				ctx.free(t)
+			})
+			return
+		}
+		ctx.exitWait(t)
+	}
+	ctx.free(t)
+}
+
+// exitWait waits for the ring's last request to be freed, cancelling
+// again every ioRingExitInterval.
+// Linux: io_uring/io_uring.c:io_ring_exit_work()
+func (ctx *Ctx) exitWait(t *sim.Thread) {
+	w := ctx.world()
+	deadline := w.Now() + ioRingExitTimeout
+	interval := ioRingExitInterval
+	for !ctx.refComp.WaitTimeout(t, interval) {
+		ctx.exitCancel(t)
+		if w.Now() > deadline {
+			// Linux warns once (WARN_ON_ONCE), not modelled, and
+			// keeps trying, less often.
+			interval = ioRingExitSlowInterval
 		}
 	}
+}
+
+// exitCancel is one pass of the exit work: overflowed CQEs dropped,
+// zero-copy receive queues shut, DEFER_TASKRUN work handed to the
+// fallback work, then every request cancelled (until a pass finds
+// nothing), and the SQ thread's io-wq work of the ring cancelled.
+// Linux: io_uring/io_uring.c:io_ring_exit_work()
+func (ctx *Ctx) exitCancel(t *sim.Thread) {
+	ctx.uringLock.Lock(t)
+	if ctx.checkCQ.Load()&ioCheckCQOverflow != 0 {
+		ctx.cqringOverflowFlush(t, true) // io_cqring_overflow_kill
+	}
+	ctx.shutdownZcrxIfqs(t)
+	ctx.uringLock.Unlock(t)
+	if ctx.flags&rings.IORING_SETUP_DEFER_TASKRUN != 0 {
+		ctx.moveTaskWorkFromLocal(t)
+	}
+	// The SQ thread never reaches this path.
+	for ctx.tryCancelRequests(t, nil, true) {
+		t.Yield() // cond_resched()
+	}
+	if sqd := ctx.sqData; sqd != nil {
+		sqd.Park(t)
+		if sq, ok := sqd.Task().(*sqTask); ok && sq.task.ioUring != nil && sq.task.ioUring.ioWQ != nil {
+			sq.task.ioUring.ioWQ.Cancel(t, func(w *iowq.Work) bool { return w.Item.(*Req).ctx == ctx }, true)
+		}
+		sqd.Unpark(t)
+	}
+}
+
+// free releases the ring: it leaves its SQ thread, and its registered
+// files and buffers, zero-copy receive queues, overflowed CQEs, eventfd,
+// provided buffers and memory go.
+// Linux: io_uring/io_uring.c:io_ring_ctx_free(), io_rings_free()
+func (ctx *Ctx) free(t *sim.Thread) {
 	if ctx.sqData != nil {
 		ctx.sqData.RemoveRing(t, ctx) // io_sq_thread_finish
 	}
-	ctx.released = true
-	ctx.maybeFree(t)
-}
-
-// maybeFree frees the ring memory once the ring file is gone and no
-// request is alive.
-func (ctx *Ctx) maybeFree(t *sim.Thread) {
-	if ctx.released && ctx.nrReqAllocated == 0 {
-		ctx.free(t)
-	}
-}
-
-// free releases the ring memory.
-// Linux: io_uring/io_uring.c:io_ring_ctx_free(), io_rings_free()
-func (ctx *Ctx) free(t *sim.Thread) {
+	ctx.uringLock.Lock(t)
 	ctx.rsrcTablesFree(t)
+	ctx.unregisterZcrxIfqs(t)
+	ctx.cqringOverflowFlush(t, true) // io_cqring_overflow_kill
+	if ctx.evfd != nil {
+		ctx.eventfdUnregister(t)
+	}
 	ctx.bufTable.Destroy()
 	ctx.freeParamRegion()
-	ctx.unregisterZcrxIfqs(t)
+	ctx.uringLock.Unlock(t)
 	if ctx.ringRegion != nil {
 		ctx.ringRegion.Free()
 	}

@@ -84,7 +84,7 @@ func (task *Task) cancelGeneric() {
 			if ctx.sqData != nil {
 				continue // the SQ thread cancels its own requests
 			}
-			if ctx.tryCancelRequests(task, tctx, false) {
+			if ctx.tryCancelRequests(t, tctx, false) {
 				loop = true
 			}
 		}
@@ -117,10 +117,13 @@ func (task *Task) cancelGeneric() {
 // cancels (those whose link holds a REQ_F_INFLIGHT member; all of them
 // with cancelAll): queued io-wq work, deferred (drained) requests, armed
 // polls, waitid and futex waits, timeouts; and it runs the task's
-// DEFER_TASKRUN and task_work. It reports whether it found anything.
-// Linux: io_uring/io_uring.c:io_uring_try_cancel_requests()
-func (ctx *Ctx) tryCancelRequests(task *Task, tctx *Tctx, cancelAll bool) bool {
-	t := task.Thread
+// DEFER_TASKRUN and task_work. With tctx nil (the ring's exit work, on a
+// thread that is not the ring's task) it cancels every request of the
+// ring: the io-wq work of every task of the ring, polled I/O reaped,
+// and the ring's fallback work run instead of a task's task_work. It
+// reports whether it found anything.
+// Linux: io_uring/io_uring.c:io_uring_try_cancel_requests(), io_uring_try_cancel_iowq()
+func (ctx *Ctx) tryCancelRequests(t *sim.Thread, tctx *Tctx, cancelAll bool) bool {
 	ret := false
 	defer_ := ctx.flags&rings.IORING_SETUP_DEFER_TASKRUN != 0
 	if defer_ {
@@ -130,14 +133,36 @@ func (ctx *Ctx) tryCancelRequests(task *Task, tctx *Tctx, cancelAll bool) bool {
 	if ctx.rings == nil {
 		return false // failed during setup: it issued nothing
 	}
-	if tctx.ioWQ != nil {
+	if tctx == nil {
+		// io_uring_try_cancel_iowq: the ring's requests in every io-wq.
+		match := func(w *iowq.Work) bool { return w.Item.(*Req).ctx == ctx }
+		ctx.uringLock.Lock(t)
+		for _, tc := range ctx.tctxList {
+			if tc.ioWQ != nil && tc.ioWQ.Cancel(t, match, true) != iowq.IO_WQ_CANCEL_NOTFOUND {
+				ret = true
+			}
+		}
+		ctx.uringLock.Unlock(t)
+	} else if tctx.ioWQ != nil {
 		// Cancels the task's requests of all rings, not only ctx's.
 		match := func(w *iowq.Work) bool { return matchTaskSafe(t, w.Item.(*Req), tctx, cancelAll) }
 		if tctx.ioWQ.Cancel(t, match, true) != iowq.IO_WQ_CANCEL_NOTFOUND {
 			ret = true
 		}
 	}
-	if defer_ && ctx.submitterTask == task && ctx.runLocalWork(task, math.MaxInt32, math.MaxInt32) > 0 {
+	// The SQ thread does its own polling (and never cancels here).
+	if ctx.flags&rings.IORING_SETUP_SQPOLL == 0 && cancelAll {
+		for len(ctx.iopoll.list) != 0 {
+			ctx.uringLock.Lock(t)
+			ctx.iopollTryReapEvents(t)
+			ctx.uringLock.Unlock(t)
+			ret = true
+			t.Yield() // cond_resched()
+		}
+	}
+	// io_allowed_defer_tw_run: only the submitter task runs local work.
+	if defer_ && tctx != nil && ctx.submitterTask == tctx.task &&
+		ctx.runLocalWork(tctx.task, math.MaxInt32, math.MaxInt32) > 0 {
 		ret = true
 	}
 	ctx.uringLock.Lock(t)
@@ -147,7 +172,10 @@ func (ctx *Ctx) tryCancelRequests(task *Task, tctx *Tctx, cancelAll bool) bool {
 	ret = ctx.futexRemoveAll(t, tctx, cancelAll) || ret
 	ctx.uringLock.Unlock(t)
 	ret = ctx.killTimeouts(t, tctx, cancelAll) || ret
-	return task.runTaskWork(t) || ret
+	if tctx == nil {
+		return ctx.flushFallbackWork(t) || ret
+	}
+	return tctx.task.runTaskWork(t) || ret
 }
 
 // cancelDeferFiles fails with -ECANCELED the drained requests up to the
@@ -269,9 +297,16 @@ func (fw *fallbackWork) start(t *sim.Thread, ctx *Ctx) {
 
 // fallbackTW moves a task's io_uring task_work, which the task can no
 // longer take, to each request's ring's fallback work, a jiffy later.
-// Linux: io_uring/io_uring.c:io_fallback_tw(), __io_fallback_tw()
+// Linux: io_uring/io_uring.c:io_fallback_tw()
 func fallbackTW(t *sim.Thread, tctx *Tctx) {
-	for node := tctx.taskList.DelAll(t); node != nil; {
+	fallbackTWList(t, tctx.taskList.DelAll(t))
+}
+
+// fallbackTWList moves the task_work list from node on to each request's
+// ring's fallback work, a jiffy later.
+// Linux: io_uring/io_uring.c:__io_fallback_tw()
+func fallbackTWList(t *sim.Thread, node *sim.LLNode) {
+	for node != nil {
 		next := node.Next
 		req := node.Item.(*Req)
 		fw := &req.ctx.fallback
@@ -281,6 +316,28 @@ func fallbackTW(t *sim.Thread, tctx *Tctx) {
 		}
 		node = next
 	}
+}
+
+// moveTaskWorkFromLocal hands the ring's DEFER_TASKRUN work, which its
+// task will never run now, to the fallback work.
+// Linux: io_uring/io_uring.c:io_move_task_work_from_local()
+func (ctx *Ctx) moveTaskWorkFromLocal(t *sim.Thread) {
+	fallbackTWList(t, ctx.workLList.DelAll(t))
+	fallbackTWList(t, ctx.retryLList.Swap(nil))
+}
+
+// flushFallbackWork runs the ring's fallback work now if any is queued
+// and reports whether it did (flush_delayed_work). The kick already timed
+// finds the list empty.
+// Differs from Linux: a run the fallback kworker has already started is
+// not waited for (the caller's next uringLock waits for its end).
+// Linux: kernel/workqueue.c:flush_delayed_work()
+func (ctx *Ctx) flushFallbackWork(t *sim.Thread) bool {
+	if ctx.fallback.list.Empty() {
+		return false
+	}
+	ctx.fallbackReqFunc(t)
+	return true
 }
 
 // fallbackReqFunc runs the fallback list, newest first as the kernel walks
