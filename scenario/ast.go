@@ -239,8 +239,13 @@ type MemCmd struct {
 	Fill Num
 }
 
-// CloseCmd is `close FILE`.
-type CloseCmd struct{ File string }
+// CloseCmd is `close FILE [quiesce=0]`. NoQuiesce (quiesce=0, rings
+// only) closes a host ring without first cancelling its requests, for a
+// scenario that shows what the kernel's teardown does with them.
+type CloseCmd struct {
+	File      string
+	NoQuiesce bool
+}
 
 // TaskCmd is `task NAME`.
 type TaskCmd struct{ Name string }

@@ -246,7 +246,7 @@ func (x *runner) closeCmd(line int, c *CloseCmd) *failure {
 			return failf(line, "ring %s is already closed", c.File)
 		}
 		x.unwatch(rs)
-		if err := x.closeRing(rs); err != nil {
+		if err := x.closeRingQuiesce(rs, !c.NoQuiesce); err != nil {
 			return failf(line, "close ring %s: %s", c.File, fmtErr(err))
 		}
 		return nil

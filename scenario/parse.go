@@ -779,7 +779,19 @@ func (p *parser) closeCmd(w token, args []token) (Payload, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CloseCmd{File: name}, p.noArgs(w, args)
+	c := &CloseCmd{File: name}
+	err = p.kvs("close", args, func(t token) (bool, error) {
+		if t.key != "quiesce" {
+			return false, nil
+		}
+		if o, _ := p.lookup(name); o.Kind != ObjRing {
+			return true, p.errf(t.line, "close %s: quiesce= is for rings", name)
+		}
+		n, err := p.num(t, 1, false)
+		c.NoQuiesce = n.V == 0
+		return true, err
+	})
+	return c, err
 }
 
 // ---- SQEs and system calls ----

@@ -496,9 +496,14 @@ func (x *runner) cleanup() {
 
 // closeRing closes a ring of the scenario's, on the host after
 // quiesceHostRing.
-func (x *runner) closeRing(rs *ringState) error {
+func (x *runner) closeRing(rs *ringState) error { return x.closeRingQuiesce(rs, true) }
+
+// closeRingQuiesce is closeRing, quiescing a host ring first only if
+// quiesce is set (`close RING quiesce=0` leaves its requests to the
+// kernel's teardown).
+func (x *runner) closeRingQuiesce(rs *ringState, quiesce bool) error {
 	rs.closed = true
-	if x.m == nil {
+	if x.m == nil && quiesce {
 		quiesceHostRing(rs.r)
 	}
 	return rs.r.Close()
