@@ -109,8 +109,8 @@ func (ctx *Ctx) exitWait(t *sim.Thread) {
 	for !ctx.refComp.WaitTimeout(t, interval) {
 		ctx.exitCancel(t)
 		if w.Now() > deadline {
-			// Linux warns once (WARN_ON_ONCE), not modelled, and
-			// keeps trying, less often.
+			// Differs from Linux: no WARN_ON_ONCE here; it
+			// keeps trying, less often, as Linux does.
 			interval = ioRingExitSlowInterval
 		}
 	}
