@@ -135,10 +135,13 @@ func (ctx *Ctx) tryCancelRequests(t *sim.Thread, tctx *Tctx, cancelAll bool) boo
 	}
 	if tctx == nil {
 		// io_uring_try_cancel_iowq: the ring's requests in every io-wq.
+		// Differs from Linux: work found running (already told to stop)
+		// does not count, or the exit work would spin on it and stop
+		// virtual time; its HZ/20 wait covers it.
 		match := func(w *iowq.Work) bool { return w.Item.(*Req).ctx == ctx }
 		ctx.uringLock.Lock(t)
 		for _, tc := range ctx.tctxList {
-			if tc.ioWQ != nil && tc.ioWQ.Cancel(t, match, true) != iowq.IO_WQ_CANCEL_NOTFOUND {
+			if tc.ioWQ != nil && tc.ioWQ.Cancel(t, match, true) == iowq.IO_WQ_CANCEL_OK {
 				ret = true
 			}
 		}
