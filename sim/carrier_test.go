@@ -37,8 +37,7 @@ func TestCarriersSameTrace(t *testing.T) {
 		t.Fatalf("pool has %d free carriers after Close", n)
 	}
 	if after := settle(before); after > before {
-		buf := make([]byte, 1<<16)
-		t.Fatalf("goroutines: %d before, %d after Close\n%s", before, after, buf[:runtime.Stack(buf, true)])
+		t.Fatalf("goroutines: %d before, %d after Close\n%s", before, after, stacks())
 	}
 }
 
@@ -102,10 +101,10 @@ func TestCarriersGo(t *testing.T) {
 		<-done
 	}
 	if after := settle(before + 2); after > before+2 {
-		t.Fatalf("goroutines: %d before, %d with the pool idle (max 2)", before, after)
+		t.Fatalf("goroutines: %d before, %d with the pool idle (max 2)\n%s", before, after, stacks())
 	}
 	pool.Close()
 	if after := settle(before); after > before {
-		t.Fatalf("goroutines: %d before, %d after Close", before, after)
+		t.Fatalf("goroutines: %d before, %d after Close\n%s", before, after, stacks())
 	}
 }

@@ -105,16 +105,25 @@ func isDivergence(r any) (*sim.ReplayDivergence, bool) {
 	return d, ok
 }
 
-// settle waits for the goroutine count to fall to at most n.
+// settle waits, up to 5 s, for the goroutine count to fall to at most n:
+// an ended goroutine leaves the count only when the runtime has run its
+// exit, which under -race on a loaded machine can take longer than a
+// few milliseconds (seen: TestCarriersGo, one failure in make test).
+// A leak stays, so a longer wait only delays its report.
 func settle(n int) int {
-	var g int
-	for range 200 {
-		g = runtime.NumGoroutine()
-		if g <= n {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		g := runtime.NumGoroutine()
+		if g <= n || time.Now().After(deadline) {
 			return g
 		}
 		runtime.Gosched()
 		time.Sleep(time.Millisecond)
 	}
-	return g
+}
+
+// stacks is every goroutine's stack, for a failure that counts them.
+func stacks() []byte {
+	buf := make([]byte, 1<<16)
+	return buf[:runtime.Stack(buf, true)]
 }

@@ -73,8 +73,7 @@ func TestShutdownNoLeak(t *testing.T) {
 				}
 			}
 			if after := settle(before); after > before {
-				buf := make([]byte, 1<<16)
-				t.Fatalf("goroutines: %d before, %d after\n%s", before, after, buf[:runtime.Stack(buf, true)])
+				t.Fatalf("goroutines: %d before, %d after\n%s", before, after, stacks())
 			}
 		})
 	}
