@@ -208,16 +208,7 @@ func liveWorkers(r *sim.Recorder) []int64 {
 	for _, ev := range r.Events {
 		switch ev.Name {
 		case "sched_process_fork":
-			var comm string
-			var pid int64
-			for _, f := range ev.Fields {
-				switch f.Key {
-				case "child_comm":
-					comm = f.Str
-				case "child_pid":
-					pid = f.Int
-				}
-			}
+			comm, pid := ev.Field("child_comm").Str, ev.Field("child_pid").Int
 			if strings.HasPrefix(comm, "iou-wrk-") {
 				live[pid] = true
 				order = append(order, pid)

@@ -48,16 +48,7 @@ func TestRingExitCancelsDrained(t *testing.T) {
 			if ev.Name != "io_uring_complete" {
 				continue
 			}
-			var ud, r int64
-			for _, f := range ev.Fields {
-				switch f.Key {
-				case "user_data":
-					ud = f.Int
-				case "res":
-					r = f.Int
-				}
-			}
-			res[ud] = r
+			res[ev.Field("user_data").Int] = ev.Field("res").Int
 		}
 		if res[1] != -125 || res[2] != -125 || len(res) != 2 {
 			t.Fatalf("seed %d: completions %v, want both user_data 1 and 2 -ECANCELED (-125)", seed, res)

@@ -37,6 +37,16 @@ type Event struct {
 	Fields     []Field
 }
 
+// Field returns the event's field named key, or the zero Field.
+func (e *Event) Field(key string) Field {
+	for _, f := range e.Fields {
+		if f.Key == key {
+			return f
+		}
+	}
+	return Field{}
+}
+
 // Sink receives trace events. The event and its Fields are only valid
 // during the call: a sink that keeps them must copy them. Calls are
 // serialised (one at a time) in both modes.
