@@ -36,15 +36,11 @@ func (m *procMaps) readable(vmas []vma) ([]vma, error) {
 		return vmas, err
 	}
 	if len(m.buf) == 0 {
-		// The file holds the mm it was opened on (proc_maps_open()),
-		// which the process's execve replaced, and reads as empty: open
-		// it again.
-		f, err := os.Open(m.f.Name())
-		if err != nil {
+		// Empty: the process's execve replaced the mm the file holds
+		// (proc_maps_open()).
+		if err := reopen(&m.f); err != nil {
 			return vmas, err
 		}
-		m.f.Close()
-		m.f = f
 		if err := m.read(); err != nil {
 			return vmas, err
 		}
@@ -66,6 +62,19 @@ func (m *procMaps) readable(vmas []vma) ([]vma, error) {
 		}
 	}
 	return vmas, nil
+}
+
+// reopen opens *f's file again, closing the old one. A /proc/PID file
+// that holds the mm it was opened on (maps, pagemap) reads as empty or
+// fails once the process's execve has replaced that mm.
+func reopen(f **os.File) error {
+	nf, err := os.Open((*f).Name())
+	if err != nil {
+		return err
+	}
+	(*f).Close()
+	*f = nf
+	return nil
 }
 
 // read reads the whole text into buf.

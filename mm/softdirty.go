@@ -127,15 +127,12 @@ func (s *softDirty) written(addrs []uint64, dirty []bool) error {
 		}
 		b := s.buf[:n]
 		if _, err := s.pagemap.ReadAt(b, int64(addrs[i]/PageSize*8)); err != nil {
-			// The file holds the mm it was opened on (pagemap_open()),
-			// which the process's execve replaced: open it again.
-			f, err := os.Open(s.pagemap.Name())
-			if err != nil {
+			// The process's execve replaced the mm the file holds
+			// (pagemap_open()).
+			if err := reopen(&s.pagemap); err != nil {
 				return err
 			}
-			s.pagemap.Close()
-			s.pagemap = f
-			if _, err := f.ReadAt(b, int64(addrs[i]/PageSize*8)); err != nil {
+			if _, err := s.pagemap.ReadAt(b, int64(addrs[i]/PageSize*8)); err != nil {
 				return err
 			}
 		}
