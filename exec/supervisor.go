@@ -72,9 +72,9 @@ type Result struct {
 	// Pages of the program's memory read, written back, and refused
 	// at write-back (mm.AddressSpace.RemoteStats).
 	PagesRead, PagesWritten, WritesDropped int64
-	// SoftDirty: each call re-read only the pages the program wrote
-	// (soft-dirty tracking); without it, every page held
-	// (mm.AddressSpace.SoftDirty).
+	// SoftDirty: while the program had one thread, each call re-read
+	// only the pages it wrote (soft-dirty tracking); without it, or with
+	// more threads, every page held (mm.AddressSpace.SoftDirty).
 	SoftDirty bool
 }
 

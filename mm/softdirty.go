@@ -226,6 +226,7 @@ func (r *remote) stopTracking() {
 	}
 }
 
-// SoftDirty reports whether Refresh re-reads only the pages the process
-// wrote (soft-dirty tracking) rather than every page held.
+// SoftDirty reports whether Refresh uses soft-dirty tracking: it re-reads
+// only the pages the process wrote while the process has one thread, and
+// every page held otherwise (softDirty.written).
 func (as *AddressSpace) SoftDirty() bool { return as.remote != nil && as.remote.dirty != nil }

@@ -106,7 +106,7 @@ func runExec(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "uringsim exec: %s killed by signal %d (%v)\n", prog[0], int(res.Signal), res.Signal)
 	}
 	if *stats {
-		reread := "pages the program wrote re-read at each call (soft-dirty)"
+		reread := "pages the program wrote re-read at each call while it had one thread, every page held with more (soft-dirty)"
 		if !res.SoftDirty {
 			reread = "every page held re-read at each call (the host lacks soft-dirty tracking)"
 		}
