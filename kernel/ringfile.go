@@ -5,7 +5,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/uringsim/uringsim/iowq"
 	"github.com/uringsim/uringsim/mm"
 	"github.com/uringsim/uringsim/rings"
 	"github.com/uringsim/uringsim/sim"
@@ -138,7 +137,7 @@ func (ctx *Ctx) exitCancel(t *sim.Thread) {
 	if sqd := ctx.sqData; sqd != nil {
 		sqd.Park(t)
 		if sq, ok := sqd.Task().(*sqTask); ok && sq.task.ioUring != nil && sq.task.ioUring.ioWQ != nil {
-			sq.task.ioUring.ioWQ.Cancel(t, func(w *iowq.Work) bool { return w.Item.(*Req).ctx == ctx }, true)
+			sq.task.ioUring.ioWQ.Cancel(t, ctx.cancelCtxCB, true)
 		}
 		sqd.Unpark(t)
 	}

@@ -138,10 +138,9 @@ func (ctx *Ctx) tryCancelRequests(t *sim.Thread, tctx *Tctx, cancelAll bool) boo
 		// Differs from Linux: work found running (already told to stop)
 		// does not count, or the exit work would spin on it and stop
 		// virtual time; its HZ/20 wait covers it.
-		match := func(w *iowq.Work) bool { return w.Item.(*Req).ctx == ctx }
 		ctx.uringLock.Lock(t)
 		for _, tc := range ctx.tctxList {
-			if tc.ioWQ != nil && tc.ioWQ.Cancel(t, match, true) == iowq.IO_WQ_CANCEL_OK {
+			if tc.ioWQ != nil && tc.ioWQ.Cancel(t, ctx.cancelCtxCB, true) == iowq.IO_WQ_CANCEL_OK {
 				ret = true
 			}
 		}
@@ -180,6 +179,10 @@ func (ctx *Ctx) tryCancelRequests(t *sim.Thread, tctx *Tctx, cancelAll bool) boo
 	}
 	return tctx.task.runTaskWork(t) || ret
 }
+
+// cancelCtxCB matches the io-wq work of ctx's requests.
+// Linux: io_uring/io_uring.c:io_cancel_ctx_cb()
+func (ctx *Ctx) cancelCtxCB(w *iowq.Work) bool { return w.Item.(*Req).ctx == ctx }
 
 // cancelDeferFiles fails with -ECANCELED the drained requests up to the
 // newest one of tctx's that matches, keeping the order of the rest.
