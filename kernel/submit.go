@@ -64,8 +64,16 @@ func (ctx *Ctx) submitSQEs(task *Task, nr uint32) int {
 			}
 		} else if tracing || st.linkHead != nil || req.flags&(IO_REQ_LINK_FLAGS|REQ_F_FORCE_ASYNC|REQ_F_FAIL) != 0 {
 			ctx.submitInitialised(t, req)
-		} else if e := ctx.issueSQE(t, req, IO_URING_F_NONBLOCK|IO_URING_F_COMPLETE_DEFER); e != 0 {
-			ctx.queueAsync(t, req, e) // io_queue_sqe(), written out
+		} else if def := &ctx.issueDefs[req.opcode]; def.NeedsFile {
+			if e := ctx.issueSQE(t, req, IO_URING_F_NONBLOCK|IO_URING_F_COMPLETE_DEFER); e != 0 {
+				ctx.queueAsync(t, req, e) // io_queue_sqe(), written out
+			}
+		} else if armLT, ret := req.flags&REQ_F_ARM_LTIMEOUT != 0, def.Issue(t, req, IO_URING_F_NONBLOCK|IO_URING_F_COMPLETE_DEFER); ret == IOU_COMPLETE {
+			// io_issue_sqe() for an op without a file, written out:
+			// one call less per request for the common completion.
+			ctx.reqCompleteDefer(req)
+		} else if e := ctx.issueDone(t, req, def, IO_URING_F_NONBLOCK|IO_URING_F_COMPLETE_DEFER, armLT, ret); e != 0 {
+			ctx.queueAsync(t, req, e)
 		}
 		left--
 	}
@@ -321,7 +329,15 @@ func (ctx *Ctx) issueSQE(t *sim.Thread, req *Req, issueFlags uint32) int {
 	// thread may already be writing req.flags (a TIMEOUT whose hrtimer
 	// fires at once sets REQ_F_FAIL), harmless in C, a data race in Go.
 	armLT := req.flags&REQ_F_ARM_LTIMEOUT != 0
-	ret := def.Issue(t, req, issueFlags)
+	return ctx.issueDone(t, req, def, issueFlags, armLT, def.Issue(t, req, issueFlags))
+}
+
+// issueDone is io_issue_sqe() past the op's issue handler, which returned
+// ret: a completion is queued for the batch flush (or posted directly from
+// io-wq); a request that stays armed gets its linked timeout (armLT: it
+// had REQ_F_ARM_LTIMEOUT before the issue) and joins the iopoll list.
+// Linux: io_uring/io_uring.c:io_issue_sqe()
+func (ctx *Ctx) issueDone(t *sim.Thread, req *Req, def *IssueDef, issueFlags uint32, armLT bool, ret int) int {
 	switch ret {
 	case IOU_COMPLETE:
 		if issueFlags&IO_URING_F_COMPLETE_DEFER != 0 {
