@@ -162,8 +162,22 @@ func (ctx *Ctx) commitCQRingFlush(t *sim.Thread) {
 
 // reqCompleteDefer queues req for the batched completion flush.
 // Linux: io_uring/io_uring.h:io_req_complete_defer()
+// io_uring/slist.h:wq_list_add_tail()
+//
+// req.compNext is already nil, as wq_list_add_tail() would set it: a
+// request is on no list once allocReq hands it out, and freeBatchList
+// unlinks one it does not free.
 func (ctx *Ctx) reqCompleteDefer(req *Req) {
-	ctx.submitState.complReqs = append(ctx.submitState.complReqs, req)
+	st := &ctx.submitState
+	if invariants {
+		ctx.k.warnOn(req.compNext != nil || req == st.complLast, "completing a request already on a list")
+	}
+	if st.complLast == nil {
+		st.complFirst = req
+	} else {
+		st.complLast.compNext = req
+	}
+	st.complLast = req
 }
 
 // submitFlushCompletions posts the CQEs of every request completed in the
@@ -172,17 +186,21 @@ func (ctx *Ctx) reqCompleteDefer(req *Req) {
 // Linux: io_uring/io_uring.c:__io_submit_flush_completions()
 func (ctx *Ctx) submitFlushCompletions(t *sim.Thread) {
 	st := &ctx.submitState
-	if len(st.complReqs) == 0 && !st.cqFlush {
+	if st.complFirst == nil && !st.cqFlush {
 		return
 	}
 	w := ctx.world()
 	if w.Tracing() {
-		w.Emit(t, "__io_submit_flush_completions", sim.U("ctx", ctx.ID), sim.I("nr", int64(len(st.complReqs))))
+		nr := 0
+		for req := st.complFirst; req != nil; req = req.compNext {
+			nr++
+		}
+		w.Emit(t, "__io_submit_flush_completions", sim.U("ctx", ctx.ID), sim.I("nr", int64(nr)))
 	}
 	// fillCQEReq's tests that hold for the whole batch, made once.
 	cached := ctx.cqeShift == 0 && !w.Tracing()
 	ctx.cqLockMaybe(t)
-	for _, req := range st.complReqs {
+	for req := st.complFirst; req != nil; req = req.compNext {
 		if req.flags&(REQ_F_CQE_SKIP|REQ_F_REISSUE) != 0 || cached && ctx.fillCQECached(req) {
 			continue
 		}
@@ -197,12 +215,9 @@ func (ctx *Ctx) submitFlushCompletions(t *sim.Thread) {
 		}
 	}
 	ctx.cqUnlockPostMaybe(t)
-	if len(st.complReqs) != 0 {
-		reqs := st.complReqs
-		st.complReqs = st.complReqs[:0]
-		// Not cleared: the stale pointers past len are to this ring's
-		// own cached requests, which live as long as it does.
-		ctx.freeBatchList(t, reqs)
+	if first := st.complFirst; first != nil {
+		st.complFirst, st.complLast = nil, nil
+		ctx.freeBatchList(t, first)
 	}
 	if ctx.drainActive {
 		ctx.queueDeferred(t)
@@ -215,11 +230,18 @@ func (ctx *Ctx) submitFlushCompletions(t *sim.Thread) {
 // the loop, without a call for the common case (a request holding no
 // file, node or buffer).
 // Linux: io_uring/io_uring.c:io_free_batch_list()
-func (ctx *Ctx) freeBatchList(t *sim.Thread, reqs []*Req) {
-	for _, req := range reqs {
+func (ctx *Ctx) freeBatchList(t *sim.Thread, first *Req) {
+	for next := first; next != nil; {
+		req := next
+		next = req.compNext // before the free list reuses the link
 		if req.flags&IO_REQ_CLEAN_SLOW_FLAGS != 0 {
-			if req.flags&REQ_F_REFCOUNT != 0 && !reqRefPutAndTest(req) {
-				continue // io-wq still holds it
+			if req.flags&REQ_F_REFCOUNT != 0 {
+				// Unlinked before the put: whoever drops the last
+				// reference may complete it again at once.
+				req.compNext = nil
+				if !reqRefPutAndTest(req) {
+					continue // io-wq still holds it
+				}
 			}
 			if req.flags&IO_REQ_LINK_FLAGS != 0 {
 				ctx.queueNext(t, req)

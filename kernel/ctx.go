@@ -131,11 +131,13 @@ type Ctx struct {
 // submitState is the per-submission batch state (struct io_submit_state).
 // Linux: include/linux/io_uring_types.h:struct io_submit_state
 type submitState struct {
-	freeList  *Req   // cached free requests, a stack through Req.compNext
-	complReqs []*Req // requests completed in this batch, flushed together
-	linkHead  *Req
-	linkLast  *Req
-	cqFlush   bool
+	freeList *Req // cached free requests, a stack through Req.compNext
+	// complFirst and complLast are compl_reqs, the requests completed
+	// in this batch and flushed together: a list through Req.compNext.
+	complFirst, complLast *Req
+	linkHead              *Req
+	linkLast              *Req
+	cqFlush               bool
 }
 
 // Flags returns the ring's setup flags.

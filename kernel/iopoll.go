@@ -126,10 +126,12 @@ func (ctx *Ctx) doIopoll(t *sim.Thread, forceNonspin bool) int {
 		return 0
 	}
 	st := &ctx.submitState
-	if ctx.k.warnOn(len(st.complReqs) != 0, "io_do_iopoll: completion batch not empty") {
+	if ctx.k.warnOn(st.complFirst != nil, "io_do_iopoll: completion batch not empty") {
 		return 0
 	}
-	st.complReqs = append(st.complReqs, ip.list[:n]...)
+	for _, req := range ip.list[:n] {
+		ctx.reqCompleteDefer(req)
+	}
 	clear(ip.list[:n])
 	ip.list = append(ip.list[:0], ip.list[n:]...)
 	ip.pending.Store(int32(len(ip.list)))

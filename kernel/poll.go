@@ -517,7 +517,7 @@ func pollMultishotRetry(req *Req) { req.pollRefs.Add(1) }
 // let go of the request, and so turns one-shot (EPOLL_URING_WAKE).
 // Linux: io_uring/io_uring.c:io_req_post_cqe()
 func (ctx *Ctx) reqPostCQE(t *sim.Thread, req *Req, res int32, cflags uint32) bool {
-	if len(ctx.submitState.complReqs) != 0 {
+	if ctx.submitState.complFirst != nil {
 		ctx.submitFlushCompletions(t)
 	}
 	return ctx.fillCQEAuxDeferred(t, req, res, cflags, nil)
