@@ -618,9 +618,12 @@ func (r *Ring) SQRingWait() (int, error) {
 
 // peek is __io_uring_peek_cqe(): the CQE at the head and how many slots
 // are filled, skipping IORING_CQE_F_SKIP fillers of a CQE_MIXED ring.
+// With orWait an empty CQ is WaitCQENr(waitNr) instead, as in liburing's
+// inline io_uring_peek_cqe() and io_uring_wait_cqe(), which PeekCQE and
+// WaitCQE are: written here, they cost one call less per CQE.
 //
 // Linux: liburing src/include/liburing.h:__io_uring_peek_cqe()
-func (r *Ring) peek() (*rings.CQE, uint32) {
+func (r *Ring) peek(orWait bool, waitNr uint32) (*rings.CQE, uint32, error) {
 	for {
 		if !r.yieldFast() {
 			r.yield()
@@ -629,14 +632,18 @@ func (r *Ring) peek() (*rings.CQE, uint32) {
 		head := rings.ReadOnce(r.cqHead)
 		avail := tail - head
 		if avail == 0 {
-			return nil, 0
+			if orWait {
+				cqe, err := r.WaitCQENr(waitNr)
+				return cqe, 0, err
+			}
+			return nil, 0, nil
 		}
 		cqe := r.view.CQE(head)
 		if r.mixed && cqe.Flags&rings.IORING_CQE_F_SKIP != 0 {
 			r.CQAdvance(1)
 			continue
 		}
-		return cqe, avail
+		return cqe, avail, nil
 	}
 }
 
@@ -666,7 +673,7 @@ func (r *Ring) getCQE(d *getData) (*rings.CQE, int, error) {
 		needEnter := false
 		var flags uint32
 		var avail uint32
-		cqe, avail = r.peek()
+		cqe, avail, _ = r.peek(false, 0)
 		if cqe == nil && d.waitNr == 0 && d.submit == 0 {
 			// Having looped we already entered; with nothing to
 			// submit or wait for, don't keep retrying.
@@ -716,10 +723,8 @@ func (r *Ring) getCQE(d *getData) (*rings.CQE, int, error) {
 //
 // Linux: liburing src/include/liburing.h:io_uring_peek_cqe()
 func (r *Ring) PeekCQE() (*rings.CQE, error) {
-	if cqe, _ := r.peek(); cqe != nil {
-		return cqe, nil
-	}
-	return r.WaitCQENr(0)
+	cqe, _, err := r.peek(true, 0)
+	return cqe, err
 }
 
 // WaitCQE returns the CQE at the head of the CQ, waiting for one.
@@ -728,10 +733,8 @@ func (r *Ring) PeekCQE() (*rings.CQE, error) {
 func (r *Ring) WaitCQE() (*rings.CQE, error) {
 	// A CQE already there is returned without the wait loop, as
 	// liburing's inline io_uring_wait_cqe() does.
-	if cqe, _ := r.peek(); cqe != nil {
-		return cqe, nil
-	}
-	return r.WaitCQENr(1)
+	cqe, _, err := r.peek(true, 1)
+	return cqe, err
 }
 
 // WaitCQENr waits until waitNr CQEs are in the CQ and returns the one at
