@@ -219,7 +219,7 @@ func (ctx *Ctx) submitFlushCompletions(t *sim.Thread) {
 		st.complFirst, st.complLast = nil, nil
 		ctx.freeBatchList(t, first)
 	}
-	if ctx.drainActive {
+	if ctx.drainActive() {
 		ctx.queueDeferred(t)
 	}
 	st.cqFlush = false

@@ -47,17 +47,20 @@ type Ctx struct {
 	// Submission side, under uringLock.
 	uringLock sim.Mutex
 	// bufTable is ctx->io_bl_xa: the provided-buffer groups (kbuf).
-	bufTable      kbuf.Table
-	fileTable     rsrc.FileTable // ctx->file_table: fixed files (kernel/filetable.go)
-	bufTableRsrc  rsrc.Data      // ctx->buf_table: registered buffers (kernel/rsrc.go)
-	cachedSQHead  uint32
-	submitState   submitState
-	reqSeq        uint64        // request IDs for traces
-	restricted    bool          // ctx->restricted: restrictions in force (kernel/restrictions.go)
+	bufTable     kbuf.Table
+	fileTable    rsrc.FileTable // ctx->file_table: fixed files (kernel/filetable.go)
+	bufTableRsrc rsrc.Data      // ctx->buf_table: registered buffers (kernel/rsrc.go)
+	cachedSQHead uint32
+	submitState  submitState
+	reqSeq       uint64 // request IDs for traces
+	// initSlow holds ctx->restricted (restrictions in force,
+	// kernel/restrictions.go), ctx->drain_active and ctx->drain_next,
+	// which are bits of one word in the kernel too, so that initReq tests
+	// them at once; and IORING_SETUP_IOPOLL, whose check folds into the
+	// same test.
+	initSlow      uint8
 	restrictions  restriction   // ctx->restrictions
 	personalities personalities // ctx->personalities (kernel/personality.go)
-	drainActive   bool
-	drainNext     bool
 	drainDisable  bool
 	deferList     []*Req // ctx->defer_list: drained requests (link heads)
 	nrDrained     uint32 // requests (counting links) on deferList
@@ -127,6 +130,20 @@ type Ctx struct {
 	// released ring is freed, which the exit worker waits for.
 	refComp sim.Completion
 }
+
+// Ctx.initSlow bits.
+const (
+	ctxRestricted  uint8 = 1 << iota // ctx->restricted
+	ctxDrainActive                   // ctx->drain_active
+	ctxDrainNext                     // ctx->drain_next
+	ctxIopoll                        // IORING_SETUP_IOPOLL
+)
+
+// restricted is ctx->restricted.
+func (ctx *Ctx) restricted() bool { return ctx.initSlow&ctxRestricted != 0 }
+
+// drainActive is ctx->drain_active.
+func (ctx *Ctx) drainActive() bool { return ctx.initSlow&ctxDrainActive != 0 }
 
 // submitState is the per-submission batch state (struct io_submit_state).
 // Linux: include/linux/io_uring_types.h:struct io_submit_state

@@ -29,7 +29,7 @@ func (ctx *Ctx) drainReq(t *sim.Thread, req *Req) {
 	ctx.deferList = append(ctx.deferList, req)
 	ctx.queueDeferred(t)
 	if !drain && len(ctx.deferList) == 0 {
-		ctx.drainActive = false
+		ctx.initSlow &^= ctxDrainActive
 	}
 }
 

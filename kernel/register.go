@@ -251,7 +251,7 @@ func (ctx *Ctx) registerEnableRings(task *Task) int {
 		}
 	}
 	if ctx.restrictions.registered {
-		ctx.restricted = true
+		ctx.initSlow |= ctxRestricted
 	}
 	ctx.flags &^= rings.IORING_SETUP_R_DISABLED
 	if ctx.sqData != nil {

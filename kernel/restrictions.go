@@ -102,5 +102,5 @@ func (ctx *Ctx) checkRestriction(opcode, sqeFlags uint8) bool {
 // (already below IORING_REGISTER_LAST).
 // Linux: io_uring/register.c:__io_uring_register()
 func (ctx *Ctx) registerAllowed(opcode uint32) bool {
-	return !ctx.restricted || testBit(ctx.restrictions.registerOp[:], opcode)
+	return !ctx.restricted() || testBit(ctx.restrictions.registerOp[:], opcode)
 }

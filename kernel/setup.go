@@ -105,6 +105,9 @@ func create(task *Task, entries uint32, p *rings.Params, uparams uint64) int {
 	}
 	k := task.Proc.K
 	ctx := &Ctx{k: k, issueDefs: &k.table.Issue, ID: k.nextCtxID.Add(1), flags: p.Flags, cqWaitNr: IO_CQ_WAKE_INIT}
+	if p.Flags&rings.IORING_SETUP_IOPOLL != 0 {
+		ctx.initSlow = ctxIopoll
+	}
 	ctx.cancelTable.init(p.CQEntries) // io_ring_ctx_alloc
 	k.liveAddCtx(ctx)
 	if ctx.flags&rings.IORING_SETUP_DEFER_TASKRUN != 0 &&

@@ -146,25 +146,26 @@ func (ctx *Ctx) initReq(task *Task, req *Req, sqe *rings.SQE) int {
 			ctx.initReqDrain(req)
 		}
 	}
-	if ctx.restricted && !ctx.checkRestriction(opcode, sqeFlags) {
-		return -EACCES
-	}
-	if ctx.drainActive || ctx.drainNext {
+	if ctx.initSlow != 0 {
+		if ctx.restricted() && !ctx.checkRestriction(opcode, sqeFlags) {
+			return -EACCES
+		}
 		// Knock it to the slow queue path, it will be drained there.
-		if ctx.drainActive {
+		if ctx.drainActive() {
 			req.flags |= REQ_F_FORCE_ASYNC
 		}
 		// With no link open this is the "next" request that must drain.
-		if ctx.drainNext && ctx.submitState.linkHead == nil {
-			ctx.drainNext = false
-			ctx.drainActive = true
+		if ctx.initSlow&ctxDrainNext != 0 && ctx.submitState.linkHead == nil {
+			ctx.initSlow = ctx.initSlow&^ctxDrainNext | ctxDrainActive
 			req.flags |= REQ_F_IO_DRAIN | REQ_F_FORCE_ASYNC
 		}
+		// Below the ioprio test in the kernel; both are -EINVAL and
+		// neither changes anything, so the order does not show.
+		if !def.Iopoll && ctx.initSlow&ctxIopoll != 0 {
+			return -EINVAL
+		}
 	}
-	if !def.Ioprio && sqe.Ioprio != 0 {
-		return -EINVAL
-	}
-	if !def.Iopoll && ctx.flags&rings.IORING_SETUP_IOPOLL != 0 {
+	if sqe.Ioprio != 0 && !def.Ioprio {
 		return -EINVAL
 	}
 	if def.NeedsFile {
@@ -183,10 +184,10 @@ func (ctx *Ctx) initReq(task *Task, req *Req, sqe *rings.SQE) int {
 // drains the whole link and the request after it.
 // Linux: io_uring/io_uring.c:io_init_req_drain()
 func (ctx *Ctx) initReqDrain(req *Req) {
-	ctx.drainActive = true
+	ctx.initSlow |= ctxDrainActive
 	if head := ctx.submitState.linkHead; head != nil {
 		head.flags |= REQ_F_IO_DRAIN | REQ_F_FORCE_ASYNC
-		ctx.drainNext = true
+		ctx.initSlow |= ctxDrainNext
 	}
 }
 
@@ -306,7 +307,7 @@ func (ctx *Ctx) queueSQEFallback(t *sim.Thread, req *Req) {
 		ctx.reqDeferFailed(t, req, req.cqe.res)
 		return
 	}
-	if ctx.drainActive {
+	if ctx.drainActive() {
 		ctx.drainReq(t, req)
 		return
 	}
