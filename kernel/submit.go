@@ -57,14 +57,14 @@ func (ctx *Ctx) submitSQEs(task *Task, nr uint32) int {
 		// written out: an initialised request outside any link, not
 		// forced async, not traced, is issued at once; the rest is
 		// submitInitialised's.
-		if e := ctx.initReq(task, req, sqe); e != 0 {
+		if def, e := ctx.initReq(task, req, sqe); e != 0 {
 			if ctx.submitFailInit(t, req, e) != 0 && ctx.flags&rings.IORING_SETUP_SUBMIT_ALL == 0 {
 				left--
 				break
 			}
 		} else if tracing || st.linkHead != nil || req.flags&(IO_REQ_LINK_FLAGS|REQ_F_FORCE_ASYNC|REQ_F_FAIL) != 0 {
 			ctx.submitInitialised(t, req)
-		} else if def := &ctx.issueDefs[req.opcode]; def.NeedsFile {
+		} else if def.NeedsFile {
 			if e := ctx.issueSQE(t, req, IO_URING_F_NONBLOCK|IO_URING_F_COMPLETE_DEFER); e != 0 {
 				ctx.queueAsync(t, req, e) // io_queue_sqe(), written out
 			}
@@ -98,9 +98,9 @@ func (ctx *Ctx) submitStateEnd(t *sim.Thread) {
 }
 
 // initReq fills req from sqe and validates everything the kernel validates
-// before the op's own prep.
+// before the op's own prep; it returns the op's io_issue_def too.
 // Linux: io_uring/io_uring.c:io_init_req()
-func (ctx *Ctx) initReq(task *Task, req *Req, sqe *rings.SQE) int {
+func (ctx *Ctx) initReq(task *Task, req *Req, sqe *rings.SQE) (*IssueDef, int) {
 	opcode := sqe.Opcode
 	sqeFlags := sqe.Flags
 	ctx.reqSeq++
@@ -122,17 +122,17 @@ func (ctx *Ctx) initReq(task *Task, req *Req, sqe *rings.SQE) int {
 
 	if opcode >= rings.IORING_OP_LAST {
 		req.opcode = 0
-		return -EINVAL
+		return nil, -EINVAL
 	}
 	def := &ctx.issueDefs[opcode]
 	if uint32(sqeFlags)&^SQE_COMMON_FLAGS != 0 {
 		// Enforce forwards compatibility on users.
 		if uint32(sqeFlags)&^SQE_VALID_FLAGS != 0 {
-			return -EINVAL
+			return nil, -EINVAL
 		}
 		if sqeFlags&rings.IOSQE_BUFFER_SELECT != 0 {
 			if !def.BufferSelect {
-				return -EOPNOTSUPP
+				return nil, -EOPNOTSUPP
 			}
 			req.bufIndex = sqe.BufIndex
 		}
@@ -141,14 +141,14 @@ func (ctx *Ctx) initReq(task *Task, req *Req, sqe *rings.SQE) int {
 		}
 		if sqeFlags&rings.IOSQE_IO_DRAIN != 0 {
 			if ctx.drainDisable {
-				return -EOPNOTSUPP
+				return nil, -EOPNOTSUPP
 			}
 			ctx.initReqDrain(req)
 		}
 	}
 	if ctx.initSlow != 0 {
 		if ctx.restricted() && !ctx.checkRestriction(opcode, sqeFlags) {
-			return -EACCES
+			return nil, -EACCES
 		}
 		// Knock it to the slow queue path, it will be drained there.
 		if ctx.drainActive() {
@@ -162,22 +162,22 @@ func (ctx *Ctx) initReq(task *Task, req *Req, sqe *rings.SQE) int {
 		// Below the ioprio test in the kernel; both are -EINVAL and
 		// neither changes anything, so the order does not show.
 		if !def.Iopoll && ctx.initSlow&ctxIopoll != 0 {
-			return -EINVAL
+			return nil, -EINVAL
 		}
 	}
 	if sqe.Ioprio != 0 && !def.Ioprio {
-		return -EINVAL
+		return nil, -EINVAL
 	}
 	if def.NeedsFile {
 		req.cqe.fd = sqe.Fd
 	}
 	if sqe.Personality != 0 && !ctx.hasPersonality(sqe.Personality) {
-		return -EINVAL
+		return nil, -EINVAL
 	}
 	if def.Prep == nil {
-		return -EOPNOTSUPP // io_eopnotsupp_prep
+		return nil, -EOPNOTSUPP // io_eopnotsupp_prep
 	}
-	return def.Prep(req, sqe)
+	return def, def.Prep(req, sqe)
 }
 
 // initReqDrain marks the ring as draining; a drain in the middle of a link
