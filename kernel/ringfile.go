@@ -122,6 +122,14 @@ func (ctx *Ctx) exitWait(t *sim.Thread) {
 // Linux: io_uring/io_uring.c:io_ring_exit_work()
 func (ctx *Ctx) exitCancel(t *sim.Thread) {
 	ctx.uringLock.Lock(t)
+	// In concurrent mode the last request can be freed on another thread
+	// between exitWork's released store and its nrReqAllocated load, the
+	// freer reading released unset: neither completes refComp. Under the
+	// lock both are seen; the deterministic scheduler never gets here with
+	// the condition true (no yield between that store and load).
+	if ctx.released && ctx.nrReqAllocated == 0 && !ctx.refComp.Done() {
+		ctx.refComp.Complete(t)
+	}
 	if ctx.checkCQ.Load()&ioCheckCQOverflow != 0 {
 		ctx.cqringOverflowFlush(t, true) // io_cqring_overflow_kill
 	}
