@@ -68,11 +68,16 @@ func (ctx *Ctx) submitSQEs(task *Task, nr uint32) int {
 			if e := ctx.issueSQE(t, req, IO_URING_F_NONBLOCK|IO_URING_F_COMPLETE_DEFER); e != 0 {
 				ctx.queueAsync(t, req, e) // io_queue_sqe(), written out
 			}
-		} else if armLT, ret := req.flags&REQ_F_ARM_LTIMEOUT != 0, def.Issue(t, req, IO_URING_F_NONBLOCK|IO_URING_F_COMPLETE_DEFER); ret == IOU_COMPLETE {
+		} else if ret := def.Issue(t, req, IO_URING_F_NONBLOCK|IO_URING_F_COMPLETE_DEFER); ret == IOU_COMPLETE {
 			// io_issue_sqe() for an op without a file, written out:
 			// one call less per request for the common completion.
 			ctx.reqCompleteDefer(req)
-		} else if e := ctx.issueDone(t, req, def, IO_URING_F_NONBLOCK|IO_URING_F_COMPLETE_DEFER, armLT, ret); e != 0 {
+		} else if e := ctx.issueDone(t, req, def, IO_URING_F_NONBLOCK|IO_URING_F_COMPLETE_DEFER, false, ret); e != 0 {
+			// armLT is false: REQ_F_ARM_LTIMEOUT is set only on a
+			// link's member, and links take submitInitialised. Not read
+			// here: Go may evaluate a plain operand after a call in the
+			// same assignment, and after the issue a timer on another
+			// thread may be writing req.flags (timeout_abs_past under -race).
 			ctx.queueAsync(t, req, e)
 		}
 		left--
